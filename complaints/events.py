@@ -1,0 +1,51 @@
+"""The domain-event signal and the kinds of events on a ticket's timeline.
+
+`ticket_event` is sent inside the service's transaction, after the TicketEvent row
+is written, with `ticket` and `event`. Receivers that change rows (the SLA clock)
+work in the same transaction; receivers that talk to the outside world queue a
+Celery task with `transaction.on_commit`.
+"""
+
+from django.db import models
+from django.dispatch import Signal
+from django.utils.translation import gettext_lazy as _
+
+ticket_event = Signal()
+
+
+class EventKind(models.TextChoices):
+    OPENED = "opened", _("Opened")
+    REPEAT_FOLDED = "repeat_folded", _("Repeat complaint added")
+    LINKED = "linked", _("Linked to an earlier ticket")
+    ROUTED = "routed", _("Classified and routed by a rule")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    ASSIGNED = "assigned", _("Assigned")
+    ESCALATED = "escalated", _("Escalated")
+    REROUTED = "rerouted", _("Re-routed")
+    RECLASSIFIED = "reclassified", _("Reclassified")
+    CUSTOMER_MESSAGE = "customer_message", _("Customer wrote")
+    REPLIED = "replied", _("Replied to the customer")
+    NOTE_ADDED = "note_added", _("Internal note")
+    RESOLVED = "resolved", _("Resolved")
+    CONFIRMED = "confirmed", _("Customer confirmed the resolution")
+    DISPUTED = "disputed", _("Customer disputed the resolution")
+    REOPENED = "reopened", _("Reopened")
+    MERGED = "merged", _("Merged into another ticket")
+    MERGE_RECEIVED = "merge_received", _("Another ticket merged in")
+    AUTO_CLOSED = "auto_closed", _("Closed automatically")
+
+
+# Events the customer may see on their own ticket page.
+PUBLIC_EVENT_KINDS = frozenset(
+    {
+        EventKind.OPENED,
+        EventKind.ACKNOWLEDGED,
+        EventKind.STATUS_CHANGED,
+        EventKind.RESOLVED,
+        EventKind.CONFIRMED,
+        EventKind.DISPUTED,
+        EventKind.REOPENED,
+        EventKind.AUTO_CLOSED,
+    }
+)

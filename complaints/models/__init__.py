@@ -1,0 +1,20 @@
+from .customers import Customer
+from .knowledge import CannedReply, KBArticle
+from .organisation import Category, RootCause, RoutingRule, Team, TeamMembership
+from .tickets import Attachment, Message, Resolution, Ticket, TicketEvent
+
+__all__ = [
+    "Attachment",
+    "CannedReply",
+    "Category",
+    "Customer",
+    "KBArticle",
+    "Message",
+    "Resolution",
+    "RootCause",
+    "RoutingRule",
+    "Team",
+    "TeamMembership",
+    "Ticket",
+    "TicketEvent",
+]

@@ -1,0 +1,57 @@
+"""E-mail to staff about what happened on a ticket (customer-facing mail belongs to channels_intake)."""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from .events import EventKind
+from .models import TeamMembership, TicketEvent
+
+User = get_user_model()
+
+
+def recipients_for(event: TicketEvent) -> list[str]:
+    ticket = event.ticket
+    users = User.objects.none()
+    if (
+        event.kind in (EventKind.ASSIGNED, EventKind.CUSTOMER_MESSAGE, EventKind.DISPUTED)
+        and ticket.assignee_id
+    ):
+        users = User.objects.filter(pk=ticket.assignee_id)
+    if event.kind in (EventKind.ESCALATED, EventKind.DISPUTED) or (
+        event.kind == EventKind.CUSTOMER_MESSAGE and not ticket.assignee_id
+    ):
+        leads = TeamMembership.objects.filter(team_id=ticket.team_id, role=TeamMembership.Role.LEAD).values(
+            "user"
+        )
+        users = users | User.objects.filter(
+            Q(pk__in=leads) | Q(groups__name="Supervisors")
+            if event.kind == EventKind.ESCALATED
+            else Q(pk__in=leads)
+        )
+    if event.actor_id:
+        users = users.exclude(pk=event.actor_id)  # nobody is told about what they did themselves
+    return sorted({u.email for u in users.filter(is_active=True) if u.email})
+
+
+def notify_staff_of_event(*, event_id: int) -> int:
+    event = TicketEvent.objects.select_related("ticket", "actor").filter(pk=event_id).first()
+    if event is None:
+        return 0
+    recipients = recipients_for(event)
+    if not recipients:
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "event": event,
+            "ticket": event.ticket,
+            "url": settings.SITE_URL + reverse("desk:ticket", args=[event.ticket.reference]),
+        }
+        subject = render_to_string("emails/staff_event_subject.txt", context).strip()
+        body = render_to_string("emails/staff_event.txt", context)
+    send_mail(subject, body, None, recipients)
+    return len(recipients)

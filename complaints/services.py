@@ -1,0 +1,778 @@
+"""Every change to a ticket goes through these functions.
+
+Each one opens a transaction, locks the ticket row, checks the version the caller
+saw and the status graph, writes, records one TicketEvent and sends `ticket_event`.
+Outside effects (mail to staff) are queued with `transaction.on_commit`.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import nh3
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import repeats, routing
+from .attachments import CheckedFile
+from .errors import ComplaintError, IllegalTransition, NotFound, StaleVersion
+from .events import EventKind, ticket_event
+from .models import (
+    Attachment,
+    Category,
+    Customer,
+    Message,
+    Resolution,
+    RootCause,
+    Team,
+    TeamMembership,
+    Ticket,
+    TicketEvent,
+)
+from .models.tickets import MAX_ESCALATION_LEVEL
+from .states import OPEN_STATUSES, Status, allowed_from, is_allowed
+
+User = get_user_model()
+Actor = AbstractBaseUser | None
+
+
+# --- helpers shared by the services --------------------------------------------------
+
+
+def lock_ticket(ticket_id: int) -> Ticket:
+    try:
+        return Ticket.objects.select_for_update().get(pk=ticket_id)
+    except Ticket.DoesNotExist:
+        raise NotFound(_("No such ticket.")) from None
+
+
+def lock_tickets(*ticket_ids: int) -> list[Ticket]:
+    """Lock several tickets, always in primary-key order so two merges cannot deadlock."""
+    tickets = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=ticket_ids).order_by("pk")}
+    missing = set(ticket_ids) - tickets.keys()
+    if missing:
+        raise NotFound(_("No such ticket."))
+    return [tickets[pk] for pk in ticket_ids]
+
+
+def ensure_current(ticket: Ticket, version: int | None) -> None:
+    """Refuse a change based on an older version; None is for system actors that do not read first."""
+    if version is not None and int(version) != ticket.version:
+        raise StaleVersion(current=ticket.version, given=int(version))
+
+
+def ensure_allowed(ticket: Ticket, to: str) -> None:
+    if not is_allowed(ticket.status, to):
+        allowed = ", ".join(str(Status(s).label) for s in allowed_from(ticket.status))
+        raise IllegalTransition(
+            _("A ticket that is %(current)s cannot become %(target)s. From here it can become: %(allowed)s.")
+            % {"current": Status(ticket.status).label, "target": Status(to).label, "allowed": allowed},
+            current=ticket.status,
+            allowed=allowed_from(ticket.status),
+        )
+
+
+def _save(ticket: Ticket, *fields: str) -> None:
+    ticket.version += 1
+    ticket.save(update_fields=[*fields, "version", "updated_at"])
+
+
+def record(
+    ticket: Ticket,
+    actor: Actor,
+    kind: EventKind,
+    *,
+    before: object = "",
+    after: object = "",
+    reason: str = "",
+    **detail: object,
+) -> TicketEvent:
+    """Append one event to the ticket's timeline and announce it."""
+    event = TicketEvent.objects.create(
+        ticket=ticket,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        kind=kind,
+        from_value="" if before is None else str(before),
+        to_value="" if after is None else str(after),
+        reason=reason,
+        detail=detail,
+    )
+    ticket_event.send(sender=Ticket, ticket=ticket, event=event)
+    if kind in STAFF_NOTIFIED:
+        from .tasks import notify_staff
+
+        notify_staff.delay_on_commit(event.pk)
+    return event
+
+
+STAFF_NOTIFIED = frozenset(
+    {EventKind.ASSIGNED, EventKind.ESCALATED, EventKind.CUSTOMER_MESSAGE, EventKind.DISPUTED}
+)
+
+
+def sanitise(text: str) -> str:
+    """Strip every HTML tag but harmless formatting; messages are shown to people who did not write them."""
+    return nh3.clean(text, tags={"p", "br", "b", "strong", "i", "em", "ul", "ol", "li", "blockquote"}).strip()
+
+
+# --- customers -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomerDetails:
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    customer_number: str = ""
+    language: str = ""
+
+
+def find_or_create_customer(details: CustomerDetails) -> Customer:
+    """The known customer with this e-mail or phone (blind index), completed with new details; else a new one."""
+    from . import pii
+
+    email_index = pii.blind_index("email", details.email)
+    phone_index = pii.blind_index("phone", details.phone)
+    if not (email_index or phone_index):
+        raise ComplaintError(_("Give an e-mail address or a phone number so we can answer you."))
+    lookup = Q()
+    if email_index:
+        lookup |= Q(email_index=email_index)
+    if phone_index:
+        lookup |= Q(phone_index=phone_index)
+    customer = Customer.objects.filter(lookup).order_by("pk").first()
+    if customer is None:
+        return Customer.objects.create(
+            name=details.name.strip(),
+            email=details.email.strip(),
+            phone=details.phone.strip(),
+            customer_number=details.customer_number.strip(),
+            preferred_language=details.language or "zh-hans",
+        )
+    changed = []
+    for field in ("name", "email", "phone", "customer_number"):
+        value = getattr(details, field).strip()
+        if value and not getattr(customer, field):
+            setattr(customer, field, value)
+            changed.append(field)
+    if details.language and details.language != customer.preferred_language:
+        customer.preferred_language = details.language
+        changed.append("preferred_language")
+    if changed:
+        customer.save(update_fields=changed)
+    return customer
+
+
+# --- opening ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What opening produced: a new ticket, or a message on the open ticket it repeats."""
+
+    ticket: Ticket
+    message: Message | None
+    is_repeat: bool = False
+    repeat_score: float = 0.0
+
+
+def open_ticket(
+    *,
+    actor: Actor,
+    channel: str,
+    customer: CustomerDetails,
+    subject: str,
+    description: str,
+    kind: str | None = None,
+    category: Category | None = None,
+    priority: int | None = None,
+    complexity: str | None = None,
+    order_number: str = "",
+    occurred_at: datetime | None = None,
+    location: str = "",
+    desired_outcome: str = "",
+    language: str = "",
+    files: Iterable[CheckedFile] = (),
+    external_id: str = "",
+) -> Opened:
+    """Open a complaint: identify the customer, classify and route it, fold a repeat into its open ticket."""
+    subject, description = subject.strip(), sanitise(description)
+    if not subject or not description:
+        raise ComplaintError(_("Say in a few words what happened: a subject and a description are required."))
+    now = timezone.now()
+    with transaction.atomic():
+        person = find_or_create_customer(customer)
+        decision = routing.classify(channel=channel, category=category, text=f"{subject}\n{description}")
+        chosen_category = decision.category
+        match = repeats.find_repeat(
+            customer=person, category=chosen_category, subject=subject, description=description, now=now
+        )
+        if match is not None and repeats.is_foldable(match):
+            return _fold_repeat(
+                match,
+                actor=actor,
+                channel=channel,
+                subject=subject,
+                description=description,
+                files=files,
+                external_id=external_id,
+            )
+        ticket = Ticket.objects.create(
+            customer=person,
+            channel=channel,
+            kind=kind or decision.kind or Ticket.Kind.COMPLAINT,
+            category=chosen_category,
+            priority=priority or decision.priority or Ticket.Priority.P3,
+            complexity=complexity or decision.complexity or Ticket.Complexity.SIMPLE,
+            team=decision.team,
+            subject=subject[:200],
+            description=description,
+            order_number=order_number.strip(),
+            occurred_at=occurred_at,
+            location=location.strip(),
+            desired_outcome=desired_outcome.strip(),
+            language=language or person.preferred_language,
+            routing_rule=decision.rule,
+            related_to=match.ticket if match else None,
+            created_by=actor if actor is not None and actor.is_authenticated else None,
+        )
+        _store_files(ticket, None, files)
+        record(ticket, actor, EventKind.OPENED, after=Status.NEW, channel=channel, external_id=external_id)
+        if decision.rule is not None:
+            record(
+                ticket,
+                actor,
+                EventKind.ROUTED,
+                after=decision.team.slug if decision.team else "",
+                rule=decision.rule.name,
+                rule_id=decision.rule.pk,
+                keyword=decision.matched_keyword,
+            )
+        if match is not None:
+            record(ticket, actor, EventKind.LINKED, after=match.ticket.reference, score=match.score)
+        if ticket.team_id:
+            _assign_automatically(ticket)
+    return Opened(ticket=ticket, message=None)
+
+
+def _fold_repeat(
+    match: repeats.RepeatMatch,
+    *,
+    actor: Actor,
+    channel: str,
+    subject: str,
+    description: str,
+    files: Iterable[CheckedFile],
+    external_id: str,
+) -> Opened:
+    ticket = lock_ticket(match.ticket.pk)
+    message = Message.objects.create(
+        ticket=ticket,
+        kind=Message.Kind.CUSTOMER,
+        channel=channel,
+        body=f"{subject}\n\n{description}",
+        external_id=external_id,
+    )
+    _store_files(ticket, message, files)
+    _save(ticket)
+    record(ticket, actor, EventKind.REPEAT_FOLDED, score=match.score, message_id=message.pk, channel=channel)
+    return Opened(ticket=ticket, message=message, is_repeat=True, repeat_score=match.score)
+
+
+def _store_files(ticket: Ticket, message: Message | None, files: Iterable[CheckedFile]) -> None:
+    for checked in files:
+        attachment = Attachment(
+            ticket=ticket,
+            message=message,
+            original_name=(checked.upload.name or "file")[:255],
+            content_type=checked.content_type,
+            size=checked.size,
+            sha256=checked.sha256,
+        )
+        attachment.file.save(checked.upload.name or "file", checked.upload, save=False)
+        attachment.save()
+
+
+# --- messages --------------------------------------------------------------------------
+
+
+def add_message(
+    *,
+    ticket_id: int,
+    actor: Actor,
+    kind: str,
+    body: str,
+    channel: str | None = None,
+    version: int | None = None,
+    files: Iterable[CheckedFile] = (),
+    external_id: str = "",
+) -> Message:
+    """Add a customer message, a public reply or an internal note.
+
+    A customer writing while we await them puts the ticket back in progress; the first
+    public reply sets first_response_at and acknowledges a new ticket.
+    """
+    body = sanitise(body)
+    if not body:
+        raise ComplaintError(_("The message is empty."))
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        ensure_current(ticket, version)
+        if kind != Message.Kind.NOTE and ticket.status == Status.CLOSED and kind == Message.Kind.REPLY:
+            raise IllegalTransition(_("This ticket is closed; reopen it before replying to the customer."))
+        message = Message.objects.create(
+            ticket=ticket,
+            kind=kind,
+            author=actor if actor is not None and actor.is_authenticated else None,
+            channel=channel or ticket.channel,
+            body=body,
+            external_id=external_id,
+        )
+        _store_files(ticket, message, files)
+        fields: list[str] = []
+        if kind == Message.Kind.CUSTOMER:
+            record(ticket, actor, EventKind.CUSTOMER_MESSAGE, message_id=message.pk)
+            if ticket.status == Status.AWAITING_CUSTOMER:
+                fields += _move(ticket, actor, Status.IN_PROGRESS, reason=_("The customer answered."))
+        elif kind == Message.Kind.REPLY:
+            if ticket.first_response_at is None:
+                ticket.first_response_at = message.created_at
+                fields.append("first_response_at")
+            if ticket.status == Status.NEW:
+                fields += _move(ticket, actor, Status.ACKNOWLEDGED, reason=_("First reply to the customer."))
+            record(ticket, actor, EventKind.REPLIED, message_id=message.pk)
+        else:
+            record(ticket, actor, EventKind.NOTE_ADDED, message_id=message.pk)
+        _save(ticket, *fields)
+    return message
+
+
+# --- status changes --------------------------------------------------------------------
+
+
+def _move(
+    ticket: Ticket, actor: Actor, to: str, *, reason: str = "", kind: EventKind = EventKind.STATUS_CHANGED
+) -> list[str]:
+    """Change the status in memory, stamping the times it implies; returns the fields to save."""
+    ensure_allowed(ticket, to)
+    before, ticket.status = ticket.status, to
+    fields = ["status"]
+    now = timezone.now()
+    if to == Status.ACKNOWLEDGED and ticket.acknowledged_at is None:
+        ticket.acknowledged_at = now
+        fields.append("acknowledged_at")
+    if to == Status.RESOLVED:
+        ticket.resolved_at = now
+        fields.append("resolved_at")
+    if to == Status.CLOSED:
+        ticket.closed_at = now
+        fields.append("closed_at")
+    if before in (Status.RESOLVED, Status.CLOSED) and to == Status.IN_PROGRESS:
+        ticket.closed_at = None
+        fields.append("closed_at")
+        kind = EventKind.REOPENED
+    record(ticket, actor, kind, before=before, after=to, reason=reason)
+    return fields
+
+
+def transition(*, ticket_id: int, actor: Actor, to: str, version: int | None, reason: str = "") -> Ticket:
+    """Move a ticket to `to`, refusing stale or illegal changes."""
+    if to == Status.RESOLVED:
+        raise ComplaintError(
+            _("Resolve a ticket with its root cause and the steps taken (the resolve action).")
+        )
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        ensure_current(ticket, version)
+        if to == Status.CLOSED and ticket.status in OPEN_STATUSES and not reason.strip():
+            raise ComplaintError(_("Say why an unresolved ticket is closed (duplicate, spam, withdrawn)."))
+        _save(ticket, *_move(ticket, actor, to, reason=reason))
+    return ticket
+
+
+def acknowledge(*, ticket_id: int, actor: Actor, version: int | None, reason: str = "") -> Ticket:
+    """Confirm to the customer that the complaint is being handled."""
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        ensure_current(ticket, version)
+        _save(ticket, *_move(ticket, actor, Status.ACKNOWLEDGED, reason=reason, kind=EventKind.ACKNOWLEDGED))
+    return ticket
+
+
+def await_customer(*, ticket_id: int, actor: Actor, version: int | None, reason: str = "") -> Ticket:
+    """Wait for the customer's answer; the SLA clock pauses meanwhile."""
+    return transition(
+        ticket_id=ticket_id, actor=actor, to=Status.AWAITING_CUSTOMER, version=version, reason=reason
+    )
+
+
+def reopen(*, ticket_id: int, actor: Actor, version: int | None, reason: str) -> Ticket:
+    """Put a resolved or closed ticket back in progress."""
+    if not reason.strip():
+        raise ComplaintError(_("Say why the ticket is reopened."))
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        ensure_current(ticket, version)
+        if ticket.status not in (Status.RESOLVED, Status.CLOSED):
+            raise IllegalTransition(
+                _("Only resolved or closed tickets can be reopened; this one is %(status)s.")
+                % {"status": Status(ticket.status).label}
+            )
+        if ticket.duplicate_of_id:
+            raise IllegalTransition(_("This ticket was merged into another; work on that one instead."))
+        _save(ticket, *_move(ticket, actor, Status.IN_PROGRESS, reason=reason))
+    return ticket
+
+
+# --- people and teams ------------------------------------------------------------------
+
+
+def _is_member(user: AbstractBaseUser, team_id: int | None) -> bool:
+    return team_id is not None and TeamMembership.objects.filter(team_id=team_id, user=user).exists()
+
+
+def assign(*, ticket_id: int, actor: Actor, assignee: AbstractBaseUser | None, version: int | None) -> Ticket:
+    """Give the ticket to an agent of its team (or take it back to the team's queue with None)."""
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        ensure_current(ticket, version)
+        if not ticket.is_open:
+            raise IllegalTransition(_("Only open tickets can be assigned."))
+        if assignee is not None and not assignee.is_active:
+            raise ComplaintError(_("%(user)s is not an active user.") % {"user": assignee})
+        fields = ["assignee"]
+        if assignee is not None and not _is_member(assignee, ticket.team_id):
+            membership = TeamMembership.objects.filter(user=assignee).select_related("team").first()
+            if membership is None:
+                raise ComplaintError(
+                    _("%(user)s is in no team and cannot take tickets.") % {"user": assignee}
+                )
+            # Assigning across teams moves the ticket to the assignee's team.
+            ticket.team = membership.team
+            fields.append("team")
+        before = ticket.assignee.get_username() if ticket.assignee_id else ""
+        ticket.assignee = assignee
+        _save(ticket, *fields)
+        record(
+            ticket,
+            actor,
+            EventKind.ASSIGNED,
+            before=before,
+            after=assignee.get_username() if assignee else "",
+        )
+    return ticket
+
+
+class AssignmentStrategy:
+    ROUND_ROBIN = "round_robin"
+    LEAST_LOADED = "least_loaded"
+
+
+def _pick_agent(team_id: int, strategy: str) -> TeamMembership | None:
+    members = (
+        TeamMembership.objects.select_for_update()
+        .filter(team_id=team_id, is_away=False, user__is_active=True)
+        .select_related("user")
+        .order_by("pk")
+    )
+    candidates = list(members)
+    if not candidates:
+        return None
+    if strategy == AssignmentStrategy.LEAST_LOADED:
+        loads = dict(
+            Ticket.objects.filter(team_id=team_id, status__in=OPEN_STATUSES, assignee__isnull=False)
+            .values_list("assignee")
+            .annotate(n=Count("pk"))
+        )
+        return min(
+            candidates,
+            key=lambda m: (
+                loads.get(m.user_id, 0),
+                m.last_assigned_at or datetime.min.replace(tzinfo=UTC),
+                m.pk,
+            ),
+        )
+    # Round robin: whoever was handed a ticket longest ago (never first).
+    return min(
+        candidates, key=lambda m: (m.last_assigned_at is not None, m.last_assigned_at or timezone.now(), m.pk)
+    )
+
+
+def _assign_automatically(ticket: Ticket, *, actor: Actor = None, strategy: str | None = None) -> bool:
+    strategy = strategy or settings.COMPLAINTS.get("ASSIGNMENT_STRATEGY", AssignmentStrategy.ROUND_ROBIN)
+    membership = _pick_agent(ticket.team_id, strategy)
+    if membership is None:
+        return False
+    membership.last_assigned_at = timezone.now()
+    membership.save(update_fields=["last_assigned_at"])
+    ticket.assignee = membership.user
+    _save(ticket, "assignee")
+    record(ticket, actor, EventKind.ASSIGNED, after=membership.user.get_username(), strategy=strategy)
+    return True
+
+
+def auto_assign(
+    *, ticket_id: int, actor: Actor, version: int | None = None, strategy: str | None = None
+) -> Ticket:
+    """Assign to an available agent of the ticket's team, round robin or least loaded; agents marked away are skipped."""
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        ensure_current(ticket, version)
+        if ticket.team_id is None:
+            raise ComplaintError(_("Route the ticket to a team before assigning it automatically."))
+        if not _assign_automatically(ticket, actor=actor, strategy=strategy):
+            raise ComplaintError(_("Nobody in %(team)s is available right now.") % {"team": ticket.team})
+    return ticket
+
+
+def escalate(
+    *, ticket_id: int, actor: Actor, version: int | None, reason: str, level: int | None = None
+) -> Ticket:
+    """Raise the escalation level (1 → 2 → 3); supervisors and team leads are told."""
+    if not reason.strip():
+        raise ComplaintError(_("Say why the ticket is escalated."))
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        ensure_current(ticket, version)
+        if not ticket.is_open:
+            raise IllegalTransition(_("Only open tickets can be escalated."))
+        target = ticket.escalation_level + 1 if level is None else int(level)
+        if target > MAX_ESCALATION_LEVEL:
+            raise ComplaintError(
+                _("The ticket is already at the highest escalation level (%(max)s).")
+                % {"max": MAX_ESCALATION_LEVEL}
+            )
+        if target <= ticket.escalation_level:
+            raise ComplaintError(
+                _("The ticket is already at level %(level)s; escalation only goes up.")
+                % {"level": ticket.escalation_level}
+            )
+        before, ticket.escalation_level = ticket.escalation_level, target
+        _save(ticket, "escalation_level")
+        record(ticket, actor, EventKind.ESCALATED, before=before, after=target, reason=reason)
+    return ticket
+
+
+def reroute(
+    *,
+    ticket_id: int,
+    actor: Actor,
+    team: Team,
+    version: int | None,
+    reason: str,
+    requested_by_customer: bool = False,
+) -> Ticket:
+    """Send the ticket to another team, back to its unassigned queue."""
+    if not reason.strip():
+        raise ComplaintError(_("Say why the ticket goes to another team."))
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        ensure_current(ticket, version)
+        if not ticket.is_open:
+            raise IllegalTransition(_("Only open tickets can be re-routed."))
+        if ticket.team_id == team.pk:
+            raise ComplaintError(_("The ticket is already with %(team)s.") % {"team": team})
+        before = ticket.team.slug if ticket.team_id else ""
+        ticket.team, ticket.assignee = team, None
+        _save(ticket, "team", "assignee")
+        record(
+            ticket,
+            actor,
+            EventKind.REROUTED,
+            before=before,
+            after=team.slug,
+            reason=reason,
+            requested_by_customer=requested_by_customer,
+        )
+    return ticket
+
+
+def reclassify(
+    *,
+    ticket_id: int,
+    actor: Actor,
+    version: int | None,
+    kind: str | None = None,
+    category: Category | None = None,
+    priority: int | None = None,
+    complexity: str | None = None,
+    reason: str = "",
+) -> Ticket:
+    """Correct what the rules decided: kind, category, priority, complexity."""
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        ensure_current(ticket, version)
+        changes: dict[str, list[object]] = {}
+        for field, value in (
+            ("kind", kind),
+            ("category", category),
+            ("priority", priority),
+            ("complexity", complexity),
+        ):
+            if value is None:
+                continue
+            current = getattr(ticket, field)
+            if current != value:
+                changes[field] = [str(current) if current is not None else "", str(value)]
+                setattr(ticket, field, value)
+        if not changes:
+            return ticket
+        _save(ticket, *changes)
+        record(ticket, actor, EventKind.RECLASSIFIED, reason=reason, changes=changes)
+    return ticket
+
+
+# --- resolution ------------------------------------------------------------------------
+
+
+def resolve(
+    *,
+    ticket_id: int,
+    actor: Actor,
+    version: int | None,
+    root_cause: RootCause,
+    steps_taken: str,
+    remedy: str = Resolution.Remedy.NONE,
+    amount: Decimal | int | str = 0,
+) -> Resolution:
+    """Record the root cause, the steps and any remedy, and mark the ticket resolved."""
+    amount = Decimal(str(amount or 0))
+    if amount < 0:
+        raise ComplaintError(_("The remedy amount cannot be negative."))
+    if remedy in (Resolution.Remedy.REFUND, Resolution.Remedy.COMPENSATION) and amount <= 0:
+        raise ComplaintError(_("A refund or compensation needs its amount."))
+    if not steps_taken.strip():
+        raise ComplaintError(_("Describe the steps taken to resolve the complaint."))
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        ensure_current(ticket, version)
+        ensure_allowed(ticket, Status.RESOLVED)
+        resolution = Resolution.objects.create(
+            ticket=ticket,
+            root_cause=root_cause,
+            steps_taken=sanitise(steps_taken),
+            remedy=remedy,
+            amount=amount,
+            resolved_by=actor if actor is not None and actor.is_authenticated else None,
+        )
+        before, ticket.status, ticket.resolved_at = ticket.status, Status.RESOLVED, timezone.now()
+        _save(ticket, "status", "resolved_at")
+        record(
+            ticket,
+            actor,
+            EventKind.RESOLVED,
+            before=before,
+            after=Status.RESOLVED,
+            resolution_id=resolution.pk,
+            root_cause=root_cause.slug,
+            remedy=remedy,
+            amount=str(amount),
+        )
+    return resolution
+
+
+def _current_resolution(ticket: Ticket) -> Resolution:
+    resolution = ticket.resolutions.select_for_update().order_by("-created_at", "-pk").first()
+    if ticket.status != Status.RESOLVED or resolution is None:
+        raise IllegalTransition(_("There is no resolution waiting for the customer's answer."))
+    return resolution
+
+
+def confirm_resolution(*, ticket_id: int, actor: Actor = None) -> Ticket:
+    """The customer accepts the resolution: the ticket closes."""
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        resolution = _current_resolution(ticket)
+        resolution.customer_response = Resolution.CustomerResponse.CONFIRMED
+        resolution.responded_at = timezone.now()
+        resolution.save(update_fields=["customer_response", "responded_at"])
+        fields = _move(ticket, actor, Status.CLOSED, kind=EventKind.CONFIRMED)
+        _save(ticket, *fields)
+    return ticket
+
+
+def dispute(*, ticket_id: int, actor: Actor = None, reason: str) -> Ticket:
+    """The customer rejects the resolution: it is reopened with their reason."""
+    if not reason.strip():
+        raise ComplaintError(_("Tell us what is still wrong so we can put it right."))
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        resolution = _current_resolution(ticket)
+        resolution.customer_response = Resolution.CustomerResponse.DISPUTED
+        resolution.responded_at = timezone.now()
+        resolution.dispute_reason = sanitise(reason)
+        resolution.save(update_fields=["customer_response", "responded_at", "dispute_reason"])
+        Message.objects.create(
+            ticket=ticket, kind=Message.Kind.CUSTOMER, channel=ticket.channel, body=resolution.dispute_reason
+        )
+        record(
+            ticket, actor, EventKind.DISPUTED, reason=resolution.dispute_reason, resolution_id=resolution.pk
+        )
+        _save(ticket, *_move(ticket, actor, Status.IN_PROGRESS, reason=resolution.dispute_reason))
+    return ticket
+
+
+def merge(*, source_id: int, target_id: int, actor: Actor, reason: str = "") -> Ticket:
+    """Fold a duplicate into the ticket that will be worked; the duplicate closes, pointing at it."""
+    if source_id == target_id:
+        raise ComplaintError(_("A ticket cannot be merged into itself."))
+    with transaction.atomic():
+        source, target = lock_tickets(source_id, target_id)
+        if not source.is_open:
+            raise IllegalTransition(_("Only an open ticket can be merged into another."))
+        if target.status == Status.CLOSED or target.duplicate_of_id:
+            raise IllegalTransition(
+                _("%(ref)s is closed; merge into an open ticket.") % {"ref": target.reference}
+            )
+        fields = _move(
+            source,
+            actor,
+            Status.CLOSED,
+            reason=reason or _("Merged into %(ref)s") % {"ref": target.reference},
+        )
+        source.duplicate_of = target
+        _save(source, "duplicate_of", *fields)
+        record(source, actor, EventKind.MERGED, after=target.reference, reason=reason)
+        Message.objects.create(
+            ticket=target,
+            kind=Message.Kind.CUSTOMER,
+            channel=source.channel,
+            body=f"[{source.reference}] {source.subject}\n\n{source.description}",
+        )
+        Attachment.objects.filter(ticket=source).update(ticket=target)
+        _save(target)
+        record(target, actor, EventKind.MERGE_RECEIVED, after=source.reference, reason=reason)
+    return target
+
+
+def close_stale_resolved(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """Close resolved tickets the customer has not disputed within the configured days; returns how many."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.COMPLAINTS["AUTO_CLOSE_RESOLVED_AFTER_DAYS"])
+    closed = 0
+    with transaction.atomic():
+        due = (
+            Ticket.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.RESOLVED, resolved_at__lte=cutoff)
+            .order_by("pk")[:batch_size]
+        )
+        for ticket in due:
+            days = settings.COMPLAINTS["AUTO_CLOSE_RESOLVED_AFTER_DAYS"]
+            _save(
+                ticket,
+                *_move(
+                    ticket,
+                    None,
+                    Status.CLOSED,
+                    kind=EventKind.AUTO_CLOSED,
+                    reason=_("No dispute within %(days)s days.") % {"days": days},
+                ),
+            )
+            closed += 1
+    return closed

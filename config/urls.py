@@ -13,5 +13,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("desk/", include("complaints.portal.urls")),
+    path("api/", include("complaints.api.urls")),
+    path("", include("feedback.urls")),
+    path("", include("channels_intake.urls")),
     path("", TemplateView.as_view(template_name="public/home.html"), name="home"),
 ]

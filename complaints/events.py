@@ -12,6 +12,10 @@ from django.utils.translation import gettext_lazy as _
 
 ticket_event = Signal()
 
+# Sent by seed_demo after bulk-inserting tickets without the services (no per-ticket events),
+# with `ticket_ids`, so other apps can bulk-create what they keep per ticket (SLA clocks).
+tickets_bulk_loaded = Signal()
+
 
 class EventKind(models.TextChoices):
     OPENED = "opened", _("Opened")
@@ -34,6 +38,8 @@ class EventKind(models.TextChoices):
     MERGED = "merged", _("Merged into another ticket")
     MERGE_RECEIVED = "merge_received", _("Another ticket merged in")
     AUTO_CLOSED = "auto_closed", _("Closed automatically")
+    SLA_WARNING = "sla_warning", _("SLA warning")
+    SLA_BREACHED = "sla_breached", _("SLA breached")
 
 
 # Events the customer may see on their own ticket page.

@@ -751,6 +751,29 @@ def merge(*, source_id: int, target_id: int, actor: Actor, reason: str = "") -> 
     return target
 
 
+# --- SLA bookkeeping (called by the sla app) ---------------------------------------------
+
+
+def update_sla_summary(*, ticket_id: int, state: str, due_at: datetime | None) -> None:
+    """Keep the ticket's SLA summary in step with its clocks.
+
+    Bookkeeping, not an agent's change: it neither bumps the version (an agent's open
+    form stays valid) nor writes an event (alerts are recorded by record_sla_alert).
+    """
+    Ticket.objects.filter(pk=ticket_id).update(sla_state=state, sla_due_at=due_at)
+
+
+def record_sla_alert(
+    *, ticket_id: int, kind: EventKind, target: str, due_at: datetime, reason: str = "", **detail: object
+) -> TicketEvent:
+    """Put an SLA warning or breach on the ticket's timeline (and tell the receivers)."""
+    if kind not in (EventKind.SLA_WARNING, EventKind.SLA_BREACHED):
+        raise ValueError(f"not an SLA alert: {kind}")
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        return record(ticket, None, kind, after=target, reason=reason, due_at=due_at.isoformat(), **detail)
+
+
 def close_stale_resolved(*, now: datetime | None = None, batch_size: int = 500) -> int:
     """Close resolved tickets the customer has not disputed within the configured days; returns how many."""
     now = now or timezone.now()

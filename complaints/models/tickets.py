@@ -53,6 +53,17 @@ class Complexity(models.TextChoices):
 MAX_ESCALATION_LEVEL = 3
 
 
+class SlaState(models.TextChoices):
+    """Summary of a ticket's SLA clocks, kept by the sla app through services.update_sla_summary."""
+
+    NONE = "none", _("No target")
+    ON_TRACK = "on_track", _("On track")
+    AT_RISK = "at_risk", _("At risk")
+    BREACHED = "breached", _("Breached")
+    PAUSED = "paused", _("Paused")
+    MET = "met", _("Met")
+
+
 class TicketQuerySet(models.QuerySet):
     def open(self) -> "TicketQuerySet":
         return self.filter(status__in=OPEN_STATUSES)
@@ -64,6 +75,7 @@ class Ticket(models.Model):
     Kind = Kind
     Priority = Priority
     Complexity = Complexity
+    SlaState = SlaState
 
     reference = models.CharField(
         _("reference"), max_length=12, unique=True, default=new_reference, editable=False
@@ -135,6 +147,11 @@ class Ticket(models.Model):
         editable=False,
     )
     is_spam = models.BooleanField(_("spam"), default=False)
+    # Denormalised from the SLA clocks so queues sort and filter on one table.
+    sla_state = models.CharField(
+        _("SLA state"), max_length=16, choices=SlaState.choices, default=SlaState.NONE, editable=False
+    )
+    sla_due_at = models.DateTimeField(_("next SLA due"), null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -149,7 +166,7 @@ class Ticket(models.Model):
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
         indexes = [
-            models.Index(fields=["team", "status"], name="ticket_team_status"),
+            models.Index(fields=["team", "status", "sla_due_at"], name="ticket_team_status_due"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
             models.Index(fields=["status", "resolved_at"], name="ticket_status_resolved"),
             models.Index(fields=["customer", "created_at"], name="ticket_customer_created"),

@@ -6,9 +6,9 @@ With DEBUG off the process refuses to start without a real SECRET_KEY and
 FIELD_ENCRYPTION_KEYS.
 """
 
-import re
 import secrets
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import environ
 from cryptography.fernet import Fernet
@@ -163,19 +163,54 @@ else:
     }
 
 # --- E-mail --------------------------------------------------------------------
+# One variable, EMAIL_URL, chooses the default mailer (Django 6.1 MAILERS):
+#   console://                              printed to the console (the default)
+#   smtp://host:port                        plain SMTP (add user:password@ for AUTH)
+#   smtp+tls://user:password@host:587       SMTP with STARTTLS
+#   smtps://user:password@host:465          SMTP over implicit TLS
+#   file:///path/to/folder, locmem://, dummy://
 EMAIL_URL = env.str("EMAIL_URL", default="console://")
-_email = env.email_url_config(re.sub(r"^console:", "consolemail:", EMAIL_URL))
-EMAIL_BACKEND = _email["EMAIL_BACKEND"]
-EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
-EMAIL_PORT = _email["EMAIL_PORT"] or 25
-EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
-EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
-EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
-EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
-EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+
+
+def _mailer_from_url(url: str) -> dict:
+    """The MAILERS entry an EMAIL_URL describes; an unknown scheme is a configuration error."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    simple = {
+        "console": "django.core.mail.backends.console.EmailBackend",
+        "locmem": "django.core.mail.backends.locmem.EmailBackend",
+        "dummy": "django.core.mail.backends.dummy.EmailBackend",
+    }
+    if scheme in simple:
+        return {"BACKEND": simple[scheme]}
+    if scheme == "file":
+        return {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": unquote(parts.path) or str(VAR_DIR / "mail")},
+        }
+    if scheme not in {"smtp", "smtp+tls", "smtps", "submission"}:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL scheme {scheme!r} is not supported: use console://, smtp://, smtp+tls://, smtps://, "
+            "file://, locmem:// or dummy://."
+        )
+    use_ssl = scheme == "smtps"
+    use_tls = scheme in {"smtp+tls", "submission"}
+    options = {
+        "host": parts.hostname or "localhost",
+        "port": parts.port or (465 if use_ssl else 587 if use_tls else 25),
+        "use_tls": use_tls,
+        "use_ssl": use_ssl,
+        "timeout": 20,
+    }
+    if parts.username:
+        options["username"] = unquote(parts.username)
+        options["password"] = unquote(parts.password or "")
+    return {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": options}
+
+
+MAILERS = {"default": _mailer_from_url(EMAIL_URL)}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Complaint desk <complaints@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-EMAIL_TIMEOUT = 20
 
 # --- Auth ----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,0 +1,61 @@
+# Complaint desk: `make run` serves the demo, `make test` runs the whole suite.
+# Both set everything up on first use: a .venv built with the newest Python >= 3.12 found
+# (scripts/find-python), rebuilt when pyproject.toml or constraints.txt change.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+ARGS ?=
+
+.PHONY: help run test lint format messages translations lock clean
+
+help:
+	@echo "make run           install, migrate, load demo data once, serve web + worker + beat"
+	@echo "                   (HOST, PORT, DATABASE_URL, REDIS_URL, EMAIL_URL, DEMO_PASSWORD honoured;"
+	@echo "                   SEED=1 loads another batch of demo tickets)"
+	@echo "make test          install, compile translations, run the whole pytest suite (ARGS=... passed on)"
+	@echo "make lint          ruff check, ruff format --check, import-linter contracts"
+	@echo "make format        ruff format + ruff check --fix"
+	@echo "make messages      update locale/zh_Hans/LC_MESSAGES/django.po from the source (developers)"
+	@echo "make translations  compile the .po catalogs into .mo"
+	@echo "make lock          rewrite constraints.txt from what is installed in .venv"
+
+$(STAMP): pyproject.toml constraints.txt scripts/setup-venv
+	@scripts/setup-venv
+
+translations: $(STAMP)
+	@$(PY) scripts/compile-messages
+
+# exec: the shell is replaced, so the SIGTERM make forwards reaches the runner directly.
+run: $(STAMP)
+	@exec scripts/run
+
+test: $(STAMP) translations
+	$(VENV)/bin/pytest $(ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+messages: $(STAMP)
+	DEBUG=1 $(PY) manage.py makemessages --locale zh_Hans --no-obsolete \
+		--ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*'
+
+lock: $(STAMP)
+	@{ echo '# Every installed package, pinned: generated from the venv by `make lock`; used by every install'; \
+	   echo '# (`pip install -c constraints.txt -e ".[dev]"`) so set-ups are repeatable.'; \
+	   $(PY) -m pip freeze --exclude-editable --disable-pip-version-check; } > constraints.txt.new
+	@mv constraints.txt.new constraints.txt
+	@touch $(STAMP)
+	@echo "constraints.txt rewritten ($$(grep -vc '^#' constraints.txt) packages)"
+
+clean:
+	rm -rf $(VENV) .ruff_cache

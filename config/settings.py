@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "complaints",
     "channels_intake",
@@ -268,24 +269,56 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 25,
-    "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+    "DEFAULT_PARSER_CLASSES": ["complaints.api.parsers.StrictJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "complaints.api.schema.ComplaintAutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "complaints.api.pagination.TicketCursorPagination",
+    "PAGE_SIZE": 25,
+    "EXCEPTION_HANDLER": "complaints.api.exceptions.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "complaints.api.throttles.AnonymousRateThrottle",
+        "complaints.api.throttles.TokenRateThrottle",
+    ],
+    # Scopes: anon per client IP, user per token (or session user), login per IP on
+    # /api/v1/auth/token/, ticket_create per token for POST /api/v1/tickets/.
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_ANON_RATE", default="60/minute"),
         "user": env.str("API_USER_RATE", default="2000/minute"),
+        "login": env.str("API_LOGIN_RATE", default="10/minute"),
+        "ticket_create": env.str("API_TICKET_CREATE_RATE", default="120/minute"),
     },
+    # Proxies in front of the app (nginx: 1), so the anonymous limit counts the client's IP, not theirs.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=None),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Complaint desk API",
-    "DESCRIPTION": "Open, follow and work customer complaints.",
+    "DESCRIPTION": (
+        "Open, follow and work customer complaints. Authenticate with `Authorization: Token <token>` "
+        "(POST /api/v1/auth/token/) or a session. Errors are JSON: "
+        '`{"error": {"code", "message", "fields"?, "detail"?}}`.'
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "complaints.states.Status",
+        "ChannelEnum": "complaints.models.tickets.Channel",
+        "PriorityEnum": "complaints.models.tickets.Priority",
+        "SlaStateEnum": "complaints.models.tickets.SlaState",
+        "RemedyEnum": "complaints.models.tickets.Resolution.Remedy",
+        "TicketKindEnum": "complaints.models.tickets.Kind",
+        "MessageKindEnum": "complaints.models.tickets.Message.Kind",
+        "EventKindEnum": "complaints.events.EventKind",
+    },
+    # Swagger UI and Redoc from the drf-spectacular-sidecar package: no CDN needed.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Security ------------------------------------------------------------------

@@ -1,4 +1,5 @@
 from .customers import Customer
+from .idempotency import IdempotencyKey
 from .knowledge import CannedReply, KBArticle
 from .organisation import Category, RootCause, RoutingRule, Team, TeamMembership
 from .tickets import Attachment, Message, Resolution, Ticket, TicketEvent
@@ -8,6 +9,7 @@ __all__ = [
     "CannedReply",
     "Category",
     "Customer",
+    "IdempotencyKey",
     "KBArticle",
     "Message",
     "Resolution",

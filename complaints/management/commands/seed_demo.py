@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.utils import timezone
 
 from complaints import pii
@@ -624,6 +624,8 @@ class Command(BaseCommand):
                     # The SLA app (and any other) builds what it keeps per ticket in bulk too.
                     tickets_bulk_loaded.send(sender=Ticket, ticket_ids=ids)
                 loaded += size
+                # With DEBUG on Django keeps every query's SQL; big inserts would pile up in memory.
+                reset_queries()
                 if count > batch_size:
                     self.stdout.write(f"  {loaded}/{count} tickets", ending="\r")
         if count > batch_size:

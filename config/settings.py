@@ -152,6 +152,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "complaints.tasks.close_stale_resolved_tickets",
         "schedule": 3600.0,
     },
+    "send-due-surveys": {
+        "task": "feedback.tasks.send_due_surveys",
+        "schedule": env.float("SURVEY_SEND_INTERVAL", default=60.0),
+    },
 }
 
 if REDIS_URL:
@@ -260,6 +264,13 @@ COMPLAINTS = {
     "REPEAT_WINDOW_DAYS": env.int("REPEAT_WINDOW_DAYS", default=30),
     "REPEAT_SIMILARITY": env.float("REPEAT_SIMILARITY", default=0.45),
     "AUTO_CLOSE_RESOLVED_AFTER_DAYS": env.int("AUTO_CLOSE_RESOLVED_AFTER_DAYS", default=7),
+}
+
+# Satisfaction surveys. SMS_BACKEND: a class with send(*, to, text); empty means no SMS gateway,
+# and SMS-only surveys are cancelled rather than reported as sent.
+FEEDBACK = {
+    "SMS_BACKEND": env.str("SMS_BACKEND", default="feedback.sms.ConsoleSmsBackend"),
+    "BATCH_SIZE": env.int("SURVEY_BATCH_SIZE", default=100),
 }
 
 # --- REST API ------------------------------------------------------------------

@@ -1,0 +1,455 @@
+"""Every write of the satisfaction follow-up: scheduling, sending, answers, opt-out, return visits.
+
+Ticket changes (reopening on "not solved", the return-visit note) go through
+complaints.services; this module never writes Ticket or TicketEvent rows itself.
+"""
+
+import logging
+import smtplib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from complaints import services as complaint_services
+from complaints.errors import ComplaintError, NotFound
+from complaints.models import Customer, Message, TeamMembership, Ticket
+from complaints.states import Status
+
+from . import delivery
+from .models import ReturnVisit, Survey, SurveyAnswer, SurveyPolicy, SurveyReason
+
+logger = logging.getLogger(__name__)
+
+# Delivery is retried on the following runs with growing pauses, then given up.
+MAX_DELIVERY_ATTEMPTS = 6
+RETRY_BASE = timedelta(minutes=5)
+
+
+class SurveyUnavailable(ComplaintError):
+    """The survey cannot be answered (any more): expired, cancelled or past the change window."""
+
+    code = "survey_unavailable"
+    http_status = 410
+
+
+# --- policy and timing ------------------------------------------------------------------
+
+
+def policy_for(ticket: Ticket) -> SurveyPolicy:
+    """The first active policy by position matching the ticket; the built-in defaults if none does."""
+    for policy in SurveyPolicy.objects.filter(is_active=True).select_related("match_category"):
+        if policy.matches(ticket):
+            return policy
+    return SurveyPolicy(name="default")
+
+
+def outside_quiet_hours(moment: datetime, policy: SurveyPolicy) -> datetime:
+    """`moment` itself, or the end of the quiet hours it falls in (in the customers' time zone)."""
+    zone = ZoneInfo(policy.time_zone or settings.TIME_ZONE)
+    start, end = policy.quiet_start, policy.quiet_end
+    if start == end:
+        return moment
+    local = moment.astimezone(zone)
+    now = local.time()
+    if start < end:
+        quiet, end_day = start <= now < end, local.date()
+    else:  # the usual case: quiet hours span midnight (22:00-08:00)
+        quiet = now >= start or now < end
+        end_day = local.date() if now < end else local.date() + timedelta(days=1)
+    if not quiet:
+        return moment
+    return datetime.combine(end_day, end, tzinfo=zone)
+
+
+def _asks_again(policy: SurveyPolicy, earlier: Survey) -> bool:
+    if policy.on_resolve_again == SurveyPolicy.OnResolveAgain.ALWAYS:
+        return True
+    if policy.on_resolve_again == SurveyPolicy.OnResolveAgain.NEVER:
+        return False
+    answer = getattr(earlier, "answer", None)
+    return answer is not None and answer.solved is False
+
+
+# --- scheduling ---------------------------------------------------------------------------
+
+
+def schedule_survey(*, ticket_id: int, resolution_id: int, now: datetime | None = None) -> Survey | None:
+    """Schedule the survey about one resolution, or None when the rules say not to ask.
+
+    Never for a merged or spam ticket, an opted-out customer or one we cannot reach;
+    never twice for a resolution (unique); after a reopen only as the policy says.
+    """
+    now = now or timezone.now()
+    ticket = Ticket.objects.select_related("customer", "category").get(pk=ticket_id)
+    customer = ticket.customer
+    if ticket.duplicate_of_id or ticket.is_spam or customer.surveys_opted_out:
+        return None
+    if customer.email:
+        channel = Survey.Channel.EMAIL
+    elif customer.phone:
+        channel = Survey.Channel.SMS
+    else:
+        return None
+    policy = policy_for(ticket)
+    if not policy.send_survey:
+        return None
+    earlier = (
+        Survey.objects.filter(ticket=ticket)
+        .exclude(resolution_id=resolution_id)
+        .exclude(state=Survey.State.CANCELLED)
+        .select_related("answer")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if earlier is not None and not _asks_again(policy, earlier):
+        return None
+    send_after = outside_quiet_hours(now + timedelta(minutes=policy.delay_minutes), policy)
+    survey, created = Survey.objects.get_or_create(
+        resolution_id=resolution_id,
+        defaults={
+            "ticket": ticket,
+            "customer": customer,
+            "policy": policy if policy.pk else None,
+            "channel": channel,
+            "send_after": send_after,
+        },
+    )
+    return survey if created else None
+
+
+def cancel_pending_surveys(*, ticket_id: int, reason: str) -> int:
+    """Cancel the ticket's surveys not yet sent (its resolution no longer stands); returns how many."""
+    return Survey.objects.filter(ticket_id=ticket_id, state=Survey.State.SCHEDULED).update(
+        state=Survey.State.CANCELLED, cancel_reason=reason[:200]
+    )
+
+
+def opt_out_of_surveys(*, customer_id: int) -> Customer:
+    """The customer asked for no more surveys: remember it and cancel the ones not yet sent."""
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer_id)
+        if not customer.surveys_opted_out:
+            customer.surveys_opted_out = True
+            customer.save(update_fields=["surveys_opted_out"])
+        Survey.objects.filter(customer_id=customer_id, state=Survey.State.SCHEDULED).update(
+            state=Survey.State.CANCELLED, cancel_reason=_("The customer unsubscribed from surveys.")
+        )
+        # Sent surveys stay answerable, but their reminder is dropped.
+        Survey.objects.filter(customer_id=customer_id, state=Survey.State.SENT).update(remind_at=None)
+    return customer
+
+
+# --- sending -------------------------------------------------------------------------------
+
+
+@dataclass
+class SendReport:
+    """What one run of the sender did."""
+
+    sent: int = 0
+    reminded: int = 0
+    postponed: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    expired: int = 0
+    stopped_early: bool = False
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.reminded + self.postponed + self.failed + self.cancelled
+
+
+def _survey_policy(survey: Survey) -> SurveyPolicy:
+    return survey.policy or SurveyPolicy(name="default")
+
+
+def _cancel(survey: Survey, reason: str) -> None:
+    survey.state, survey.cancel_reason = Survey.State.CANCELLED, reason[:200]
+    survey.save(update_fields=["state", "cancel_reason"])
+
+
+def _why_not_send(survey: Survey, *, reminder: bool) -> str:
+    """Why this survey must not go out any more, or "" when it may."""
+    ticket = survey.ticket
+    if survey.customer.surveys_opted_out:
+        return _("The customer unsubscribed from surveys.")
+    if ticket.is_spam or ticket.duplicate_of_id:
+        return _("The ticket was marked as spam or merged.")
+    if not reminder:
+        latest = ticket.resolutions.order_by("-created_at", "-pk").values_list("pk", flat=True).first()
+        if ticket.status not in (Status.RESOLVED, Status.CLOSED) or latest != survey.resolution_id:
+            return _("The ticket was reopened before the survey went out.")
+    return ""
+
+
+def _deliver_one(survey: Survey, *, now: datetime, reminder: bool, report: SendReport) -> bool:
+    """Send (or remind) one locked survey and record the result; False when the run should stop."""
+    policy = _survey_policy(survey)
+    reason = _why_not_send(survey, reminder=reminder)
+    if reason:
+        if reminder:
+            survey.remind_at = None
+            survey.save(update_fields=["remind_at"])
+        else:
+            _cancel(survey, reason)
+        report.cancelled += 1
+        return True
+    allowed_at = outside_quiet_hours(now, policy)
+    if allowed_at != now:
+        if reminder:
+            survey.remind_at = allowed_at
+            survey.save(update_fields=["remind_at"])
+        else:
+            survey.send_after = allowed_at
+            survey.save(update_fields=["send_after"])
+        report.postponed += 1
+        return True
+    try:
+        delivery.deliver(survey, reminder=reminder)
+    except delivery.NoSmsGateway:
+        # Never pretend: without a gateway the customer gets nothing, so the survey is cancelled.
+        _cancel(survey, _("No SMS gateway is configured and the customer has no e-mail address."))
+        report.cancelled += 1
+        return True
+    except (OSError, delivery.SmsDeliveryError) as error:
+        survey.attempts += 1
+        survey.last_error = f"{type(error).__name__}: {error}"[:1000]
+        fields = ["attempts", "last_error"]
+        if survey.attempts >= MAX_DELIVERY_ATTEMPTS:
+            survey.state = survey.state if reminder else Survey.State.CANCELLED
+            survey.cancel_reason = "" if reminder else _("Delivery failed repeatedly.")
+            survey.remind_at = None
+            fields += ["state", "cancel_reason", "remind_at"]
+        elif reminder:
+            survey.remind_at = now + RETRY_BASE * 2 ** (survey.attempts - 1)
+            fields.append("remind_at")
+        else:
+            survey.send_after = now + RETRY_BASE * 2 ** (survey.attempts - 1)
+            fields.append("send_after")
+        survey.save(update_fields=fields)
+        report.failed += 1
+        logger.warning("Survey %s not delivered (attempt %s): %s", survey.pk, survey.attempts, error)
+        # A refused recipient is this message's problem; anything else means the server is away.
+        return isinstance(error, smtplib.SMTPRecipientsRefused)
+    survey.attempts, survey.last_error = 0, ""
+    if reminder:
+        survey.state, survey.reminded_at, survey.remind_at = Survey.State.REMINDED, now, None
+        survey.save(update_fields=["state", "reminded_at", "remind_at", "attempts", "last_error"])
+        report.reminded += 1
+        return True
+    survey.state, survey.sent_at = Survey.State.SENT, now
+    survey.expires_at = now + timedelta(days=policy.answer_within_days)
+    survey.remind_at = None
+    if policy.reminder_after_days:
+        remind_at = outside_quiet_hours(now + timedelta(days=policy.reminder_after_days), policy)
+        survey.remind_at = remind_at if remind_at < survey.expires_at else None
+    survey.save(update_fields=["state", "sent_at", "expires_at", "remind_at", "attempts", "last_error"])
+    report.sent += 1
+    return True
+
+
+def _due(now: datetime, *, reminder: bool) -> Q:
+    if reminder:
+        return Q(state=Survey.State.SENT, remind_at__lte=now, expires_at__gt=now)
+    return Q(state=Survey.State.SCHEDULED, send_after__lte=now)
+
+
+def send_due_surveys(*, now: datetime | None = None, batch_size: int = 100) -> SendReport:
+    """Send every survey and reminder that is due, up to `batch_size`, and expire stale links.
+
+    Safe with several senders at once: each survey is sent inside its own transaction
+    holding its row lock, and the others skip locked rows, so each goes out once.
+    """
+    now = now or timezone.now()
+    report = SendReport()
+    report.expired = Survey.objects.filter(
+        state__in=[Survey.State.SENT, Survey.State.REMINDED], expires_at__lte=now
+    ).update(state=Survey.State.EXPIRED, remind_at=None)
+    for reminder in (False, True):
+        while report.handled < batch_size:
+            with transaction.atomic():
+                survey = (
+                    Survey.objects.select_for_update(skip_locked=True, of=("self",))
+                    .filter(_due(now, reminder=reminder))
+                    .select_related("ticket", "customer", "policy")
+                    .order_by("pk")
+                    .first()
+                )
+                if survey is None:
+                    break
+                if not _deliver_one(survey, now=now, reminder=reminder, report=report):
+                    report.stopped_early = True
+                    return report
+    return report
+
+
+# --- answers and their outcomes ------------------------------------------------------------
+
+
+def survey_status(survey: Survey, *, now: datetime | None = None) -> str:
+    """ "open" (can be answered), "editable" (answered, can be changed), or why it cannot be answered."""
+    now = now or timezone.now()
+    answer = SurveyAnswer.objects.filter(survey=survey).first()
+    if answer is not None:
+        return "editable" if now < answer.edit_until else "closed"
+    if survey.state == Survey.State.CANCELLED:
+        return "cancelled"
+    if survey.state == Survey.State.EXPIRED or (survey.expires_at and survey.expires_at <= now):
+        return "expired"
+    if survey.state == Survey.State.SCHEDULED:
+        return "cancelled"  # no link to it was ever sent; a valid token for it is unexpected
+    return "open"
+
+
+def record_answer(
+    *,
+    survey_id: int,
+    rating: int,
+    solved: bool | None,
+    reasons: Iterable[SurveyReason] = (),
+    comment: str = "",
+    now: datetime | None = None,
+) -> SurveyAnswer:
+    """Record (or change, within the change window) the customer's answer and act on it.
+
+    "Not solved" reopens the ticket once, with the comment as the customer's message;
+    a rating at or below the policy's threshold opens one return visit for the team lead.
+    """
+    now = now or timezone.now()
+    if not 1 <= int(rating) <= 5:
+        raise ComplaintError(_("Choose a rating from 1 to 5."))
+    comment = complaint_services.sanitise(comment or "")
+    with transaction.atomic():
+        survey = (
+            Survey.objects.select_for_update(of=("self",))
+            .select_related("ticket", "customer", "policy")
+            .filter(pk=survey_id)
+            .first()
+        )
+        if survey is None:
+            raise NotFound(_("No such survey."))
+        status = survey_status(survey, now=now)
+        if status == "closed":
+            raise SurveyUnavailable(_("This answer can no longer be changed."))
+        if status in ("expired", "cancelled"):
+            raise SurveyUnavailable(_("This survey is closed."))
+        policy = _survey_policy(survey)
+        answer = SurveyAnswer.objects.filter(survey=survey).first()
+        if answer is None:
+            answer = SurveyAnswer(
+                survey=survey, answered_at=now, edit_until=now + timedelta(days=policy.edit_within_days)
+            )
+        answer.rating, answer.solved, answer.comment, answer.updated_at = int(rating), solved, comment, now
+        answer.save()
+        answer.reasons.set(list(reasons))
+        if survey.state != Survey.State.ANSWERED:
+            survey.state, survey.answered_at, survey.remind_at = Survey.State.ANSWERED, now, None
+            survey.save(update_fields=["state", "answered_at", "remind_at"])
+        if solved is False and not answer.reopened_ticket and _reopen_for_answer(survey, comment):
+            answer.reopened_ticket = True
+            answer.save(update_fields=["reopened_ticket"])
+        if answer.rating <= policy.low_rating_threshold:
+            open_return_visit(survey=survey, answer=answer, policy=policy, now=now)
+    return answer
+
+
+def _reopen_for_answer(survey: Survey, comment: str) -> bool:
+    """Put the ticket back to work because the customer says the problem is not solved."""
+    reason = comment or _("The customer answered in the satisfaction survey that the problem is not solved.")
+    ticket = Ticket.objects.get(pk=survey.ticket_id)
+    try:
+        if ticket.status == Status.RESOLVED:
+            # The resolution is still waiting for the customer: this is their dispute.
+            complaint_services.dispute(ticket_id=ticket.pk, actor=None, reason=reason)
+        elif ticket.status == Status.CLOSED:
+            complaint_services.reopen(ticket_id=ticket.pk, actor=None, version=None, reason=reason)
+            complaint_services.add_message(
+                ticket_id=ticket.pk, actor=None, kind=Message.Kind.CUSTOMER, body=reason
+            )
+        else:
+            # Someone reopened it already; the customer's words still belong on the ticket.
+            complaint_services.add_message(
+                ticket_id=ticket.pk, actor=None, kind=Message.Kind.CUSTOMER, body=reason
+            )
+    except ComplaintError as error:
+        # The answer still counts; a merged ticket, say, cannot be reopened.
+        logger.info("Survey %s: ticket %s not reopened: %s", survey.pk, ticket.reference, error.message)
+        return False
+    return True
+
+
+def team_lead_for(ticket: Ticket) -> AbstractBaseUser | None:
+    """The ticket team's lead who gets return visits (the longest-standing active one)."""
+    membership = (
+        TeamMembership.objects.filter(
+            team_id=ticket.team_id, role=TeamMembership.Role.LEAD, user__is_active=True
+        )
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+    return membership.user if membership else None
+
+
+def open_return_visit(
+    *, survey: Survey, answer: SurveyAnswer, policy: SurveyPolicy, now: datetime
+) -> ReturnVisit:
+    """The return visit for this survey, opening it for the team lead if there is none yet."""
+    ticket = survey.ticket
+    visit, created = ReturnVisit.objects.get_or_create(
+        survey=survey,
+        defaults={
+            "ticket": ticket,
+            "team_id": ticket.team_id,
+            "assignee": team_lead_for(ticket),
+            "reason": _("Rated %(rating)s/5%(solved)s")
+            % {
+                "rating": answer.rating,
+                "solved": _(", not solved") if answer.solved is False else "",
+            },
+            "due_at": now + timedelta(hours=policy.return_visit_due_hours),
+        },
+    )
+    if created:
+        from .tasks import notify_return_visit
+
+        notify_return_visit.delay_on_commit(visit.pk)
+    return visit
+
+
+def complete_return_visit(
+    *, visit_id: int, actor: AbstractBaseUser | None, outcome: str, notes: str = ""
+) -> ReturnVisit:
+    """Record how the return visit went; the outcome goes on the ticket as an internal note."""
+    if outcome not in ReturnVisit.Outcome.values:
+        raise ComplaintError(_("Choose what came of the return visit."))
+    with transaction.atomic():
+        visit = (
+            ReturnVisit.objects.select_for_update(of=("self",))
+            .select_related("ticket")
+            .filter(pk=visit_id)
+            .first()
+        )
+        if visit is None:
+            raise NotFound(_("No such return visit."))
+        if visit.completed_at is not None:
+            raise ComplaintError(_("This return visit was already completed."))
+        visit.outcome, visit.notes = outcome, notes.strip()
+        visit.completed_at, visit.completed_by = timezone.now(), actor
+        visit.save(update_fields=["outcome", "notes", "completed_at", "completed_by"])
+        note = _("Return visit: %(outcome)s.") % {"outcome": ReturnVisit.Outcome(outcome).label}
+        complaint_services.add_message(
+            ticket_id=visit.ticket_id,
+            actor=actor,
+            kind=Message.Kind.NOTE,
+            body=f"{note}\n{visit.notes}".strip(),
+        )
+    return visit

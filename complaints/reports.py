@@ -121,7 +121,7 @@ def remedies(tickets: QuerySet[Ticket], start: datetime, end: datetime) -> dict[
             "label": str(Resolution.Remedy(row["remedy"]).label),
             "currency": row["currency"],
             "count": row["n"],
-            "amount": str(row["amount"] or Decimal("0")),
+            "amount": str(Decimal(row["amount"] or 0).quantize(Decimal("0.01"))),
         }
         for row in resolutions.values("remedy", "currency")
         .annotate(n=Count("pk"), amount=Sum("amount"))

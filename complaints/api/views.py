@@ -444,8 +444,10 @@ class CategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filterset_class = None
 
     def get_queryset(self) -> QuerySet[Category]:
+        active = Category.objects.filter(is_active=True).order_by("position", "slug")
+        # The tree is two levels deep; the grandchildren prefetch keeps the empty `children` query-free.
         children = Prefetch(
-            "children", queryset=Category.objects.filter(is_active=True).order_by("position", "slug")
+            "children", queryset=active.prefetch_related(Prefetch("children", queryset=active))
         )
         return Category.objects.filter(parent__isnull=True, is_active=True).prefetch_related(children)
 
@@ -477,16 +479,17 @@ def _period_bound(value: str | None, name: str, *, end: bool) -> datetime | None
         return None
     value = value.strip()
     try:
-        moment = parse_datetime(value)
-        day = None if moment else parse_date(value)
+        # A bare date first: parse_datetime would read "2026-11-30" as that day's midnight.
+        day = parse_date(value)
+        moment = None if day else parse_datetime(value)
     except ValueError:
         moment = day = None
     if moment is None and day is None:
         raise ValidationError({name: [_("Give a date (2026-01-31) or an ISO 8601 date-time.")]})
+    if not EARLIEST <= (day or moment.date()) <= LATEST:
+        raise ValidationError({name: [_("Give a date between 2000 and 2100.")]})
     if moment is None:
         moment = datetime.combine(day + timedelta(days=1) if end else day, time.min)
-    if not EARLIEST <= moment.date() <= LATEST:
-        raise ValidationError({name: [_("Give a date between 2000 and 2100.")]})
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment

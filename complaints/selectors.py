@@ -1,10 +1,28 @@
 """Shared reads: querysets shaped for the pages, the admin and the API that show them."""
 
+from datetime import date, datetime, time, timedelta
+
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import pii
-from .models import Attachment, Customer, Message, Ticket, TicketEvent
+from .models import (
+    Attachment,
+    CannedReply,
+    Category,
+    Customer,
+    KBArticle,
+    Message,
+    Team,
+    TeamMembership,
+    Ticket,
+    TicketEvent,
+)
+from .states import OPEN_STATUSES, Status
 
 SUPERVISORS_GROUP = "Supervisors"
 AGENTS_GROUP = "Agents"
@@ -21,7 +39,9 @@ def tickets_visible_to(user: AbstractBaseUser) -> QuerySet[Ticket]:
         return tickets.none()
     if is_supervisor(user):
         return tickets
-    return tickets.filter(Q(team__memberships__user=user) | Q(assignee=user) | Q(created_by=user)).distinct()
+    # A subquery rather than a join: no duplicate rows, so no DISTINCT over a large queue.
+    my_teams = TeamMembership.objects.filter(user=user).values("team_id")
+    return tickets.filter(Q(team__in=my_teams) | Q(assignee=user) | Q(created_by=user))
 
 
 def ticket_list(queryset: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
@@ -77,3 +97,193 @@ def search_tickets(queryset: QuerySet[Ticket], term: str) -> QuerySet[Ticket]:
         condition |= Q(customer__in=customers_by_contact(term))
     condition |= Q(subject__icontains=term) | Q(description__icontains=term)
     return queryset.filter(condition)
+
+
+# --- agent queues ------------------------------------------------------------------------
+
+
+class Queue(models.TextChoices):
+    MINE = "mine", _("My open tickets")
+    TEAM_UNASSIGNED = "team", _("My team's unassigned")
+    AT_RISK = "at_risk", _("At risk / breached")
+    AWAITING = "awaiting", _("Awaiting customer")
+    RETURN_VISITS = "return_visits", _("Return visits due")
+    RESOLVED = "resolved", _("Recently resolved")
+    ALL = "all", _("All tickets")
+
+
+RECENTLY_RESOLVED_DAYS = 7
+
+
+class QueueSort(models.TextChoices):
+    SLA_DUE = "sla", _("SLA due")
+    PRIORITY = "priority", _("Priority")
+    AGE = "age", _("Oldest first")
+    UPDATED = "updated", _("Last update")
+
+
+QUEUE_ORDERINGS = {
+    QueueSort.SLA_DUE: (F("sla_due_at").asc(nulls_last=True), "priority", "pk"),
+    QueueSort.PRIORITY: ("priority", F("sla_due_at").asc(nulls_last=True), "pk"),
+    QueueSort.AGE: ("created_at", "pk"),
+    QueueSort.UPDATED: ("-updated_at", "-pk"),
+}
+
+
+def return_visit_model() -> type[models.Model] | None:
+    """The feedback app's return-visit model, reached through Ticket.return_visits; None while it is absent."""
+    try:
+        return Ticket._meta.get_field("return_visits").related_model
+    except FieldDoesNotExist:
+        return None
+
+
+def _open_return_visits() -> Exists | None:
+    model = return_visit_model()
+    if model is None:
+        return None
+    return Exists(model.objects.filter(ticket=OuterRef("pk"), completed_at__isnull=True))
+
+
+def queues_for(user: AbstractBaseUser) -> list[Queue]:
+    """The queues this user works from, in the order the desk shows them."""
+    queues = [Queue.MINE, Queue.TEAM_UNASSIGNED, Queue.AT_RISK, Queue.AWAITING]
+    if return_visit_model() is not None:
+        queues.append(Queue.RETURN_VISITS)
+    queues.append(Queue.RESOLVED)
+    if is_supervisor(user):
+        queues.append(Queue.ALL)
+    return queues
+
+
+def _queue_condition(user: AbstractBaseUser, queue: str, now: datetime) -> Q:
+    open_ = Q(status__in=OPEN_STATUSES)
+    if queue == Queue.MINE:
+        return open_ & Q(assignee=user)
+    if queue == Queue.TEAM_UNASSIGNED:
+        my_teams = TeamMembership.objects.filter(user=user).values("team_id")
+        return open_ & Q(assignee__isnull=True, team__in=my_teams)
+    if queue == Queue.AT_RISK:
+        return open_ & Q(sla_state__in=[Ticket.SlaState.AT_RISK, Ticket.SlaState.BREACHED])
+    if queue == Queue.AWAITING:
+        return Q(status=Status.AWAITING_CUSTOMER)
+    if queue == Queue.RETURN_VISITS:
+        pending = _open_return_visits()
+        return Q(pending) if pending is not None else Q(pk__in=[])
+    if queue == Queue.RESOLVED:
+        since = now - timedelta(days=RECENTLY_RESOLVED_DAYS)
+        return Q(status__in=[Status.RESOLVED, Status.CLOSED], resolved_at__gte=since)
+    return Q()
+
+
+def ticket_queue(user: AbstractBaseUser, queue: str, *, now: datetime | None = None) -> QuerySet[Ticket]:
+    """The tickets of one queue that the user may see, shaped for a list row."""
+    now = now or timezone.now()
+    if queue not in queues_for(user):
+        raise ValueError(f"not a queue of {user}: {queue}")
+    tickets = ticket_queue_for(user).filter(_queue_condition(user, queue, now))
+    model = return_visit_model()
+    if queue == Queue.RETURN_VISITS and model is not None:
+        due = model.objects.filter(ticket=OuterRef("pk"), completed_at__isnull=True).order_by("due_at")
+        tickets = tickets.annotate(return_visit_due=Subquery(due.values("due_at")[:1]))
+    return tickets
+
+
+def queue_counts(user: AbstractBaseUser, *, now: datetime | None = None) -> dict[str, int]:
+    """How many tickets each of the user's queues holds, in one query."""
+    now = now or timezone.now()
+    counts = {
+        queue.value: Count("pk", filter=_queue_condition(user, queue, now)) for queue in queues_for(user)
+    }
+    return tickets_visible_to(user).aggregate(**counts)
+
+
+def filter_ticket_queue(
+    queryset: QuerySet[Ticket],
+    *,
+    status: str = "",
+    priority: int | None = None,
+    kind: str = "",
+    category: Category | None = None,
+    channel: str = "",
+    team: Team | None = None,
+    assignee: AbstractBaseUser | None = None,
+    unassigned: bool = False,
+    sla_state: str = "",
+    escalation_level: int | None = None,
+    created_after: date | None = None,
+    created_before: date | None = None,
+) -> QuerySet[Ticket]:
+    """Narrow a queue; a category includes its subcategories, dates are whole local days."""
+    criteria = Q()
+    if status:
+        criteria &= Q(status=status)
+    if priority:
+        criteria &= Q(priority=priority)
+    if kind:
+        criteria &= Q(kind=kind)
+    if category is not None:
+        criteria &= Q(category=category) | Q(category__parent=category)
+    if channel:
+        criteria &= Q(channel=channel)
+    if team is not None:
+        criteria &= Q(team=team)
+    if unassigned:
+        criteria &= Q(assignee__isnull=True)
+    elif assignee is not None:
+        criteria &= Q(assignee=assignee)
+    if sla_state:
+        criteria &= Q(sla_state=sla_state)
+    if escalation_level is not None:
+        criteria &= Q(escalation_level=escalation_level)
+    if created_after is not None:
+        criteria &= Q(created_at__gte=_start_of_day(created_after))
+    if created_before is not None:
+        criteria &= Q(created_at__lt=_start_of_day(created_before + timedelta(days=1)))
+    return queryset.filter(criteria)
+
+
+def _start_of_day(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def order_ticket_queue(queryset: QuerySet[Ticket], sort: str = QueueSort.SLA_DUE) -> QuerySet[Ticket]:
+    """Order a queue: SLA due first (tickets without a target last) unless another sort is asked for."""
+    return queryset.order_by(*QUEUE_ORDERINGS.get(sort, QUEUE_ORDERINGS[QueueSort.SLA_DUE]))
+
+
+def merge_candidates(
+    user: AbstractBaseUser, source: Ticket, term: str, *, limit: int = 10
+) -> QuerySet[Ticket]:
+    """Open tickets the user may see that `source` could be merged into, matching the search term."""
+    candidates = ticket_queue_for(user).open().exclude(pk=source.pk).filter(duplicate_of__isnull=True)
+    if term.strip():
+        candidates = search_tickets(candidates, term)
+    else:
+        candidates = candidates.filter(customer_id=source.customer_id)
+    return candidates.order_by("-created_at", "-pk")[:limit]
+
+
+def changes_since(ticket: Ticket, *, seen_event: int | None) -> list[TicketEvent]:
+    """The events written on the ticket after the one a person last saw, oldest first."""
+    events = TicketEvent.objects.filter(ticket=ticket).select_related("actor").order_by("pk")
+    if seen_event:
+        events = events.filter(pk__gt=seen_event)
+    return list(events[:20])
+
+
+def canned_replies_for(ticket: Ticket) -> QuerySet[CannedReply]:
+    """Active canned replies in the ticket's language, for its team or for every team."""
+    return CannedReply.objects.filter(
+        Q(team__isnull=True) | Q(team_id=ticket.team_id), is_active=True, language=ticket.language
+    ).order_by("title")
+
+
+def kb_articles_for(ticket: Ticket) -> QuerySet[KBArticle]:
+    """Published articles, those of the ticket's category (or its parent) first."""
+    category_ids = [c for c in (ticket.category_id, getattr(ticket.category, "parent_id", None)) if c]
+    return (
+        KBArticle.objects.filter(is_published=True)
+        .annotate(same_category=Q(category_id__in=category_ids) if category_ids else Value(False))
+        .order_by("-same_category", "slug")
+    )

@@ -1,3 +1,4 @@
+from .audit import PiiAccess
 from .customers import Customer
 from .idempotency import IdempotencyKey
 from .knowledge import CannedReply, KBArticle
@@ -12,6 +13,7 @@ __all__ = [
     "IdempotencyKey",
     "KBArticle",
     "Message",
+    "PiiAccess",
     "Resolution",
     "RootCause",
     "RoutingRule",

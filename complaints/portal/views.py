@@ -1,28 +1,567 @@
-"""The agent portal: thin views over selectors (reads) and services (writes)."""
+"""The agent portal: thin views over selectors (reads) and services (writes).
 
+Every view needs a signed-in agent with the complaints permissions, and finds its ticket
+through selectors.tickets_visible_to, so another team's ticket is simply not found (404).
+Each page renders whole, or for an htmx request only the fragment that changed
+(Django template partials: "desk/queue.html#results", "desk/ticket.html#workspace").
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
 
-from complaints import selectors
+from complaints import attachments, audit, selectors, services
+from complaints.errors import ComplaintError, StaleVersion
+from complaints.models import Attachment, Message, Ticket, TicketEvent
+from complaints.selectors import Queue, QueueSort
+from complaints.states import OPEN_STATUSES, Status
+
+from . import forms, permissions
+
+SLA_CLOCKS_TEMPLATE = "sla/_ticket_clocks.html"
+PHONE_LOG_PATH = "/intake/phone/"
+# Images a browser may show inline; anything else (SVG included) is only ever downloaded.
+INLINE_IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp"}
+
+
+def _visible_ticket(request: HttpRequest, reference: str, *, detail: bool = False) -> Ticket:
+    tickets = selectors.tickets_visible_to(request.user)
+    if detail:
+        tickets = selectors.ticket_detail(tickets)
+    return get_object_or_404(tickets, reference=reference)
+
+
+# --- queues ------------------------------------------------------------------------------
 
 
 @login_required
 @permission_required("complaints.view_ticket", raise_exception=True)
+@require_GET
 def queue(request: HttpRequest) -> HttpResponse:
-    tickets = selectors.ticket_queue_for(request.user).order_by("-created_at")
-    tickets = selectors.search_tickets(tickets, request.GET.get("q", ""))
-    page = Paginator(tickets, 25).get_page(request.GET.get("page"))
-    return render(request, "desk/queue.html", {"page": page, "q": request.GET.get("q", "")})
+    """One of the agent's queues, filtered, searched, sorted and paginated."""
+    queues = selectors.queues_for(request.user)
+    form = forms.QueueFilterForm(request.GET, queues=queues)
+    form.is_valid()  # an invalid filter is ignored rather than answered with an error page
+    current = form.value("queue", Queue.MINE)
+    q = form.value("q", "")
+    tickets = selectors.ticket_queue(request.user, current)
+    tickets = selectors.filter_ticket_queue(tickets, **form.criteria())
+    tickets = selectors.search_tickets(tickets, q)
+    tickets = selectors.order_ticket_queue(tickets, form.value("sort", QueueSort.SLA_DUE))
+    page = Paginator(tickets, form.value("per_page", forms.PAGE_SIZES[0])).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "q": q,
+        "current_queue": current,
+        "queues": [(queue, None) for queue in queues],
+        "show_return_visits": current == Queue.RETURN_VISITS,
+    }
+    if request.htmx and request.GET.get("part") == "counts":
+        return render(request, "desk/queue.html#queues", {**context, "queues": _counted(request, queues)})
+    if request.htmx and request.htmx.target == "results":
+        return render(request, "desk/queue.html#results", context)
+    return render(request, "desk/queue.html", {**context, "queues": _counted(request, queues)})
+
+
+def _counted(request: HttpRequest, queues: list[Queue]) -> list[tuple[Queue, int]]:
+    counts = selectors.queue_counts(request.user)
+    return [(queue, counts[queue.value]) for queue in queues]
 
 
 @login_required
 @permission_required("complaints.view_ticket", raise_exception=True)
+@require_GET
+def next_ticket(request: HttpRequest) -> HttpResponse:
+    """Open the most urgent ticket of my queue (then my team's unassigned) other than the one I leave."""
+    leaving = request.GET.get("after", "")
+    for queue_name in (Queue.MINE, Queue.TEAM_UNASSIGNED):
+        tickets = selectors.order_ticket_queue(selectors.ticket_queue(request.user, queue_name))
+        following = tickets.exclude(reference=leaving).values_list("reference", flat=True).first()
+        if following:
+            return redirect("desk:ticket", following)
+    messages.info(request, _("Nothing else is waiting for you."))
+    return redirect("desk:queue")
+
+
+# --- the ticket workspace ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing an agent does to a ticket: its form, who sees it and the service it calls."""
+
+    name: str
+    label: str
+    form_class: type[forms.TicketActionForm]
+    perform: Callable[[HttpRequest, Ticket, dict], str]
+    shown: Callable[[object, Ticket], bool]
+    permitted: Callable[[object, Ticket], bool] = lambda user, ticket: True
+    compose: bool = False
+
+
+def _reply(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    files = attachments.check_uploads(data.get("files") or [])
+    services.add_message(
+        ticket_id=ticket.pk,
+        actor=request.user,
+        kind=Message.Kind.REPLY,
+        body=data["body"],
+        version=data["version"],
+        files=files,
+    )
+    return _("Your reply was sent to the customer.")
+
+
+def _note(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    services.add_message(
+        ticket_id=ticket.pk,
+        actor=request.user,
+        kind=Message.Kind.NOTE,
+        body=data["body"],
+        version=data["version"],
+    )
+    return _("Internal note added.")
+
+
+def _acknowledge(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    services.acknowledge(ticket_id=ticket.pk, actor=request.user, version=data["version"])
+    return _("The ticket is acknowledged.")
+
+
+def _take(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    services.assign(ticket_id=ticket.pk, actor=request.user, assignee=request.user, version=data["version"])
+    return _("The ticket is yours now.")
+
+
+def _assign(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    assignee = data["assignee"]
+    services.assign(ticket_id=ticket.pk, actor=request.user, assignee=assignee, version=data["version"])
+    if assignee is None:
+        return _("The ticket is back in its team's queue.")
+    return _("Assigned to %(user)s.") % {"user": assignee.get_username()}
+
+
+def _reclassify(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    services.reclassify(
+        ticket_id=ticket.pk,
+        actor=request.user,
+        version=data["version"],
+        kind=data["kind"],
+        category=data["category"],
+        priority=data["priority"],
+        complexity=data["complexity"],
+        reason=data["reason"],
+    )
+    return _("Classification saved.")
+
+
+def _escalate(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    escalated = services.escalate(
+        ticket_id=ticket.pk, actor=request.user, version=data["version"], reason=data["reason"]
+    )
+    return _("Escalated to level %(level)s.") % {"level": escalated.escalation_level}
+
+
+def _reroute(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    services.reroute(
+        ticket_id=ticket.pk,
+        actor=request.user,
+        team=data["team"],
+        version=data["version"],
+        reason=data["reason"],
+        requested_by_customer=data["requested_by_customer"],
+    )
+    return _("Sent to %(team)s.") % {"team": data["team"]}
+
+
+def _await_customer(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    services.await_customer(
+        ticket_id=ticket.pk, actor=request.user, version=data["version"], reason=data["reason"]
+    )
+    return _("Waiting for the customer; the SLA clock is paused.")
+
+
+def _resolve(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    services.resolve(
+        ticket_id=ticket.pk,
+        actor=request.user,
+        version=data["version"],
+        root_cause=data["root_cause"],
+        steps_taken=data["steps_taken"],
+        remedy=data["remedy"],
+        amount=data["amount"] or 0,
+    )
+    return _("Resolved. The customer is asked to confirm.")
+
+
+def _reopen(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    services.reopen(ticket_id=ticket.pk, actor=request.user, version=data["version"], reason=data["reason"])
+    return _("Reopened.")
+
+
+def _merge(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    target = (
+        selectors.tickets_visible_to(request.user)
+        .filter(reference=data["target"])
+        .values_list("pk", "reference")
+        .first()
+    )
+    if target is None:
+        raise ComplaintError(_("There is no ticket %(ref)s that you can see.") % {"ref": data["target"]})
+    # services.merge takes no version: lock the source first so the check and the merge are one step.
+    with transaction.atomic():
+        services.ensure_current(services.lock_ticket(ticket.pk), data["version"])
+        services.merge(source_id=ticket.pk, target_id=target[0], actor=request.user, reason=data["reason"])
+    return _("Merged into %(ref)s.") % {"ref": target[1]}
+
+
+def _is_open(user, ticket: Ticket) -> bool:
+    return ticket.status in OPEN_STATUSES
+
+
+def _can_message(user) -> bool:
+    return user.has_perm("complaints.add_message")
+
+
+ACTIONS: dict[str, Action] = {
+    action.name: action
+    for action in [
+        Action(
+            "reply",
+            gettext_lazy("Send reply"),
+            forms.ReplyForm,
+            _reply,
+            shown=lambda user, t: t.status != Status.CLOSED,
+            permitted=lambda user, t: _can_message(user),
+            compose=True,
+        ),
+        Action(
+            "note",
+            gettext_lazy("Add note"),
+            forms.NoteForm,
+            _note,
+            shown=lambda user, t: True,
+            permitted=lambda user, t: _can_message(user),
+            compose=True,
+        ),
+        Action(
+            "acknowledge",
+            gettext_lazy("Acknowledge"),
+            forms.AcknowledgeForm,
+            _acknowledge,
+            shown=lambda user, t: t.status == Status.NEW,
+        ),
+        Action(
+            "take",
+            gettext_lazy("Take it"),
+            forms.TakeForm,
+            _take,
+            shown=lambda user, t: _is_open(user, t) and permissions.can_take(user, t),
+            permitted=lambda user, t: t.assignee_id in (None, user.pk) or permissions.can_reassign(user, t),
+        ),
+        Action(
+            "assign",
+            gettext_lazy("Assign"),
+            forms.AssignForm,
+            _assign,
+            shown=lambda user, t: _is_open(user, t) and permissions.can_reassign(user, t),
+            permitted=permissions.can_reassign,
+        ),
+        Action(
+            "reclassify",
+            gettext_lazy("Save classification"),
+            forms.ReclassifyForm,
+            _reclassify,
+            shown=_is_open,
+        ),
+        Action(
+            "escalate",
+            gettext_lazy("Escalate"),
+            forms.EscalateForm,
+            _escalate,
+            shown=lambda user, t: _is_open(user, t) and t.escalation_level < 3,
+        ),
+        Action("reroute", gettext_lazy("Re-route"), forms.RerouteForm, _reroute, shown=_is_open),
+        Action(
+            "await_customer",
+            gettext_lazy("Await customer"),
+            forms.AwaitCustomerForm,
+            _await_customer,
+            shown=lambda user, t: t.status in (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS),
+        ),
+        Action("resolve", gettext_lazy("Resolve"), forms.ResolveForm, _resolve, shown=_is_open),
+        Action(
+            "reopen",
+            gettext_lazy("Reopen"),
+            forms.ReopenForm,
+            _reopen,
+            shown=lambda user, t: t.status in (Status.RESOLVED, Status.CLOSED) and not t.duplicate_of_id,
+        ),
+        Action("merge", gettext_lazy("Merge"), forms.MergeForm, _merge, shown=_is_open),
+    ]
+}
+
+
+def _make_form(
+    action: Action,
+    request: HttpRequest,
+    ticket: Ticket,
+    data: QueryDict | None = None,
+    files=None,
+    initial=None,
+) -> forms.TicketActionForm:
+    extra = (
+        {"assignees": permissions.assignable_users(request.user, ticket)} if action.name == "assign" else {}
+    )
+    return action.form_class(
+        data, files, ticket=ticket, user=request.user, prefix=action.name, initial=initial, **extra
+    )
+
+
+def _last_event_id(ticket: Ticket) -> int:
+    return max((event.pk for event in ticket.events.all()), default=0)
+
+
+def _in_language(ticket: Ticket, zh: str, en: str) -> str:
+    return en if ticket.language.startswith("en") and en else zh
+
+
+def _workspace_context(
+    request: HttpRequest,
+    ticket: Ticket,
+    *,
+    bound: forms.TicketActionForm | None = None,
+    changes: list[TicketEvent] | None = None,
+    revealed: bool = False,
+) -> dict:
+    """Everything the workspace shows; `bound` is a refused form to show again with the agent's draft."""
+    user = request.user
+    seen_event = _last_event_id(ticket)
+    initial = {"version": ticket.version, "seen_event": seen_event}
+    canned = list(selectors.canned_replies_for(ticket))
+    articles = list(selectors.kb_articles_for(ticket)[:30])
+    inserted = _insertion(request, canned, articles, ticket)
+    panels = []
+    for action in ACTIONS.values():
+        is_bound = bound is not None and bound.prefix == action.name
+        if not is_bound and not (action.shown(user, ticket) and action.permitted(user, ticket)):
+            continue
+        action_initial = dict(initial)
+        if action.name == "reply" and inserted:
+            action_initial["body"] = inserted
+        form = bound if is_bound else _make_form(action, request, ticket, initial=action_initial)
+        panels.append(
+            {
+                "action": action,
+                "form": form,
+                "url": reverse("desk:ticket_action", args=[ticket.reference, action.name]),
+                "open": is_bound or action.compose,
+            }
+        )
+    return {
+        "ticket": ticket,
+        "timeline": [
+            {"item": item, "is_message": isinstance(item, Message)}
+            for item in selectors.ticket_timeline(ticket)
+        ],
+        "evidence": list(ticket.attachments.all()),
+        "resolution": next(iter(ticket.resolutions.all()), None),
+        "compose_panels": [p for p in panels if p["action"].compose],
+        "action_panels": [p for p in panels if not p["action"].compose],
+        "seen_event": seen_event,
+        "changes": changes,
+        "revealed": revealed,
+        "can_reveal": permissions.can_reveal_pii(user),
+        "canned_replies": [(c, c.body) for c in canned],
+        "kb_articles": [
+            (_in_language(ticket, a.title_zh, a.title_en), _in_language(ticket, a.body_zh, a.body_en), a)
+            for a in articles
+        ],
+        "sla_clocks_template": _optional_template(SLA_CLOCKS_TEMPLATE),
+        "phone_log_url": f"{PHONE_LOG_PATH}?ticket={ticket.reference}",
+        "return_visits": _return_visits(ticket),
+    }
+
+
+def _insertion(request: HttpRequest, canned: list, articles: list, ticket: Ticket) -> str:
+    """Text picked without JavaScript (?insert=canned-3 or kb-5) to start the reply with."""
+    kind, _sep, pk = request.GET.get("insert", "").partition("-")
+    if kind == "canned":
+        return next((c.body for c in canned if str(c.pk) == pk), "")
+    if kind == "kb":
+        return next((_in_language(ticket, a.body_zh, a.body_en) for a in articles if str(a.pk) == pk), "")
+    return ""
+
+
+def _optional_template(name: str) -> str | None:
+    """The template's name if another app provides it (the desk must not import that app)."""
+    try:
+        get_template(name)
+    except TemplateDoesNotExist:
+        return None
+    return name
+
+
+def _return_visits(ticket: Ticket) -> list[dict]:
+    """The ticket's return visits (feedback app) with their admin page, when that app is installed."""
+    model = selectors.return_visit_model()
+    if model is None:
+        return []
+    meta = model._meta
+    visits = []
+    for visit in model.objects.filter(ticket=ticket).select_related("assignee").order_by("due_at"):
+        try:
+            url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[visit.pk])
+        except NoReverseMatch:
+            url = ""
+        visits.append({"visit": visit, "admin_url": url})
+    return visits
+
+
+def _render_workspace(request: HttpRequest, ticket: Ticket, status: int = 200, **kwargs) -> HttpResponse:
+    context = _workspace_context(request, ticket, **kwargs)
+    template = "desk/ticket.html#workspace" if request.htmx else "desk/ticket.html"
+    return render(request, template, context, status=status)
+
+
+@login_required
+@permission_required("complaints.view_ticket", raise_exception=True)
+@require_GET
 def ticket(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = get_object_or_404(
-        selectors.ticket_detail(selectors.tickets_visible_to(request.user)), reference=reference
+    """The ticket workspace: facts, customer, timeline and every action the agent may take."""
+    return _render_workspace(request, _visible_ticket(request, reference, detail=True))
+
+
+@login_required
+@permission_required("complaints.view_ticket", raise_exception=True)
+@permission_required("complaints.change_ticket", raise_exception=True)
+@require_POST
+def ticket_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+    """Run one action through its service; show the result, or the refusal with the draft kept."""
+    ticket = _visible_ticket(request, reference)
+    chosen = ACTIONS.get(action)
+    if chosen is None:
+        raise Http404(_("No such action."))
+    if not chosen.permitted(request.user, ticket):
+        raise PermissionDenied(_("You may not do this on this ticket."))
+    form = _make_form(chosen, request, ticket, request.POST, request.FILES)
+    if not form.is_valid():
+        fresh = _visible_ticket(request, reference, detail=True)
+        return _render_workspace(request, fresh, status=422, bound=form)
+    try:
+        done = chosen.perform(request, ticket, form.cleaned_data)
+    except StaleVersion as refusal:
+        fresh = _visible_ticket(request, reference, detail=True)
+        changes = selectors.changes_since(fresh, seen_event=form.cleaned_data.get("seen_event"))
+        redo = _make_form(chosen, request, fresh, _restamped(request.POST, chosen, fresh), request.FILES)
+        redo.is_valid()
+        redo.add_error(None, refusal.message)
+        return _render_workspace(request, fresh, status=refusal.http_status, bound=redo, changes=changes)
+    except ComplaintError as refusal:
+        form.add_error(None, refusal.message)
+        fresh = _visible_ticket(request, reference, detail=True)
+        return _render_workspace(request, fresh, status=refusal.http_status, bound=form)
+    messages.success(request, done)
+    if request.htmx:
+        return _render_workspace(request, _visible_ticket(request, reference, detail=True))
+    return redirect("desk:ticket", reference)
+
+
+def _restamped(data: QueryDict, action: Action, ticket: Ticket) -> QueryDict:
+    """The agent's draft with the current version: saving again is now a deliberate choice."""
+    data = data.copy()
+    data[f"{action.name}-version"] = str(ticket.version)
+    data[f"{action.name}-seen_event"] = str(_last_event_id(ticket))
+    return data
+
+
+@login_required
+@permission_required("complaints.view_ticket", raise_exception=True)
+@require_GET
+def ticket_version(request: HttpRequest, reference: str) -> HttpResponse:
+    """The light poll: nothing new, or who changed the ticket since the agent loaded it, and what."""
+    current = (
+        selectors.tickets_visible_to(request.user)
+        .filter(reference=reference)
+        .values_list("pk", "version")
+        .first()
     )
-    return render(
-        request, "desk/ticket.html", {"ticket": ticket, "timeline": selectors.ticket_timeline(ticket)}
+    if current is None:
+        raise Http404
+    pk, version = current
+    try:
+        seen_version = int(request.GET.get("version", ""))
+        seen_event = int(request.GET.get("seen_event", "") or 0)
+    except ValueError:
+        seen_version, seen_event = version, 0
+    changes = None
+    if seen_version != version:
+        changes = selectors.changes_since(Ticket(pk=pk), seen_event=seen_event)
+    context = {
+        "ticket": Ticket(pk=pk, reference=reference, version=seen_version),
+        "seen_event": seen_event,
+        "changes": changes,
+    }
+    return render(request, "desk/ticket.html#version_watch", context)
+
+
+@login_required
+@permission_required("complaints.view_ticket", raise_exception=True)
+@permission_required("complaints.view_customer_pii", raise_exception=True)
+@require_POST
+def reveal_customer(request: HttpRequest, reference: str) -> HttpResponse:
+    """Show the customer's full contact data, after writing the audit row that says who looked."""
+    ticket = _visible_ticket(request, reference, detail=True)
+    audit.record_pii_access(
+        actor=request.user, customer=ticket.customer, ticket=ticket, fields=["name", "email", "phone"]
     )
+    if request.htmx:
+        return render(request, "desk/ticket.html#customer", {"ticket": ticket, "revealed": True})
+    return _render_workspace(request, ticket, revealed=True)
+
+
+@login_required
+@permission_required("complaints.view_ticket", raise_exception=True)
+@require_GET
+def merge_candidates(request: HttpRequest, reference: str) -> HttpResponse:
+    """The searchable picker of the merge form: open tickets matching the term."""
+    ticket = _visible_ticket(request, reference)
+    candidates = selectors.merge_candidates(request.user, ticket, request.GET.get("merge-search", ""))
+    return render(request, "desk/_merge_candidates.html", {"candidates": candidates})
+
+
+@login_required
+@permission_required("complaints.view_attachment", raise_exception=True)
+@require_GET
+def attachment(request: HttpRequest, pk: int) -> FileResponse:
+    """An evidence file of a ticket the user may see; safe images inline, everything else downloaded."""
+    item = get_object_or_404(
+        Attachment.objects.filter(ticket__in=selectors.tickets_visible_to(request.user).values("pk")), pk=pk
+    )
+    inline = item.content_type in INLINE_IMAGE_TYPES and "download" not in request.GET
+    try:
+        handle = item.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("The file is missing from storage.")) from None
+    response = FileResponse(
+        handle,
+        as_attachment=not inline,
+        filename=item.original_name,
+        content_type=item.content_type if inline else "application/octet-stream",
+    )
+    response["Cache-Control"] = "private, max-age=300"
+    return response

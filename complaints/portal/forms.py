@@ -1,0 +1,236 @@
+"""Forms of the agent portal: the queue filters and one form per ticket action.
+
+Every action form carries the ticket version the agent saw (and the last event they
+saw), so a change made meanwhile by someone else is refused instead of overwritten.
+"""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from complaints.models import Category, Resolution, RootCause, Team, Ticket
+from complaints.selectors import Queue, QueueSort
+
+User = get_user_model()
+
+PAGE_SIZES = [25, 50, 100]
+
+
+class QueueFilterForm(forms.Form):
+    """What the queue page is asked to show; every field is optional and invalid values are ignored."""
+
+    queue = forms.ChoiceField(label=_("Queue"), choices=Queue.choices, required=False)
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    status = forms.ChoiceField(label=_("Status"), choices=[("", "—"), *Ticket.Status.choices], required=False)
+    priority = forms.TypedChoiceField(
+        label=_("Priority"), choices=[("", "—"), *Ticket.Priority.choices], coerce=int, required=False
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=[("", "—"), *Ticket.Kind.choices], required=False)
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=Category.objects.none(), required=False, empty_label="—"
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=[("", "—"), *Ticket.Channel.choices], required=False
+    )
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=Team.objects.none(), required=False, empty_label="—"
+    )
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), queryset=User.objects.none(), required=False, empty_label="—"
+    )
+    sla_state = forms.ChoiceField(
+        label=_("SLA state"), choices=[("", "—"), *Ticket.SlaState.choices], required=False
+    )
+    escalation_level = forms.TypedChoiceField(
+        label=_("Escalation level"),
+        choices=[("", "—"), *[(n, str(n)) for n in range(4)]],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    created_after = forms.DateField(
+        label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_before = forms.DateField(
+        label=_("Created until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sort = forms.ChoiceField(label=_("Sort by"), choices=QueueSort.choices, required=False)
+    per_page = forms.TypedChoiceField(
+        label=_("Per page"), choices=[(n, str(n)) for n in PAGE_SIZES], coerce=int, required=False
+    )
+
+    def __init__(self, *args, queues: list[Queue], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["queue"].choices = [(q.value, q.label) for q in queues]
+        self.fields["category"].queryset = Category.objects.filter(is_active=True).select_related("parent")
+        self.fields["team"].queryset = Team.objects.filter(is_active=True)
+        self.fields["assignee"].queryset = staff_users()
+
+    def criteria(self) -> dict[str, object]:
+        """The filter arguments for selectors.filter_ticket_queue, leaving out what was not valid."""
+        names = [
+            "status",
+            "priority",
+            "kind",
+            "category",
+            "channel",
+            "team",
+            "assignee",
+            "sla_state",
+            "escalation_level",
+            "created_after",
+            "created_before",
+        ]
+        data = getattr(self, "cleaned_data", {})
+        return {name: data[name] for name in names if data.get(name) not in (None, "")}
+
+    def value(self, name: str, default: object) -> object:
+        data = getattr(self, "cleaned_data", {})
+        return data.get(name) or default
+
+
+def staff_users() -> QuerySet:
+    """Active people who work tickets: members of a team."""
+    return User.objects.filter(is_active=True, memberships__isnull=False).distinct().order_by("username")
+
+
+class TicketActionForm(forms.Form):
+    """The base of every ticket action: the version the agent saw and the last event they saw."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    seen_event = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+    def __init__(self, *args, ticket: Ticket, user: object, **kwargs) -> None:
+        self.ticket = ticket
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None) -> list:
+        if not data:
+            return []
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return [super().clean(data, initial)]
+
+
+class ReplyForm(TicketActionForm):
+    body = forms.CharField(
+        label=_("Reply to the customer"),
+        widget=forms.Textarea(attrs={"rows": 6, "data-shortcut": "r"}),
+        max_length=20000,
+    )
+    files = MultipleFileField(label=_("Attachments"), required=False)
+
+
+class NoteForm(TicketActionForm):
+    body = forms.CharField(
+        label=_("Internal note (never sent to the customer)"),
+        widget=forms.Textarea(attrs={"rows": 4, "data-shortcut": "n"}),
+        max_length=20000,
+    )
+
+
+class AcknowledgeForm(TicketActionForm):
+    pass
+
+
+class TakeForm(TicketActionForm):
+    pass
+
+
+class AssignForm(TicketActionForm):
+    assignee = forms.ModelChoiceField(
+        label=_("Assign to"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Nobody (back to the team's queue)"),
+    )
+
+    def __init__(self, *args, assignees: QuerySet, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = assignees
+
+
+class ReclassifyForm(TicketActionForm):
+    kind = forms.ChoiceField(label=_("Kind"), choices=Ticket.Kind.choices)
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=Category.objects.none(), required=False, empty_label="—"
+    )
+    priority = forms.TypedChoiceField(label=_("Priority"), choices=Ticket.Priority.choices, coerce=int)
+    complexity = forms.ChoiceField(label=_("Complexity"), choices=Ticket.Complexity.choices)
+    reason = forms.CharField(label=_("Why"), required=False, max_length=500)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = Category.objects.filter(is_active=True).select_related("parent")
+        if not self.is_bound:
+            self.initial.update(
+                kind=self.ticket.kind,
+                category=self.ticket.category_id,
+                priority=self.ticket.priority,
+                complexity=self.ticket.complexity,
+            )
+
+
+class EscalateForm(TicketActionForm):
+    reason = forms.CharField(
+        label=_("Why escalate"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+
+class RerouteForm(TicketActionForm):
+    team = forms.ModelChoiceField(label=_("To team"), queryset=Team.objects.none())
+    reason = forms.CharField(label=_("Why"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    requested_by_customer = forms.BooleanField(label=_("The customer asked for it"), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.filter(is_active=True).exclude(pk=self.ticket.team_id)
+
+
+class AwaitCustomerForm(TicketActionForm):
+    reason = forms.CharField(label=_("What we wait for"), required=False, max_length=500)
+
+
+class ResolveForm(TicketActionForm):
+    root_cause = forms.ModelChoiceField(label=_("Root cause"), queryset=RootCause.objects.none())
+    steps_taken = forms.CharField(
+        label=_("Steps taken"), widget=forms.Textarea(attrs={"rows": 4}), max_length=10000
+    )
+    remedy = forms.ChoiceField(
+        label=_("Remedy"), choices=Resolution.Remedy.choices, initial=Resolution.Remedy.NONE
+    )
+    amount = forms.DecimalField(
+        label=_("Amount (CNY)"), min_value=0, decimal_places=2, max_digits=12, required=False
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["root_cause"].queryset = RootCause.objects.filter(is_active=True)
+
+
+class ReopenForm(TicketActionForm):
+    reason = forms.CharField(label=_("Why reopen"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class MergeForm(TicketActionForm):
+    target = forms.CharField(
+        label=_("Merge into ticket"),
+        max_length=12,
+        help_text=_("Search by reference, order number, customer contact or words, then pick the ticket."),
+    )
+    reason = forms.CharField(label=_("Why"), required=False, max_length=500)
+
+    def clean_target(self) -> str:
+        return self.cleaned_data["target"].strip().upper()

@@ -83,6 +83,7 @@ class TicketAdmin(admin.ModelAdmin):
         "team",
         "escalation_level",
         "complexity",
+        "sla_state",
         "created_at",
     ]
     search_fields = ["reference", "order_number"]

@@ -815,6 +815,14 @@ def update_sla_summary(*, ticket_id: int, state: str, due_at: datetime | None) -
     Ticket.objects.filter(pk=ticket_id).update(sla_state=state, sla_due_at=due_at)
 
 
+def update_sla_summaries(
+    *, summaries: Iterable[tuple[int, str, datetime | None]], batch_size: int = 500
+) -> None:
+    """update_sla_summary for many tickets at once (tickets bulk-loaded by seed_demo or an import)."""
+    rows = [Ticket(pk=pk, sla_state=state, sla_due_at=due_at) for pk, state, due_at in summaries]
+    Ticket.objects.bulk_update(rows, ["sla_state", "sla_due_at"], batch_size=batch_size)
+
+
 def record_sla_alert(
     *, ticket_id: int, kind: EventKind, target: str, due_at: datetime, reason: str = "", **detail: object
 ) -> TicketEvent:

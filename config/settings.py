@@ -152,6 +152,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "complaints.tasks.close_stale_resolved_tickets",
         "schedule": 3600.0,
     },
+    # SLA warnings and breaches; the sweep is one indexed query when nothing is due.
+    "sla-sweep": {
+        "task": "sla.tasks.sweep",
+        "schedule": env.float("SLA_SWEEP_SECONDS", default=60.0),
+    },
     "send-due-surveys": {
         "task": "feedback.tasks.send_due_surveys",
         "schedule": env.float("SURVEY_SEND_INTERVAL", default=60.0),

@@ -1,0 +1,76 @@
+"""E-mail to staff about SLA warnings and breaches (sent by sla.tasks.send_alert after commit)."""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from complaints.models import TeamMembership, Ticket
+
+from .models import SlaAlert
+
+User = get_user_model()
+SUPERVISORS_GROUP = "Supervisors"
+
+
+def recipients_for(alert: SlaAlert) -> list[str]:
+    """Warnings go to the assignee (the team leads while nobody has it); breaches as the policy says."""
+    ticket: Ticket = alert.clock.ticket
+    policy = alert.clock.policy
+    leads = Q(
+        pk__in=TeamMembership.objects.filter(team_id=ticket.team_id, role=TeamMembership.Role.LEAD).values(
+            "user"
+        )
+    )
+    assignee = Q(pk=ticket.assignee_id) if ticket.assignee_id else Q(pk__in=[])
+    if not alert.is_breach:
+        who = assignee if ticket.assignee_id else leads
+    elif policy is None:
+        who = assignee | leads
+    else:
+        who = Q(pk__in=[])
+        if policy.notify_assignee:
+            who |= assignee
+        if policy.notify_team_lead or (policy.notify_assignee and not ticket.assignee_id):
+            who |= leads
+        if policy.notify_supervisors:
+            who |= Q(groups__name=SUPERVISORS_GROUP)
+    users = User.objects.filter(who, is_active=True).exclude(email="").distinct()
+    return sorted({user.email for user in users})
+
+
+def send_alert_mail(*, alert_id: int) -> int:
+    """Send the alert's e-mail once; returns the number of recipients (0 if sent before or nobody)."""
+    claimed = SlaAlert.objects.filter(pk=alert_id, notified_at__isnull=True).update(
+        notified_at=timezone.now()
+    )
+    if not claimed:
+        return 0
+    alert = SlaAlert.objects.select_related("clock__ticket", "clock__policy", "clock__calendar").get(
+        pk=alert_id
+    )
+    recipients = recipients_for(alert)
+    if not recipients:
+        return 0
+    ticket = alert.clock.ticket
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "alert": alert,
+            "clock": alert.clock,
+            "ticket": ticket,
+            "due": timezone.localtime(alert.clock.due_at),
+            "url": settings.SITE_URL + reverse("desk:ticket", args=[ticket.reference]),
+        }
+        name = "sla_breached" if alert.is_breach else "sla_warning"
+        subject = render_to_string(f"emails/{name}_subject.txt", context).strip()
+        body = render_to_string(f"emails/{name}.txt", context)
+    try:
+        send_mail(subject, body, None, recipients)
+    except OSError:
+        # Let the retry send it: the claim is released only when the mail did not go out.
+        SlaAlert.objects.filter(pk=alert_id).update(notified_at=None)
+        raise
+    return len(recipients)

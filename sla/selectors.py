@@ -1,0 +1,69 @@
+"""Shared reads of the sla app: what the API, the portal and the customer pages show of a ticket's clocks."""
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from complaints.models import Ticket
+
+from .models import SlaClock
+
+
+def current_clocks(ticket: Ticket) -> list[SlaClock]:
+    """The latest cycle of each target, in target order (uses a prefetched ticket.sla_clocks)."""
+    latest: dict[str, SlaClock] = {}
+    for clock in ticket.sla_clocks.all():
+        if clock.target not in latest or clock.cycle > latest[clock.target].cycle:
+            latest[clock.target] = clock
+    order = list(SlaClock.Target)
+    return sorted(latest.values(), key=lambda c: order.index(c.target))
+
+
+def clocks_prefetch() -> Prefetch:
+    """Ticket.sla_clocks with their policies, for lists that show SLA due times."""
+    return Prefetch("sla_clocks", queryset=SlaClock.objects.select_related("policy"))
+
+
+def ticket_clocks(ticket_id: int) -> QuerySet[SlaClock]:
+    """All clocks of a ticket with their calendars (for pages that show remaining business time)."""
+    return (
+        SlaClock.objects.filter(ticket_id=ticket_id)
+        .select_related("calendar", "policy")
+        .prefetch_related("calendar__intervals", "calendar__days")
+        .order_by("target", "cycle")
+    )
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def ticket_sla(ticket: Ticket) -> dict[str, Any]:
+    """The API's `sla` value: due time per target, the summary state and each current clock."""
+    clocks = current_clocks(ticket)
+    by_target = {clock.target: clock for clock in clocks}
+    data: dict[str, Any] = {
+        "state": ticket.sla_state,
+        "due_at": _iso(ticket.sla_due_at),
+        "policy": next((c.policy.name for c in clocks if c.policy_id and c.policy), None),
+    }
+    for target in SlaClock.Target:
+        clock = by_target.get(target)
+        data[f"{target}_due"] = (
+            _iso(clock.due_at) if clock and clock.outcome != clock.Outcome.CANCELLED else None
+        )
+    data["clocks"] = [
+        {
+            "target": clock.target,
+            "cycle": clock.cycle,
+            "state": clock.state,
+            "started_at": _iso(clock.started_at),
+            "due_at": _iso(clock.due_at),
+            "paused_at": _iso(clock.paused_at),
+            "stopped_at": _iso(clock.stopped_at),
+            "outcome": clock.outcome,
+            "breached_at": _iso(clock.breached_at),
+        }
+        for clock in clocks
+    ]
+    return data

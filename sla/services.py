@@ -1,0 +1,683 @@
+"""Every write of the sla app: clocks start, pause, resume and stop; the sweep fires alerts.
+
+Clock rules (per target):
+- first response starts when the ticket opens. With the policy's "first public reply" it
+  stops at the first public reply (Ticket.first_response_at); with "acknowledgement or first
+  reply" (the default for complaints: "acknowledge within 24 h") it stops at whichever comes
+  first. Resolving the ticket also stops it: the resolution answers the customer.
+- next response (when the policy sets it) starts at a customer message while no first or
+  next response is pending, and stops at the next public reply or at resolution.
+- resolution starts when the ticket opens and stops when it is resolved; reopening starts a
+  new cycle, with the full target or, if the policy says so, with what was left of it.
+- every running clock pauses while the ticket awaits the customer; on resuming, its due time
+  moves by the business time spent paused. Closing an unresolved ticket (spam, duplicate,
+  merge) cancels its clocks; a cancelled clock counts neither as met nor as missed.
+- a change of kind, category, priority or complexity re-applies the policy to running clocks.
+
+Each warning threshold and the breach fires once per clock: the sweep locks the ticket with
+SKIP LOCKED (the same lock order as the complaint services: ticket, then its clocks) and an
+SlaAlert row, unique per (clock, threshold), records that it fired.
+"""
+
+import logging
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from complaints import services as complaint_services
+from complaints.errors import ComplaintError
+from complaints.events import EventKind
+from complaints.models import Team, Ticket, TicketEvent
+from complaints.states import OPEN_STATUSES, Status
+
+from . import policies
+from .calendars import CalendarSpec, add_business_time, business_time_between
+from .models import (
+    BusinessCalendar,
+    FirstResponseStop,
+    SlaAlert,
+    SlaClock,
+    SlaOutcome,
+    SlaPolicy,
+    SlaTarget,
+    parse_thresholds,
+)
+
+logger = logging.getLogger(__name__)
+
+SlaState = Ticket.SlaState
+
+
+class CalendarSpecs(dict):
+    """Calendar id → CalendarSpec, loaded on first use; one per sweep or bulk load."""
+
+    def __missing__(self, calendar_id: int) -> CalendarSpec:
+        calendar = BusinessCalendar.objects.prefetch_related("intervals", "days").get(pk=calendar_id)
+        spec = self[calendar_id] = calendar.spec()
+        return spec
+
+
+# --- clock arithmetic ------------------------------------------------------------------
+
+
+def _budget(clock: SlaClock, percent: int = 100) -> timedelta:
+    """Business time from start to the `percent` mark, plus the time spent paused."""
+    return timedelta(seconds=clock.target_minutes * 60 * percent / 100 + clock.paused_seconds)
+
+
+def mark_at(clock: SlaClock, spec: CalendarSpec, percent: int) -> datetime:
+    """The instant the clock reaches `percent` of its target (100: its due time)."""
+    return add_business_time(spec, clock.started_at, _budget(clock, percent))
+
+
+def _pending_levels(clock: SlaClock) -> list[int]:
+    levels = [level for level in parse_thresholds(clock.thresholds) if level > clock.warned_percent]
+    if clock.breached_at is None:
+        levels.append(SlaAlert.BREACH)
+    return levels
+
+
+def _schedule(clock: SlaClock, spec: CalendarSpec) -> None:
+    """Set due_at and next_alert_at from the clock's start, target, pauses and fired alerts."""
+    clock.due_at = mark_at(clock, spec, 100)
+    levels = _pending_levels(clock)
+    if clock.stopped_at is not None or clock.paused_at is not None or not levels:
+        clock.next_alert_at = None
+    else:
+        clock.next_alert_at = mark_at(clock, spec, levels[0])
+
+
+def _new_clock(
+    ticket: Ticket | int,
+    policy: SlaPolicy,
+    target: str,
+    *,
+    started_at: datetime,
+    specs: CalendarSpecs,
+    cycle: int = 1,
+    minutes: int | None = None,
+) -> SlaClock:
+    calendar = policy.calendar_for(target)
+    clock = SlaClock(
+        ticket_id=ticket if isinstance(ticket, int) else ticket.pk,
+        policy=policy,
+        calendar_id=calendar.pk,
+        target=target,
+        cycle=cycle,
+        target_minutes=policy.minutes_for(target) if minutes is None else minutes,
+        thresholds=",".join(str(level) for level in policy.thresholds),
+        started_at=started_at,
+    )
+    _schedule(clock, specs[clock.calendar_id])
+    return clock
+
+
+def _stop(clock: SlaClock, at: datetime, spec: CalendarSpec, *, cancelled: bool = False) -> None:
+    """Stop in memory: a paused clock stops as of its pause; met when that is no later than due."""
+    effective = clock.paused_at or at
+    clock.stopped_at = at
+    clock.elapsed_seconds = max(
+        0,
+        int(business_time_between(spec, clock.started_at, effective).total_seconds()) - clock.paused_seconds,
+    )
+    if cancelled:
+        clock.outcome = SlaOutcome.CANCELLED
+    else:
+        clock.outcome = SlaOutcome.MET if effective <= clock.due_at else SlaOutcome.MISSED
+    clock.next_alert_at = None
+
+
+def _pause(clock: SlaClock, at: datetime) -> None:
+    if clock.paused_at is None:
+        clock.paused_at = at
+        clock.next_alert_at = None
+
+
+def _resume(clock: SlaClock, at: datetime, spec: CalendarSpec) -> None:
+    if clock.paused_at is None:
+        return
+    paused = business_time_between(spec, clock.paused_at, at)
+    clock.paused_seconds += max(0, int(paused.total_seconds()))
+    clock.paused_at = None
+    _schedule(clock, spec)
+
+
+CLOCK_FIELDS = [
+    "policy",
+    "calendar",
+    "target_minutes",
+    "thresholds",
+    "due_at",
+    "paused_at",
+    "paused_seconds",
+    "stopped_at",
+    "outcome",
+    "elapsed_seconds",
+    "warned_percent",
+    "breached_at",
+    "next_alert_at",
+]
+
+
+# --- the ticket's summary ----------------------------------------------------------------
+
+
+def summarise(clocks: Iterable[SlaClock], now: datetime | None = None) -> tuple[str, datetime | None]:
+    """The ticket's SLA state and next due time from its clocks (Ticket.sla_state / sla_due_at)."""
+    now = now or timezone.now()
+    clocks = list(clocks)
+    running = [c for c in clocks if c.stopped_at is None]
+    if running:
+        ticking = [c for c in running if c.paused_at is None]
+        due = min((c.due_at for c in ticking), default=None)
+        if any(c.breached_at is not None or (c.paused_at or now) > c.due_at for c in running):
+            return SlaState.BREACHED, due
+        if not ticking:
+            return SlaState.PAUSED, None
+        if any(c.warned_percent for c in ticking):
+            return SlaState.AT_RISK, due
+        return SlaState.ON_TRACK, due
+    latest: dict[str, SlaClock] = {}
+    for clock in clocks:
+        if clock.outcome != SlaOutcome.CANCELLED and (
+            clock.target not in latest or clock.cycle > latest[clock.target].cycle
+        ):
+            latest[clock.target] = clock
+    if any(c.outcome == SlaOutcome.MISSED for c in latest.values()):
+        return SlaState.BREACHED, None
+    if latest:
+        return SlaState.MET, None
+    return SlaState.NONE, None
+
+
+def refresh_summary(ticket_id: int) -> tuple[str, datetime | None]:
+    """Recompute the ticket's SLA summary from its clocks and store it through the complaint services."""
+    state, due = summarise(SlaClock.objects.filter(ticket_id=ticket_id))
+    complaint_services.update_sla_summary(ticket_id=ticket_id, state=state, due_at=due)
+    return state, due
+
+
+# --- reacting to ticket events -----------------------------------------------------------
+
+
+def _clocks(ticket_id: int) -> list[SlaClock]:
+    return list(SlaClock.objects.filter(ticket_id=ticket_id).select_related("policy").order_by("pk"))
+
+
+def _running(clocks: list[SlaClock], target: str | None = None) -> list[SlaClock]:
+    return [c for c in clocks if c.stopped_at is None and (target is None or c.target == target)]
+
+
+def _last_cycle(clocks: list[SlaClock], target: str) -> SlaClock | None:
+    own = [c for c in clocks if c.target == target]
+    return max(own, key=lambda c: c.cycle) if own else None
+
+
+def _policy_in_force(ticket: Ticket, clocks: list[SlaClock]) -> SlaPolicy | None:
+    for clock in sorted(clocks, key=lambda c: c.pk or 0, reverse=True):
+        if clock.policy is not None:
+            return clock.policy
+    return policies.policy_for(ticket)
+
+
+def start_clocks(
+    *, ticket: Ticket, at: datetime | None = None, policy: SlaPolicy | None = None
+) -> list[SlaClock]:
+    """Start the first response and resolution clocks of a newly opened ticket under its policy."""
+    at = at or timezone.now()
+    policy = policy or policies.policy_for(ticket)
+    if policy is None:
+        return []
+    specs = CalendarSpecs()
+    clocks = [
+        _new_clock(ticket, policy, target, started_at=at, specs=specs)
+        for target in (SlaTarget.FIRST_RESPONSE, SlaTarget.RESOLUTION)
+        if policy.minutes_for(target) is not None
+    ]
+    SlaClock.objects.bulk_create(clocks)
+    return clocks
+
+
+def handle_ticket_event(*, ticket: Ticket, event: TicketEvent) -> None:
+    """Move the ticket's clocks for what just happened, inside the service's transaction."""
+    kind = event.kind
+    at = event.created_at or timezone.now()
+    if kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACHED):
+        return
+    if kind == EventKind.OPENED:
+        if start_clocks(ticket=ticket, at=at):
+            refresh_summary(ticket.pk)
+        return
+    handler = _HANDLERS.get(kind)
+    if handler is None:
+        return
+    clocks = _clocks(ticket.pk)
+    specs = CalendarSpecs()
+    changed = handler(ticket=ticket, event=event, at=at, clocks=clocks, specs=specs)
+    if changed:
+        refresh_summary(ticket.pk)
+
+
+def _save_all(clocks: Iterable[SlaClock]) -> bool:
+    saved = False
+    for clock in clocks:
+        if clock.pk is None:
+            clock.save()
+        else:
+            clock.save(update_fields=CLOCK_FIELDS)
+        saved = True
+    return saved
+
+
+def _on_status(
+    *, ticket: Ticket, event: TicketEvent, at: datetime, clocks: list[SlaClock], specs: CalendarSpecs
+) -> bool:
+    before, after = event.from_value, event.to_value
+    touched: list[SlaClock] = []
+    if after == Status.ACKNOWLEDGED:
+        for clock in _running(clocks, SlaTarget.FIRST_RESPONSE):
+            if (
+                clock.policy is None
+                or clock.policy.first_response_stops_on == FirstResponseStop.ACKNOWLEDGEMENT
+            ):
+                _stop(clock, at, specs[clock.calendar_id])
+                touched.append(clock)
+    if after == Status.AWAITING_CUSTOMER:
+        for clock in _running(clocks):
+            _pause(clock, at)
+            touched.append(clock)
+    elif before == Status.AWAITING_CUSTOMER and after in OPEN_STATUSES:
+        for clock in _running(clocks):
+            _resume(clock, at, specs[clock.calendar_id])
+            touched.append(clock)
+    if after == Status.CLOSED and before in OPEN_STATUSES:
+        for clock in _running(clocks):
+            _stop(clock, at, specs[clock.calendar_id], cancelled=True)
+            touched.append(clock)
+    if event.kind == EventKind.REOPENED:
+        touched += _restart_resolution(ticket, at, clocks, specs)
+    return _save_all(touched)
+
+
+def _restart_resolution(
+    ticket: Ticket, at: datetime, clocks: list[SlaClock], specs: CalendarSpecs
+) -> list[SlaClock]:
+    if _running(clocks, SlaTarget.RESOLUTION):
+        return []
+    policy = _policy_in_force(ticket, clocks)
+    if policy is None or policy.resolution_minutes is None:
+        return []
+    last = _last_cycle(clocks, SlaTarget.RESOLUTION)
+    minutes = None
+    if last is not None and not policy.restart_resolution_on_reopen:
+        left = business_time_between(specs[last.calendar_id], last.paused_at or last.stopped_at, last.due_at)
+        minutes = max(0, math.ceil(left.total_seconds() / 60))
+    clock = _new_clock(
+        ticket,
+        policy,
+        SlaTarget.RESOLUTION,
+        started_at=at,
+        specs=specs,
+        cycle=(last.cycle + 1) if last else 1,
+        minutes=minutes,
+    )
+    clocks.append(clock)
+    return [clock]
+
+
+def _on_reply(
+    *, ticket: Ticket, event: TicketEvent, at: datetime, clocks: list[SlaClock], specs: CalendarSpecs
+) -> bool:
+    touched = _running(clocks, SlaTarget.FIRST_RESPONSE) + _running(clocks, SlaTarget.NEXT_RESPONSE)
+    for clock in touched:
+        _stop(clock, at, specs[clock.calendar_id])
+    return _save_all(touched)
+
+
+def _on_customer_message(
+    *, ticket: Ticket, event: TicketEvent, at: datetime, clocks: list[SlaClock], specs: CalendarSpecs
+) -> bool:
+    if ticket.status not in OPEN_STATUSES:
+        return False
+    if _running(clocks, SlaTarget.FIRST_RESPONSE) or _running(clocks, SlaTarget.NEXT_RESPONSE):
+        return False  # an answer is already owed; the earliest unanswered message counts
+    policy = _policy_in_force(ticket, clocks)
+    if policy is None or policy.next_response_minutes is None:
+        return False
+    last = _last_cycle(clocks, SlaTarget.NEXT_RESPONSE)
+    clock = _new_clock(
+        ticket,
+        policy,
+        SlaTarget.NEXT_RESPONSE,
+        started_at=at,
+        specs=specs,
+        cycle=(last.cycle + 1) if last else 1,
+    )
+    return _save_all([clock])
+
+
+def _on_resolved(
+    *, ticket: Ticket, event: TicketEvent, at: datetime, clocks: list[SlaClock], specs: CalendarSpecs
+) -> bool:
+    touched = _running(clocks)
+    for clock in touched:
+        _stop(clock, at, specs[clock.calendar_id])
+    return _save_all(touched)
+
+
+def _on_reclassified(
+    *, ticket: Ticket, event: TicketEvent, at: datetime, clocks: list[SlaClock], specs: CalendarSpecs
+) -> bool:
+    return _save_all(reapply_policy(ticket=ticket, at=at, clocks=clocks, specs=specs))
+
+
+def reapply_policy(
+    *, ticket: Ticket, at: datetime, clocks: list[SlaClock], specs: CalendarSpecs
+) -> list[SlaClock]:
+    """Bring running clocks in line with the policy that covers the ticket now; returns the clocks changed.
+
+    A clock keeps its start, pauses and the alerts it fired; its target, calendar and
+    thresholds follow the new policy. Targets the new policy lacks are cancelled; targets
+    it adds start as of the ticket's opening (first response only if still owed).
+    """
+    policy = policies.policy_for(ticket)
+    touched: list[SlaClock] = []
+    for clock in _running(clocks):
+        minutes = policy.minutes_for(clock.target) if policy else None
+        if minutes is None:
+            _stop(clock, at, specs[clock.calendar_id], cancelled=True)
+            touched.append(clock)
+            continue
+        calendar = policy.calendar_for(clock.target)
+        thresholds = ",".join(str(level) for level in policy.thresholds)
+        if (clock.policy_id, clock.target_minutes, clock.calendar_id, clock.thresholds) == (
+            policy.pk,
+            minutes,
+            calendar.pk,
+            thresholds,
+        ):
+            continue
+        if clock.calendar_id != calendar.pk:
+            # Pauses were measured on the old calendar; re-measure them on the new one would need
+            # their history, so carry them over as they are (business seconds).
+            clock.calendar_id = calendar.pk
+        clock.policy, clock.target_minutes, clock.thresholds = policy, minutes, thresholds
+        if clock.paused_at is None:
+            _schedule(clock, specs[clock.calendar_id])
+        else:
+            clock.due_at = mark_at(clock, specs[clock.calendar_id], 100)
+        touched.append(clock)
+    if policy is not None and ticket.status in OPEN_STATUSES:
+        owed = {SlaTarget.RESOLUTION: True, SlaTarget.FIRST_RESPONSE: _first_response_owed(ticket, policy)}
+        for target, is_owed in owed.items():
+            if not is_owed or policy.minutes_for(target) is None or _running(clocks, target):
+                continue
+            if _last_cycle(clocks, target) is not None:
+                continue  # this target already ran for the ticket; do not restart it on a reclassification
+            clock = _new_clock(ticket, policy, target, started_at=ticket.created_at, specs=specs)
+            if ticket.status == Status.AWAITING_CUSTOMER:
+                _pause(clock, at)
+            clocks.append(clock)
+            touched.append(clock)
+    return touched
+
+
+def _first_response_owed(ticket: Ticket, policy: SlaPolicy) -> bool:
+    if ticket.first_response_at is not None:
+        return False
+    return not (
+        policy.first_response_stops_on == FirstResponseStop.ACKNOWLEDGEMENT
+        and ticket.acknowledged_at is not None
+    )
+
+
+_HANDLERS = {
+    EventKind.STATUS_CHANGED: _on_status,
+    EventKind.ACKNOWLEDGED: _on_status,
+    EventKind.REOPENED: _on_status,
+    EventKind.AUTO_CLOSED: _on_status,
+    EventKind.CONFIRMED: _on_status,
+    EventKind.REPLIED: _on_reply,
+    EventKind.CUSTOMER_MESSAGE: _on_customer_message,
+    EventKind.REPEAT_FOLDED: _on_customer_message,
+    EventKind.RESOLVED: _on_resolved,
+    EventKind.RECLASSIFIED: _on_reclassified,
+}
+
+
+# --- the sweep -------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    picked: int = 0  # clock rows the due query returned (the batch is full when it equals batch_size)
+    tickets: int = 0  # tickets locked and looked at
+    skipped: int = 0  # tickets another transaction held (left for the next run)
+    alerts: list[int] = field(default_factory=list)  # SlaAlert ids fired
+
+    @property
+    def fired(self) -> int:
+        return len(self.alerts)
+
+
+def fire_due_clocks(*, now: datetime | None = None, batch_size: int = 500) -> SweepResult:
+    """Fire every warning and breach due by `now`, for at most `batch_size` due clocks.
+
+    With nothing due this is one indexed query. Safe to run concurrently: tickets another
+    worker holds are skipped (SKIP LOCKED), and a fired alert is a unique row.
+    """
+    now = now or timezone.now()
+    result = SweepResult()
+    rows = list(
+        SlaClock.objects.filter(next_alert_at__lte=now)
+        .order_by("next_alert_at")
+        .values_list("ticket_id", flat=True)[:batch_size]
+    )
+    result.picked = len(rows)
+    specs = CalendarSpecs()
+    for ticket_id in dict.fromkeys(rows):
+        fired = _fire_for_ticket(ticket_id, now, specs)
+        if fired is None:
+            result.skipped += 1
+        else:
+            result.tickets += 1
+            result.alerts += fired
+    return result
+
+
+def _fire_for_ticket(ticket_id: int, now: datetime, specs: CalendarSpecs) -> list[int] | None:
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update(skip_locked=True).filter(pk=ticket_id).first()
+        if ticket is None:
+            return None
+        clocks = list(
+            SlaClock.objects.select_for_update()
+            .filter(ticket_id=ticket_id, next_alert_at__lte=now)
+            .select_related("policy", "policy__move_to_team")
+            .order_by("pk")
+        )
+        fired: list[SlaAlert] = []
+        breached: list[SlaClock] = []
+        for clock in clocks:
+            new = _fire_clock(clock, now, specs[clock.calendar_id])
+            fired += new
+            if any(alert.is_breach for alert in new):
+                breached.append(clock)
+        for clock in breached:
+            _breach_actions(ticket_id, clock)
+        if fired:
+            refresh_summary(ticket_id)
+        from . import tasks
+
+        for alert in fired:
+            tasks.send_alert.delay_on_commit(alert.pk)
+        return [alert.pk for alert in fired]
+
+
+def _fire_clock(clock: SlaClock, now: datetime, spec: CalendarSpec) -> list[SlaAlert]:
+    fired: list[SlaAlert] = []
+    for level in _pending_levels(clock):
+        if mark_at(clock, spec, level) > now:
+            break
+        try:
+            with transaction.atomic():
+                alert = SlaAlert.objects.create(clock=clock, threshold=level, fired_at=now)
+        except IntegrityError:
+            continue  # fired already (a crashed run's retry or a concurrent sweep): never twice
+        if level == SlaAlert.BREACH:
+            clock.breached_at = clock.due_at
+        else:
+            clock.warned_percent = level
+        event = complaint_services.record_sla_alert(
+            ticket_id=clock.ticket_id,
+            kind=EventKind.SLA_BREACHED if level == SlaAlert.BREACH else EventKind.SLA_WARNING,
+            target=clock.target,
+            due_at=clock.due_at,
+            reason=_("%(target)s due %(due)s")
+            % {
+                "target": clock.get_target_display(),
+                "due": timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M"),
+            },
+            threshold=level,
+            cycle=clock.cycle,
+        )
+        alert.event_id = event.pk
+        alert.save(update_fields=["event_id"])
+        fired.append(alert)
+    _schedule(clock, spec)
+    clock.save(update_fields=["due_at", "warned_percent", "breached_at", "next_alert_at"])
+    return fired
+
+
+def _breach_actions(ticket_id: int, clock: SlaClock) -> None:
+    """What the policy does when this clock breaches, always through the complaint services."""
+    policy = clock.policy
+    if policy is None:
+        return
+    reason = _("SLA breached: %(target)s was due %(due)s.") % {
+        "target": clock.get_target_display(),
+        "due": timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M"),
+    }
+    ticket = Ticket.objects.get(pk=ticket_id)
+    try:
+        if policy.raise_priority and ticket.priority > Ticket.Priority.P1:
+            complaint_services.reclassify(
+                ticket_id=ticket_id, actor=None, version=None, priority=ticket.priority - 1, reason=reason
+            )
+        if policy.raise_escalation and ticket.is_open and ticket.escalation_level < 3:
+            complaint_services.escalate(ticket_id=ticket_id, actor=None, version=None, reason=reason)
+        team: Team | None = policy.move_to_team
+        if team is not None and team.is_active and ticket.is_open and ticket.team_id != team.pk:
+            complaint_services.reroute(
+                ticket_id=ticket_id, actor=None, team=team, version=None, reason=reason
+            )
+    except ComplaintError:
+        # The ticket moved on meanwhile (closed, already at the top level): the alert stands.
+        logger.warning("SLA breach action skipped on ticket %s", ticket_id, exc_info=True)
+
+
+# --- bulk-loaded tickets -------------------------------------------------------------------
+
+
+BULK_FIELDS = (
+    "pk",
+    "kind",
+    "complexity",
+    "priority",
+    "category_id",
+    "channel",
+    "status",
+    "created_at",
+    "updated_at",
+    "acknowledged_at",
+    "first_response_at",
+    "resolved_at",
+    "closed_at",
+)
+
+
+def create_clocks_for_loaded(
+    *, ticket_ids: Iterable[int], batch_size: int = 2000, now: datetime | None = None
+) -> int:
+    """Build the clocks of tickets inserted in bulk (seed_demo, imports) from their timestamps.
+
+    Thresholds already passed when the tickets are loaded count as passed, not as alerts to
+    send now: a history import must not flood agents with old warnings. Returns clocks made.
+    """
+    now = now or timezone.now()
+    ids = list(ticket_ids)
+    candidates = policies.active_policies()
+    if not candidates or not ids:
+        return 0
+    lineage = policies.category_ancestors()
+    specs = CalendarSpecs()
+    made = 0
+    for offset in range(0, len(ids), batch_size):
+        chunk = ids[offset : offset + batch_size]
+        clocks: list[SlaClock] = []
+        summaries: list[tuple[int, str, datetime | None]] = []
+        for row in Ticket.objects.filter(pk__in=chunk).values(*BULK_FIELDS).iterator(chunk_size=batch_size):
+            facts = policies.TicketFacts(
+                kind=row["kind"],
+                complexity=row["complexity"],
+                priority=int(row["priority"]),
+                category_id=row["category_id"],
+                channel=row["channel"],
+            )
+            policy = policies.choose(candidates, facts, lineage)
+            if policy is None:
+                continue
+            own = _loaded_clocks(row, policy, specs, now)
+            clocks += own
+            state, due = summarise(own, now)
+            summaries.append((row["pk"], state, due))
+        SlaClock.objects.bulk_create(clocks, batch_size=1000)
+        complaint_services.update_sla_summaries(summaries=summaries)
+        made += len(clocks)
+    return made
+
+
+def _loaded_clocks(row: dict, policy: SlaPolicy, specs: CalendarSpecs, now: datetime) -> list[SlaClock]:
+    ticket_id, status, created = row["pk"], row["status"], row["created_at"]
+    closed_unresolved = row["closed_at"] if row["closed_at"] and not row["resolved_at"] else None
+    stops = {
+        SlaTarget.FIRST_RESPONSE: _first_stop(row, policy),
+        SlaTarget.RESOLUTION: row["resolved_at"],
+    }
+    clocks = []
+    for target, stopped in stops.items():
+        if policy.minutes_for(target) is None:
+            continue
+        clock = _new_clock(ticket_id, policy, target, started_at=created, specs=specs)
+        spec = specs[clock.calendar_id]
+        if stopped is None and target == SlaTarget.FIRST_RESPONSE:
+            stopped = row["resolved_at"]
+        if stopped is not None:
+            _stop(clock, stopped, spec)
+        elif closed_unresolved is not None:
+            _stop(clock, closed_unresolved, spec, cancelled=True)
+        else:
+            if status == Status.AWAITING_CUSTOMER:
+                _pause(clock, max(row["updated_at"], created))
+            # What has passed by now counts as passed; the sweep fires only what comes later.
+            passed = [
+                level for level in parse_thresholds(clock.thresholds) if mark_at(clock, spec, level) <= now
+            ]
+            clock.warned_percent = max(passed, default=0)
+            if clock.due_at <= min(now, clock.paused_at or now):
+                clock.breached_at = clock.due_at
+            _schedule(clock, spec)
+        clocks.append(clock)
+    return clocks
+
+
+def _first_stop(row: dict, policy: SlaPolicy) -> datetime | None:
+    moments = [row["first_response_at"]]
+    if policy.first_response_stops_on == FirstResponseStop.ACKNOWLEDGEMENT:
+        moments.append(row["acknowledged_at"])
+    return min((m for m in moments if m is not None), default=None)

@@ -1,0 +1,242 @@
+"""Clocks moved by the real complaint services: open, reply, await the customer, resolve, reopen."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from complaints import services
+from complaints.models import Message, Ticket
+from sla import services as sla_services
+from sla.models import BusinessCalendar, FirstResponseStop, SlaClock, SlaOutcome, SlaPolicy, SlaTarget
+from sla.policies import TicketFacts, category_ancestors, choose, policy_for
+from tests.factories import CategoryFactory
+
+from .conftest import fresh, sh
+
+State = Ticket.SlaState
+
+
+def clock(ticket: Ticket, target: str, cycle: int | None = None) -> SlaClock:
+    clocks = SlaClock.objects.filter(ticket=ticket, target=target).order_by("-cycle")
+    return clocks.get(cycle=cycle) if cycle else clocks.first()
+
+
+def test_default_calendars_and_policies_are_seeded(db):
+    office = BusinessCalendar.objects.get(slug="china-office-hours")
+    assert office.intervals.count() == 10 and office.holiday_country == "CN"
+    assert BusinessCalendar.objects.get(slug="24x7").always_open
+    complaint = SlaPolicy.objects.get(match_kind="complaint")
+    assert (complaint.first_response_minutes, complaint.resolution_minutes) == (24 * 60, 3 * 450)
+    assert complaint.first_response_stops_on == FirstResponseStop.ACKNOWLEDGEMENT
+    simple = SlaPolicy.objects.get(match_kind="inquiry", match_complexity="simple")
+    assert (simple.first_response_minutes, simple.resolution_minutes) == (30, 60)
+    complex_ = SlaPolicy.objects.get(match_kind="inquiry", match_complexity="complex")
+    assert (complex_.first_response_minutes, complex_.resolution_minutes) == (120, 24 * 60)
+
+
+def test_a_complaint_through_its_whole_life(open_ticket, agent, root_cause):
+    with time_machine.travel(sh(2026, 3, 2, 10), tick=False):  # Monday
+        ticket = open_ticket()
+        assert clock(ticket, SlaTarget.FIRST_RESPONSE).due_at == sh(2026, 3, 3, 10)  # 24 h around the clock
+        assert clock(ticket, SlaTarget.RESOLUTION).due_at == sh(2026, 3, 5, 10)  # 3 working days
+        ticket = fresh(ticket)
+        assert (ticket.sla_state, ticket.sla_due_at) == (State.ON_TRACK, sh(2026, 3, 3, 10))
+
+    with time_machine.travel(sh(2026, 3, 2, 11), tick=False):
+        services.acknowledge(ticket_id=ticket.pk, actor=agent, version=None)
+        first = clock(ticket, SlaTarget.FIRST_RESPONSE)
+        assert (first.outcome, first.stopped_at) == (SlaOutcome.MET, sh(2026, 3, 2, 11))
+        assert fresh(ticket).sla_due_at == sh(2026, 3, 5, 10)
+
+    with time_machine.travel(sh(2026, 3, 2, 14), tick=False):
+        services.transition(ticket_id=ticket.pk, actor=agent, to="in_progress", version=None)
+        services.await_customer(ticket_id=ticket.pk, actor=agent, version=None)
+        assert clock(ticket, SlaTarget.RESOLUTION).paused_at == sh(2026, 3, 2, 14)
+        assert (fresh(ticket).sla_state, fresh(ticket).sla_due_at) == (State.PAUSED, None)
+
+    with time_machine.travel(sh(2026, 3, 3, 14), tick=False):
+        # Paused Mon 14:00 → Tue 14:00: 4 h + 3 h + 30 min of business time, added to the due time.
+        services.add_message(ticket_id=ticket.pk, actor=None, kind=Message.Kind.CUSTOMER, body="Still down.")
+        resolution = clock(ticket, SlaTarget.RESOLUTION)
+        assert resolution.paused_at is None
+        assert resolution.paused_seconds == 7.5 * 3600
+        assert resolution.due_at == sh(2026, 3, 6, 10)
+        assert fresh(ticket).status == "in_progress"
+        assert (fresh(ticket).sla_state, fresh(ticket).sla_due_at) == (State.ON_TRACK, sh(2026, 3, 6, 10))
+
+    with time_machine.travel(sh(2026, 3, 4, 16), tick=False):
+        services.resolve(
+            ticket_id=ticket.pk, actor=agent, version=None, root_cause=root_cause, steps_taken="Fixed."
+        )
+        resolution = clock(ticket, SlaTarget.RESOLUTION)
+        assert resolution.outcome == SlaOutcome.MET
+        # Mon 10–18 (6.5 h) + Tue (7.5 h) + Wed 9–16 (5.5 h), less 7.5 h paused = 12 h.
+        assert resolution.elapsed_seconds == 12 * 3600
+        assert fresh(ticket).sla_state == State.MET
+
+    with time_machine.travel(sh(2026, 3, 5, 10), tick=False):
+        services.reopen(ticket_id=ticket.pk, actor=agent, version=None, reason="Down again.")
+        second = clock(ticket, SlaTarget.RESOLUTION)
+        assert (second.cycle, second.started_at, second.due_at) == (
+            2,
+            sh(2026, 3, 5, 10),
+            sh(2026, 3, 10, 10),
+        )
+        assert (fresh(ticket).sla_state, fresh(ticket).sla_due_at) == (State.ON_TRACK, sh(2026, 3, 10, 10))
+
+
+def test_an_inquiry_first_response_stops_only_at_the_first_public_reply(open_ticket, agent):
+    with time_machine.travel(sh(2026, 3, 2, 10), tick=False):
+        ticket = open_ticket(kind=Ticket.Kind.INQUIRY)
+        assert clock(ticket, SlaTarget.FIRST_RESPONSE).due_at == sh(2026, 3, 2, 10, 30)
+        services.add_message(ticket_id=ticket.pk, actor=agent, kind=Message.Kind.NOTE, body="Checking.")
+        assert clock(ticket, SlaTarget.FIRST_RESPONSE).is_running
+    with time_machine.travel(sh(2026, 3, 2, 10, 40), tick=False):
+        services.add_message(
+            ticket_id=ticket.pk, actor=agent, kind=Message.Kind.REPLY, body="Try restarting."
+        )
+        first = clock(ticket, SlaTarget.FIRST_RESPONSE)
+        assert first.outcome == SlaOutcome.MISSED  # 40 minutes for a 30-minute promise
+        assert fresh(ticket).first_response_at == first.stopped_at
+
+
+def test_next_response_clock_runs_from_each_unanswered_customer_message(open_ticket, agent):
+    SlaPolicy.objects.filter(match_kind="inquiry", match_complexity="simple").update(next_response_minutes=20)
+    with time_machine.travel(sh(2026, 3, 2, 10), tick=False):
+        ticket = open_ticket(kind=Ticket.Kind.INQUIRY)
+        services.add_message(ticket_id=ticket.pk, actor=None, kind=Message.Kind.CUSTOMER, body="Hello?")
+        assert clock(ticket, SlaTarget.NEXT_RESPONSE) is None  # the first response is still owed
+        services.add_message(ticket_id=ticket.pk, actor=agent, kind=Message.Kind.REPLY, body="Hi.")
+    with time_machine.travel(sh(2026, 3, 2, 10, 5), tick=False):
+        services.add_message(ticket_id=ticket.pk, actor=None, kind=Message.Kind.CUSTOMER, body="It fails.")
+    with time_machine.travel(sh(2026, 3, 2, 10, 8), tick=False):
+        services.add_message(ticket_id=ticket.pk, actor=None, kind=Message.Kind.CUSTOMER, body="Still.")
+        nxt = clock(ticket, SlaTarget.NEXT_RESPONSE)
+        assert (nxt.cycle, nxt.started_at, nxt.due_at) == (1, sh(2026, 3, 2, 10, 5), sh(2026, 3, 2, 10, 25))
+    with time_machine.travel(sh(2026, 3, 2, 10, 15), tick=False):
+        services.add_message(ticket_id=ticket.pk, actor=agent, kind=Message.Kind.REPLY, body="Fixed.")
+        assert clock(ticket, SlaTarget.NEXT_RESPONSE).outcome == SlaOutcome.MET
+
+
+def test_closing_an_unresolved_ticket_cancels_its_clocks(open_ticket, agent):
+    ticket = open_ticket()
+    services.transition(ticket_id=ticket.pk, actor=agent, to="closed", version=None, reason="Spam.")
+    assert set(SlaClock.objects.filter(ticket=ticket).values_list("outcome", flat=True)) == {
+        SlaOutcome.CANCELLED
+    }
+    assert fresh(ticket).sla_state == State.NONE
+
+
+def test_a_suggestion_has_no_policy_and_no_clocks(open_ticket):
+    ticket = open_ticket(kind=Ticket.Kind.SUGGESTION)
+    assert not SlaClock.objects.filter(ticket=ticket).exists()
+    assert fresh(ticket).sla_state == State.NONE
+
+
+def test_reclassifying_re_applies_the_policy_keeping_the_start(open_ticket, agent):
+    with time_machine.travel(sh(2026, 3, 2, 10), tick=False):
+        ticket = open_ticket(kind=Ticket.Kind.INQUIRY, complexity=Ticket.Complexity.SIMPLE)
+    with time_machine.travel(sh(2026, 3, 2, 10, 10), tick=False):
+        services.reclassify(
+            ticket_id=ticket.pk, actor=agent, version=None, complexity=Ticket.Complexity.COMPLEX
+        )
+        first = clock(ticket, SlaTarget.FIRST_RESPONSE)
+        assert (first.started_at, first.due_at, first.target_minutes) == (
+            sh(2026, 3, 2, 10),
+            sh(2026, 3, 2, 12),
+            120,
+        )
+        assert clock(ticket, SlaTarget.RESOLUTION).due_at == sh(2026, 3, 3, 10)
+        assert fresh(ticket).sla_due_at == sh(2026, 3, 2, 12)
+    with time_machine.travel(sh(2026, 3, 2, 10, 20), tick=False):
+        services.reclassify(ticket_id=ticket.pk, actor=agent, version=None, kind=Ticket.Kind.SUGGESTION)
+        assert not SlaClock.objects.filter(ticket=ticket, outcome=SlaOutcome.RUNNING).exists()
+        assert fresh(ticket).sla_state == State.NONE
+
+
+def test_reopening_can_keep_only_what_was_left(open_ticket, agent, root_cause):
+    SlaPolicy.objects.filter(match_kind="complaint").update(restart_resolution_on_reopen=False)
+    with time_machine.travel(sh(2026, 3, 2, 10), tick=False):
+        ticket = open_ticket()
+    with time_machine.travel(sh(2026, 3, 3, 10), tick=False):  # one working day used, two left
+        services.resolve(
+            ticket_id=ticket.pk, actor=agent, version=None, root_cause=root_cause, steps_taken="Done."
+        )
+    with time_machine.travel(sh(2026, 3, 9, 9), tick=False):
+        services.reopen(ticket_id=ticket.pk, actor=agent, version=None, reason="Not done.")
+        second = clock(ticket, SlaTarget.RESOLUTION)
+        assert second.target_minutes == 2 * 450
+        assert second.due_at == sh(2026, 3, 10, 18)
+
+
+# --- policy choice ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def office(db):
+    return BusinessCalendar.objects.get(slug="china-office-hours")
+
+
+def test_the_most_specific_policy_wins_and_ties_go_by_position(office):
+    parent = CategoryFactory(slug="network")
+    child = CategoryFactory(slug="network-broadband", parent=parent)
+    SlaPolicy.objects.all().delete()
+    broad = SlaPolicy.objects.create(name="complaints", match_kind="complaint", calendar=office, position=1)
+    network = SlaPolicy.objects.create(
+        name="network complaints", match_kind="complaint", match_category=parent, calendar=office, position=50
+    )
+    SlaPolicy.objects.create(
+        name="late tie", match_kind="complaint", match_channel="web", calendar=office, position=60
+    )
+    urgent = SlaPolicy.objects.create(
+        name="P1 network",
+        match_category=parent,
+        match_priority=1,
+        match_kind="complaint",
+        calendar=office,
+        position=90,
+    )
+    SlaPolicy.objects.create(
+        name="inactive",
+        match_kind="complaint",
+        match_category=child,
+        match_priority=1,
+        match_channel="web",
+        calendar=office,
+        is_active=False,
+    )
+    lineage = category_ancestors()
+    candidates = list(SlaPolicy.objects.filter(is_active=True))
+
+    def facts(**kw) -> TicketFacts:
+        base = {
+            "kind": "complaint",
+            "complexity": "simple",
+            "priority": 3,
+            "category_id": child.pk,
+            "channel": "web",
+        }
+        return TicketFacts(**{**base, **kw})
+
+    assert choose(candidates, facts(), lineage) == network  # two criteria each: position 50 beats 60
+    assert choose(candidates, facts(priority=1), lineage) == urgent  # three criteria
+    assert choose(candidates, facts(category_id=None, channel="email"), lineage) == broad
+    assert choose(candidates, facts(kind="suggestion"), lineage) is None
+
+
+def test_policy_for_reads_the_ticket(open_ticket):
+    ticket = open_ticket(kind=Ticket.Kind.INQUIRY, complexity=Ticket.Complexity.COMPLEX)
+    assert policy_for(ticket).match_complexity == "complex"
+
+
+def test_summary_treats_a_clock_past_due_as_breached_before_the_sweep_runs(open_ticket):
+    with time_machine.travel(sh(2026, 3, 2, 10), tick=False):
+        ticket = open_ticket(kind=Ticket.Kind.INQUIRY)
+    clocks = SlaClock.objects.filter(ticket=ticket)
+    assert sla_services.summarise(clocks, now=sh(2026, 3, 2, 10, 31))[0] == State.BREACHED
+    assert sla_services.summarise(clocks, now=sh(2026, 3, 2, 10, 29)) == (
+        State.ON_TRACK,
+        sh(2026, 3, 2, 10, 30),
+    )
+    assert timedelta(0) < clock(ticket, SlaTarget.RESOLUTION).remaining(now=sh(2026, 3, 2, 10, 45))

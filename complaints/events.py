@@ -40,6 +40,7 @@ class EventKind(models.TextChoices):
     AUTO_CLOSED = "auto_closed", _("Closed automatically")
     SLA_WARNING = "sla_warning", _("SLA warning")
     SLA_BREACHED = "sla_breached", _("SLA breached")
+    REROUTE_REQUESTED = "reroute_requested", _("Customer asked for another team")
 
 
 # Events the customer may see on their own ticket page.
@@ -53,5 +54,6 @@ PUBLIC_EVENT_KINDS = frozenset(
         EventKind.DISPUTED,
         EventKind.REOPENED,
         EventKind.AUTO_CLOSED,
+        EventKind.REROUTE_REQUESTED,
     }
 )

@@ -22,7 +22,7 @@ def recipients_for(event: TicketEvent) -> list[str]:
         and ticket.assignee_id
     ):
         users = User.objects.filter(pk=ticket.assignee_id)
-    if event.kind in (EventKind.ESCALATED, EventKind.DISPUTED) or (
+    if event.kind in (EventKind.ESCALATED, EventKind.DISPUTED, EventKind.REROUTE_REQUESTED) or (
         event.kind == EventKind.CUSTOMER_MESSAGE and not ticket.assignee_id
     ):
         leads = TeamMembership.objects.filter(team_id=ticket.team_id, role=TeamMembership.Role.LEAD).values(
@@ -30,7 +30,9 @@ def recipients_for(event: TicketEvent) -> list[str]:
         )
         users = users | User.objects.filter(
             Q(pk__in=leads) | Q(groups__name="Supervisors")
+            # A re-route request on a ticket without a team has no lead to decide: supervisors do.
             if event.kind == EventKind.ESCALATED
+            or (event.kind == EventKind.REROUTE_REQUESTED and not ticket.team_id)
             else Q(pk__in=leads)
         )
     if event.actor_id:

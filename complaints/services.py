@@ -622,29 +622,6 @@ def request_reroute(*, ticket_id: int, actor: Actor = None, reason: str) -> Tick
     return ticket
 
 
-def request_reroute(*, ticket_id: int, actor: Actor = None, reason: str) -> Ticket:
-    """The customer asks for another team: recorded on the timeline and the team lead is told.
-
-    Nothing moves yet; the lead decides and re-routes with `reroute`.
-    """
-    reason = sanitise(reason)
-    if not reason:
-        raise ComplaintError(_("Tell us why another team should handle your complaint."))
-    with transaction.atomic():
-        ticket = lock_ticket(ticket_id)
-        if not ticket.is_open:
-            raise IllegalTransition(_("Only open complaints can be sent to another team."))
-        _save(ticket)
-        record(
-            ticket,
-            actor,
-            EventKind.REROUTE_REQUESTED,
-            before=ticket.team.slug if ticket.team_id else "",
-            reason=reason,
-        )
-    return ticket
-
-
 def reclassify(
     *,
     ticket_id: int,

@@ -279,16 +279,6 @@ COMPLAINTS = {
     # Replies and other actions a customer posts on their ticket page, per ticket and per IP.
     "CUSTOMER_POSTS_PER_WINDOW": env.int("CUSTOMER_POSTS_PER_WINDOW", default=20),
     "CUSTOMER_POST_WINDOW_SECONDS": env.int("CUSTOMER_POST_WINDOW_SECONDS", default=3600),
-    # The customer's ticket link (/t/<token>/) works while the ticket is open and this many days
-    # after it closes (or after a new link was sent, if later).
-    "TICKET_LINK_DAYS_AFTER_CLOSE": env.int("TICKET_LINK_DAYS_AFTER_CLOSE", default=30),
-    # /track/ and "e-mail me my link": attempts per client IP and per reference in one window.
-    "TRACK_ATTEMPTS_PER_IP": env.int("TRACK_ATTEMPTS_PER_IP", default=20),
-    "TRACK_ATTEMPTS_PER_REFERENCE": env.int("TRACK_ATTEMPTS_PER_REFERENCE", default=5),
-    "TRACK_WINDOW_SECONDS": env.int("TRACK_WINDOW_SECONDS", default=900),
-    # Replies and other actions a customer posts on their ticket page, per ticket and per IP.
-    "CUSTOMER_POSTS_PER_WINDOW": env.int("CUSTOMER_POSTS_PER_WINDOW", default=20),
-    "CUSTOMER_POST_WINDOW_SECONDS": env.int("CUSTOMER_POST_WINDOW_SECONDS", default=3600),
 }
 
 # Satisfaction surveys. SMS_BACKEND: a class with send(*, to, text); empty means no SMS gateway,

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import TemplateView
+
+from channels_intake.customer.views import home
 
 from .health import healthz
 
@@ -16,5 +17,5 @@ urlpatterns = [
     path("api/", include("complaints.api.urls")),
     path("", include("feedback.urls")),
     path("", include("channels_intake.urls")),
-    path("", TemplateView.as_view(template_name="public/home.html"), name="home"),
+    path("", home, name="home"),
 ]

@@ -1,0 +1,374 @@
+"""Customer self-service: the public home, status lookup, the customer's ticket page and the FAQ.
+
+Thin views: reads through selectors, every change through complaints.services, limits
+through ratelimit. A ticket page is reached only with a signed link (tokens.py).
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.core import signing
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from complaints import attachments, selectors, services
+from complaints.errors import ComplaintError
+from complaints.events import EventKind
+from complaints.models import Attachment, Message, Ticket, TicketEvent
+from complaints.states import Status
+
+from .. import tokens
+from . import ratelimit
+from .forms import ConfirmForm, DisputeForm, EmailLinkForm, ReplyForm, RerouteForm, TrackForm
+from .selectors import customer_ticket, faq_articles
+from .services import find_ticket_for_contact, remember_language, send_link_by_email
+
+# --- the public home and the FAQ ------------------------------------------------------------------
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "public/home.html",
+        {"track_form": TrackForm(), "articles": faq_articles()[:6]},
+    )
+
+
+@require_GET
+def faq(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:100]
+    return render(request, "public/faq.html", {"q": query, "articles": faq_articles(query)[:50]})
+
+
+@require_GET
+def faq_article(request: HttpRequest, slug: str) -> HttpResponse:
+    article = get_object_or_404(faq_articles(), slug=slug)
+    return render(request, "public/faq_article.html", {"article": article})
+
+
+# --- status lookup ------------------------------------------------------------------------------
+
+
+def rate_limited(request: HttpRequest, verdict: ratelimit.Verdict) -> HttpResponse:
+    """The 429 page: what happened and when to try again."""
+    minutes = max(1, -(-verdict.retry_after // 60))
+    response = render(request, "public/rate_limited.html", {"minutes": minutes}, status=429)
+    response["Retry-After"] = str(verdict.retry_after)
+    return response
+
+
+def _track_page(
+    request: HttpRequest,
+    *,
+    track_form: TrackForm | None = None,
+    link_form: EmailLinkForm | None = None,
+    not_found: bool = False,
+) -> HttpResponse:
+    return render(
+        request,
+        "public/track.html",
+        {
+            "track_form": track_form or TrackForm(),
+            "link_form": link_form or EmailLinkForm(),
+            "not_found": not_found,
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def track(request: HttpRequest) -> HttpResponse:
+    """Reference + contact opens the ticket page; a miss says the same whatever was wrong."""
+    if request.method == "GET":
+        return _track_page(request)
+    form = TrackForm(request.POST)
+    if not form.is_valid():
+        return _track_page(request, track_form=form)
+    reference = form.cleaned_data["reference"]
+    verdict = ratelimit.hit(*ratelimit.track_limits(request, reference))
+    if not verdict.allowed:
+        return rate_limited(request, verdict)
+    ticket = find_ticket_for_contact(reference=reference, contact=form.cleaned_data["contact"])
+    if ticket is None:
+        # Nothing typed is echoed back, so an unknown reference and a wrong contact read the same.
+        return _track_page(request, not_found=True)
+    return redirect("public:ticket", token=tokens.ticket_token(ticket))
+
+
+@never_cache
+@require_POST
+def email_link(request: HttpRequest) -> HttpResponse:
+    """Mail a fresh link to the address on file; the answer never says whether there is one."""
+    form = EmailLinkForm(request.POST)
+    if not form.is_valid():
+        return _track_page(request, link_form=form)
+    reference = form.cleaned_data["reference"]
+    verdict = ratelimit.hit(*ratelimit.track_limits(request, reference))
+    if not verdict.allowed:
+        return rate_limited(request, verdict)
+    send_link_by_email(reference=reference)
+    return render(request, "public/track_sent.html")
+
+
+# --- the customer's ticket page --------------------------------------------------------------------
+
+# Where a ticket stands, in the customer's words, in the order a complaint goes.
+STEPS = [
+    (Status.NEW, gettext_lazy("Received")),
+    (Status.ACKNOWLEDGED, gettext_lazy("Confirmed")),
+    (Status.IN_PROGRESS, gettext_lazy("In progress")),
+    (Status.AWAITING_CUSTOMER, gettext_lazy("Waiting for you")),
+    (Status.RESOLVED, gettext_lazy("Resolved")),
+    (Status.CLOSED, gettext_lazy("Closed")),
+]
+STEP_LABELS = dict(STEPS)
+
+EVENT_TEXT = {
+    EventKind.OPENED: gettext_lazy("We received your complaint."),
+    EventKind.ACKNOWLEDGED: gettext_lazy("We confirmed your complaint and are looking into it."),
+    EventKind.RESOLVED: gettext_lazy("We resolved your complaint. See the resolution below."),
+    EventKind.CONFIRMED: gettext_lazy("You confirmed the resolution. The complaint is closed."),
+    EventKind.DISPUTED: gettext_lazy("You told us the problem is not solved. We reopened your complaint."),
+    EventKind.REOPENED: gettext_lazy("Your complaint was reopened and is being worked on again."),
+    EventKind.AUTO_CLOSED: gettext_lazy(
+        "The complaint was closed because we did not hear back from you after the resolution."
+    ),
+    EventKind.REROUTE_REQUESTED: gettext_lazy(
+        "You asked for your complaint to be handled by another team. A team lead will decide."
+    ),
+}
+
+
+def staff_display_name(user: object | None) -> str:
+    """What a customer sees of a staff member: the first name, or just "Agent"."""
+    first_name = (getattr(user, "first_name", "") or "").strip()
+    return first_name or _("Agent")
+
+
+def _event_text(event: TicketEvent) -> str:
+    if event.kind == EventKind.STATUS_CHANGED:
+        label = STEP_LABELS.get(event.to_value)
+        return _("Your complaint is now: %(status)s.") % {"status": label} if label else ""
+    return str(EVENT_TEXT.get(event.kind, ""))
+
+
+def _timeline(ticket: Ticket) -> list[dict[str, object]]:
+    """Public messages and events only, shaped for the page; staff appear by first name only."""
+    items: list[dict[str, object]] = []
+    for item in selectors.ticket_timeline(ticket, public_only=True):
+        if isinstance(item, Message):
+            if item.kind == Message.Kind.NOTE:  # belt and braces: notes are never public
+                continue
+            who = _("You") if item.kind == Message.Kind.CUSTOMER else staff_display_name(item.author)
+            items.append(
+                {
+                    "type": "message",
+                    "from_customer": item.kind == Message.Kind.CUSTOMER,
+                    "who": who,
+                    "when": item.created_at,
+                    "body": item.body,
+                    "attachments": list(item.attachments.all()),
+                }
+            )
+        elif item.is_public:
+            text = _event_text(item)
+            if text:
+                items.append({"type": "event", "kind": item.kind, "when": item.created_at, "text": text})
+    return items
+
+
+def _steps(status: str) -> list[dict[str, object]]:
+    current = [code for code, _label in STEPS].index(status)
+    return [
+        {"label": label, "state": "done" if i < current else "current" if i == current else "todo"}
+        for i, (_code, label) in enumerate(STEPS)
+    ]
+
+
+def _activate_customer_language(request: HttpRequest, ticket: Ticket) -> None:
+    """Without an explicit choice (the language cookie), show the customer's remembered language."""
+    if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        translation.activate(ticket.customer.preferred_language)
+        request.LANGUAGE_CODE = translation.get_language()
+
+
+def _token_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Resolve the signed link to its ticket, or answer with the invalid / expired link page."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, token: str, **kwargs: object) -> HttpResponse:
+        try:
+            ticket = tokens.ticket_from_token(token)
+        except tokens.LinkExpired as expired:
+            return render(
+                request,
+                "public/ticket_link_invalid.html",
+                {"expired": True, "token": token, "expired_at": expired.expired_at},
+                status=410,
+            )
+        except (signing.BadSignature, Ticket.DoesNotExist):
+            return render(request, "public/ticket_link_invalid.html", {"expired": False}, status=404)
+        ticket = customer_ticket(ticket.pk)
+        _activate_customer_language(request, ticket)
+        response = view(request, token=token, ticket=ticket, **kwargs)
+        # The token is in the URL: never cache the page or hand the URL to another site.
+        response["Referrer-Policy"] = "no-referrer"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return never_cache(wrapper)
+
+
+def _ticket_page(
+    request: HttpRequest,
+    ticket: Ticket,
+    token: str,
+    *,
+    status: int = 200,
+    action_error: str = "",
+    **forms: object,
+) -> HttpResponse:
+    resolution = next(iter(ticket.resolutions.all()), None)
+    link_expiry = tokens.expires_at(ticket, ticket.closed_at) if ticket.closed_at else None
+    auto_close_days = settings.COMPLAINTS["AUTO_CLOSE_RESOLVED_AFTER_DAYS"]
+    context = {
+        "ticket": ticket,
+        "token": token,
+        "action_error": action_error,
+        "steps": _steps(ticket.status),
+        "status_label": STEP_LABELS[ticket.status],
+        "handler": staff_display_name(ticket.assignee) if ticket.assignee_id else "",
+        "timeline": _timeline(ticket),
+        "opening_attachments": list(ticket.attachments.all()),
+        "resolution": resolution,
+        "auto_close_days": auto_close_days,
+        "link_expiry": link_expiry,
+        "merged_into_own": ticket.duplicate_of
+        if ticket.duplicate_of_id and ticket.duplicate_of.customer_id == ticket.customer_id
+        else None,
+        "can_reply": ticket.status != Status.CLOSED,
+        "can_answer_resolution": ticket.status == Status.RESOLVED,
+        "can_reroute": ticket.is_open,
+        "reply_form": forms.get("reply_form") or ReplyForm(),
+        "dispute_form": forms.get("dispute_form") or DisputeForm(),
+        "reroute_form": forms.get("reroute_form") or RerouteForm(),
+        "confirm_form": forms.get("confirm_form") or ConfirmForm(),
+    }
+    if ticket.duplicate_of_id and context["merged_into_own"]:
+        context["merged_into_url"] = reverse("public:ticket", args=[tokens.ticket_token(ticket.duplicate_of)])
+    return render(request, "public/ticket.html", context, status=status)
+
+
+@require_GET
+@_token_required
+def ticket_page(request: HttpRequest, token: str, ticket: Ticket) -> HttpResponse:
+    return _ticket_page(request, ticket, token)
+
+
+def _customer_action(
+    form_class: type, form_name: str
+) -> Callable[[Callable[..., str]], Callable[..., HttpResponse]]:
+    """Wrap a POST action on the ticket page: rate limit, form check, the service call, PRG.
+
+    The wrapped function calls the service and returns the success message; a ComplaintError
+    becomes an error on the form, shown on the page with the status the error carries.
+    """
+
+    def decorate(act: Callable[..., str]) -> Callable[..., HttpResponse]:
+        @require_POST
+        @_token_required
+        @wraps(act)
+        def view(request: HttpRequest, token: str, ticket: Ticket) -> HttpResponse:
+            verdict = ratelimit.hit(*ratelimit.customer_post_limits(request, ticket.reference))
+            if not verdict.allowed:
+                return rate_limited(request, verdict)
+            form = form_class(request.POST, request.FILES)
+            if not form.is_valid():
+                return _ticket_page(request, ticket, token, status=400, **{form_name: form})
+            try:
+                done = act(request, ticket, form.cleaned_data)
+            except ComplaintError as error:
+                # Shown at the top of the page: the form it came from may not be on the page any more.
+                return _ticket_page(
+                    request, ticket, token, status=error.http_status, action_error=error.message
+                )
+            remember_language(customer_id=ticket.customer_id, language=translation.get_language())
+            messages.success(request, done)
+            return redirect("public:ticket", token=token)
+
+        return view
+
+    return decorate
+
+
+@_customer_action(ReplyForm, "reply_form")
+def reply(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    if ticket.status == Status.CLOSED:
+        raise ComplaintError(
+            _("This complaint is closed. If the problem is back, please submit a new complaint.")
+        )
+    services.add_message(
+        ticket_id=ticket.pk,
+        actor=None,
+        kind=Message.Kind.CUSTOMER,
+        channel=Ticket.Channel.WEB,
+        body=data["body"],
+        files=attachments.check_uploads(data["files"]),
+    )
+    return _("Thank you. We have your message and will answer here.")
+
+
+@_customer_action(ConfirmForm, "confirm_form")
+def confirm(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    services.confirm_resolution(ticket_id=ticket.pk, actor=None)
+    return _("Thank you for confirming. Your complaint is closed.")
+
+
+@_customer_action(DisputeForm, "dispute_form")
+def dispute(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    services.dispute(ticket_id=ticket.pk, actor=None, reason=data["reason"])
+    return _("We reopened your complaint and will look at it again.")
+
+
+@_customer_action(RerouteForm, "reroute_form")
+def reroute(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+    services.request_reroute(ticket_id=ticket.pk, actor=None, reason=data["reason"])
+    return _("We passed on your request. A team lead will decide which team handles your complaint.")
+
+
+@require_GET
+@_token_required
+def attachment(request: HttpRequest, token: str, ticket: Ticket, attachment_id: int) -> HttpResponse:
+    """A file of this ticket that the customer may see (theirs or in a public reply), as a download."""
+    item = get_object_or_404(Attachment.objects.select_related("message"), pk=attachment_id, ticket=ticket)
+    if item.message is not None and not item.message.is_public:
+        raise Http404
+    response = FileResponse(
+        item.file.open("rb"), as_attachment=True, filename=item.original_name, content_type=item.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@never_cache
+@require_POST
+def new_link(request: HttpRequest, token: str) -> HttpResponse:
+    """From an expired link: mail a fresh one to the address on file (same answer as /track/)."""
+    try:
+        reference = tokens.reference_from_token(token)
+    except signing.BadSignature:
+        return render(request, "public/ticket_link_invalid.html", {"expired": False}, status=404)
+    verdict = ratelimit.hit(*ratelimit.track_limits(request, reference))
+    if not verdict.allowed:
+        return rate_limited(request, verdict)
+    send_link_by_email(reference=reference)
+    return render(request, "public/track_sent.html")

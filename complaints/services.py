@@ -192,7 +192,7 @@ def open_ticket(
     *,
     actor: Actor,
     channel: str,
-    customer: CustomerDetails,
+    customer: CustomerDetails | Customer,
     subject: str,
     description: str,
     kind: str | None = None,
@@ -207,13 +207,17 @@ def open_ticket(
     files: Iterable[CheckedFile] = (),
     external_id: str = "",
 ) -> Opened:
-    """Open a complaint: identify the customer, classify and route it, fold a repeat into its open ticket."""
+    """Open a complaint: identify the customer, classify and route it, fold a repeat into its open ticket.
+
+    `customer` is the details to find or create the customer by, or an already identified
+    Customer (a channel identity such as a WeChat OpenID, which has no e-mail or phone).
+    """
     subject, description = subject.strip(), sanitise(description)
     if not subject or not description:
         raise ComplaintError(_("Say in a few words what happened: a subject and a description are required."))
     now = timezone.now()
     with transaction.atomic():
-        person = find_or_create_customer(customer)
+        person = customer if isinstance(customer, Customer) else find_or_create_customer(customer)
         decision = routing.classify(channel=channel, category=category, text=f"{subject}\n{description}")
         chosen_category = decision.category
         match = repeats.find_repeat(

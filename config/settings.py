@@ -161,6 +161,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "feedback.tasks.send_due_surveys",
         "schedule": env.float("SURVEY_SEND_INTERVAL", default=60.0),
     },
+    "poll-mailboxes": {
+        "task": "channels_intake.tasks.poll_mailboxes",
+        "schedule": env.float("MAILBOX_POLL_INTERVAL", default=60.0),
+    },
 }
 
 if REDIS_URL:
@@ -279,6 +283,27 @@ COMPLAINTS = {
     # Replies and other actions a customer posts on their ticket page, per ticket and per IP.
     "CUSTOMER_POSTS_PER_WINDOW": env.int("CUSTOMER_POSTS_PER_WINDOW", default=20),
     "CUSTOMER_POST_WINDOW_SECONDS": env.int("CUSTOMER_POST_WINDOW_SECONDS", default=3600),
+}
+
+# --- Intake channels (channels_intake) ----------------------------------------------
+INTAKE = {
+    # Domain of the Message-IDs we send, so replies thread to their ticket.
+    "MESSAGE_ID_DOMAIN": env.str("MESSAGE_ID_DOMAIN", default=urlsplit(SITE_URL).hostname or "localhost"),
+    # Web form submissions per client IP and window (seconds).
+    "WEB_FORM_RATE_LIMIT": env.int("WEB_FORM_RATE_LIMIT", default=5),
+    "WEB_FORM_RATE_WINDOW": env.int("WEB_FORM_RATE_WINDOW", default=3600),
+    # E-mails from one sender in an hour beyond which further mail is recorded but not processed.
+    "EMAIL_SENDER_HOURLY_LIMIT": env.int("EMAIL_SENDER_HOURLY_LIMIT", default=20),
+    # Signed webhooks: how far X-Timestamp may be from our clock (replays outside it are refused).
+    "WEBHOOK_MAX_SKEW_SECONDS": env.int("WEBHOOK_MAX_SKEW_SECONDS", default=300),
+    # The promise on the success page and in acknowledgements.
+    "ACK_PROMISE_HOURS": env.int("ACK_PROMISE_HOURS", default=24),
+    "SMS_BACKEND": env.str("SMS_BACKEND", default="channels_intake.sms.ConsoleSmsBackend"),
+    "SMS_GATEWAY_URL": env.str("SMS_GATEWAY_URL", default=""),
+    "SMS_GATEWAY_TOKEN": env.str("SMS_GATEWAY_TOKEN", default=""),
+    # Dotted path of a class with send(*, openid, text) for WeChat customer-service messages;
+    # empty: replies on WeChat wait in the delivery queue (the platform API is outside our network).
+    "WECHAT_SENDER": env.str("INTAKE_WECHAT_SENDER", default=""),
 }
 
 # Satisfaction surveys. SMS_BACKEND: a class with send(*, to, text); empty means no SMS gateway,

@@ -1,0 +1,126 @@
+"""The IMAP poller: fetch new mail in batches, store and process each, then flag or move it.
+
+A message is marked on the server only after its item (and ticket or message) is committed,
+so a crash in between re-fetches it next time, and its unique Message-ID keeps it single.
+"""
+
+import contextlib
+import imaplib
+import logging
+import re
+import ssl
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from . import services
+from .models import InboundItem, Mailbox
+
+logger = logging.getLogger(__name__)
+
+IMAP_TIMEOUT = 30
+
+
+@dataclass
+class PollResult:
+    fetched: int = 0
+    processed: int = 0
+    failed: int = 0
+    ignored: int = 0
+
+    def add(self, state: str) -> None:
+        self.fetched += 1
+        if state == InboundItem.State.PROCESSED:
+            self.processed += 1
+        elif state == InboundItem.State.IGNORED:
+            self.ignored += 1
+        else:
+            self.failed += 1
+
+
+def connect(mailbox: Mailbox) -> imaplib.IMAP4:
+    """A logged-in connection with the mailbox's security: implicit TLS, STARTTLS or (tests only) none."""
+    if mailbox.security == Mailbox.Security.SSL:
+        conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(
+            mailbox.host, mailbox.port, ssl_context=ssl.create_default_context(), timeout=IMAP_TIMEOUT
+        )
+    else:
+        conn = imaplib.IMAP4(mailbox.host, mailbox.port, timeout=IMAP_TIMEOUT)
+        if mailbox.security == Mailbox.Security.STARTTLS:
+            conn.starttls(ssl_context=ssl.create_default_context())
+    conn.login(mailbox.username, mailbox.password)
+    return conn
+
+
+def _quote(folder: str) -> str:
+    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def mark_done(conn: imaplib.IMAP4, uid: bytes, mailbox: Mailbox) -> None:
+    """Move the message to the processed folder (MOVE, or COPY + delete), or flag it \\Seen."""
+    if not mailbox.processed_folder:
+        _check(conn.uid("STORE", uid, "+FLAGS.SILENT", r"(\Seen)"))
+        return
+    target = _quote(mailbox.processed_folder)
+    if "MOVE" in conn.capabilities:
+        _check(conn.uid("MOVE", uid, target))
+    else:
+        _check(conn.uid("COPY", uid, target))
+        _check(conn.uid("STORE", uid, "+FLAGS.SILENT", r"(\Deleted)"))
+        conn.expunge()
+
+
+def _check(response: tuple[str, list]) -> list:
+    status, data = response
+    if status != "OK":
+        raise imaplib.IMAP4.error(f"IMAP command failed: {status} {data!r}")
+    return data
+
+
+def _raw_message(data: list) -> bytes | None:
+    for part in data:
+        if isinstance(part, tuple) and len(part) == 2 and re.search(rb"BODY\[\]|RFC822", part[0]):
+            return part[1]
+    return None
+
+
+def poll_mailbox(mailbox: Mailbox) -> PollResult:
+    """Read one batch of new mail from a mailbox; each message is committed before it is marked."""
+    result = PollResult()
+    conn = connect(mailbox)
+    try:
+        _check(conn.select(_quote(mailbox.folder)))
+        criterion = "ALL" if mailbox.processed_folder else "UNSEEN"
+        uids = _check(conn.uid("SEARCH", None, criterion))[0].split()
+        for uid in uids[: mailbox.batch_size]:
+            raw = _raw_message(_check(conn.uid("FETCH", uid, "(BODY.PEEK[])")))
+            if raw is None:
+                continue  # deleted by someone else meanwhile
+            item, _created = services.receive_email(raw=raw, mailbox=mailbox)
+            item = services.process_item(item_id=item.pk)
+            result.add(item.state)
+            mark_done(conn, uid, mailbox)
+        if mailbox.processed_folder:
+            conn.expunge()
+    finally:
+        with contextlib.suppress(imaplib.IMAP4.error, OSError):
+            conn.logout()
+    return result
+
+
+def poll_all_mailboxes() -> dict[str, int]:
+    """Poll every active mailbox once; a mailbox that cannot be reached keeps its error and the others go on."""
+    totals = PollResult()
+    for mailbox in Mailbox.objects.filter(is_active=True).order_by("pk"):
+        try:
+            result = poll_mailbox(mailbox)
+            mailbox.last_error = ""
+        except (imaplib.IMAP4.error, OSError, ssl.SSLError) as exc:
+            logger.warning("Mailbox %s: %s", mailbox, exc)
+            mailbox.last_error = f"{type(exc).__name__}: {exc}"
+            result = PollResult()
+        mailbox.last_polled_at = timezone.now()
+        mailbox.save(update_fields=["last_polled_at", "last_error"])
+        for name in ("fetched", "processed", "failed", "ignored"):
+            setattr(totals, name, getattr(totals, name) + getattr(result, name))
+    return totals.__dict__.copy()

@@ -1,0 +1,240 @@
+"""Reading inbound e-mail: MIME parsing, safe text from HTML, quoted history trimmed, loop signals.
+
+The standard library's `email` package with `policy.default` decodes RFC 2047 headers and
+RFC 2231 file names; the charsets Chinese mail uses (GB2312, GBK, GB18030, Big5) are
+decoded with GB18030 (a superset of GB2312 and GBK) where a part's declared charset fails.
+"""
+
+import hashlib
+import html
+import re
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import getaddresses, parseaddr
+
+import nh3
+
+from complaints.models.tickets import REFERENCE_PATTERN
+
+REFERENCE_RE = re.compile(REFERENCE_PATTERN)
+MESSAGE_ID_RE = re.compile(r"<([^<>\s]+)>")
+# GB2312 and GBK mail is often mislabelled; GB18030 decodes all three.
+CHARSET_FALLBACKS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030"}
+
+
+class MalformedEmail(ValueError):
+    """The bytes are not an e-mail we can read (no headers, no sender)."""
+
+
+@dataclass(frozen=True)
+class EmailAttachment:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass
+class ParsedEmail:
+    message_id: str
+    subject: str
+    from_name: str
+    from_address: str
+    return_path: str | None
+    in_reply_to: list[str]
+    references: list[str]
+    text: str
+    attachments: list[EmailAttachment] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def thread_ids(self) -> list[str]:
+        """Message-IDs this mail answers, nearest first."""
+        seen: list[str] = []
+        for mid in [*self.in_reply_to, *reversed(self.references)]:
+            if mid not in seen:
+                seen.append(mid)
+        return seen
+
+    @property
+    def reference(self) -> str:
+        match = REFERENCE_RE.search(self.subject.upper())
+        return match.group(0) if match else ""
+
+
+def message_ids(value: str | None) -> list[str]:
+    return MESSAGE_ID_RE.findall(value or "")
+
+
+def source_id_for(raw: bytes, message_id: str) -> str:
+    """The unique key of an e-mail: its Message-ID, or a hash of the bytes when it has none."""
+    if message_id and len(message_id) <= 255:
+        return message_id
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def _header(msg: EmailMessage, name: str) -> str:
+    try:
+        value = msg.get(name)
+    except (ValueError, IndexError, TypeError):  # a header the parser cannot decode at all
+        value = None
+    return "" if value is None else str(value).strip()
+
+
+def _decode_part(part: EmailMessage) -> str:
+    payload = part.get_payload(decode=True) or b""
+    charset = (part.get_content_charset() or "utf-8").lower()
+    for candidate in (CHARSET_FALLBACKS.get(charset, charset), "gb18030", "utf-8"):
+        try:
+            return payload.decode(candidate)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return payload.decode("utf-8", errors="replace")
+
+
+def html_to_text(markup: str) -> str:
+    """Readable plain text from HTML: every tag dropped, script/style content removed, entities decoded."""
+    markup = re.sub(r"(?i)<br\s*/?>|</p\s*>|</div\s*>|</li\s*>|</tr\s*>|</h[1-6]\s*>", "\n", markup)
+    stripped = nh3.clean(markup, tags=set(), clean_content_tags={"script", "style", "head", "title"})
+    text = html.unescape(stripped)
+    lines = [re.sub(r"[ \t\xa0]+", " ", line).strip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+# Lines that start the quoted history of a reply, in the clients our customers use.
+QUOTE_MARKERS = [
+    re.compile(r"^On .{4,200} wrote:\s*$"),
+    re.compile(r"^在 .{4,200} 写道[:：]\s*$"),
+    re.compile(r"^-{2,}\s*(Original Message|原始邮件|Forwarded message)\s*-{2,}\s*$", re.IGNORECASE),
+    re.compile(r"^-{5,}\s*原始邮件\s*-{5,}$"),
+    re.compile(r"^(From|发件人)\s*[:：].+$"),
+]
+
+
+def trim_quoted(text: str) -> str:
+    """The new part of a reply: stops at a quote header or a trailing block of '>' lines."""
+    kept: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if any(marker.match(stripped) for marker in QUOTE_MARKERS) and kept:
+            break
+        kept.append(line)
+    while kept and (kept[-1].strip().startswith(">") or not kept[-1].strip()):
+        kept.pop()
+    trimmed = "\n".join(kept).strip()
+    return trimmed or text.strip()
+
+
+def _walk(msg: EmailMessage, texts: list[str], htmls: list[str], attachments: list[EmailAttachment]) -> None:
+    for part in msg.iter_parts() if msg.is_multipart() else [msg]:
+        content_type = part.get_content_type()
+        if part.is_multipart():
+            _walk(part, texts, htmls, attachments)
+            continue
+        if content_type == "message/rfc822":
+            # A forwarded mail: its text joins the body, its files join ours.
+            inner = part.get_payload()
+            inner_msg = inner[0] if isinstance(inner, list) and inner else None
+            if isinstance(inner_msg, EmailMessage):
+                subject = _header(inner_msg, "Subject")
+                texts.append(f"---- {subject} ----")
+                _walk(inner_msg, texts, htmls, attachments)
+            continue
+        disposition = part.get_content_disposition()
+        filename = part.get_filename()
+        if disposition == "attachment" or filename or not content_type.startswith("text/"):
+            payload = part.get_payload(decode=True)
+            if payload:
+                attachments.append(
+                    EmailAttachment(
+                        filename=(filename or f"inline-{len(attachments) + 1}").replace("/", "_")[:200],
+                        content_type=content_type,
+                        content=payload,
+                    )
+                )
+            continue
+        if content_type == "text/html":
+            htmls.append(_decode_part(part))
+        else:
+            texts.append(_decode_part(part))
+
+
+def parse(raw: bytes) -> ParsedEmail:
+    """Read an e-mail from its bytes; raises MalformedEmail if it has no sender or no headers."""
+    if not raw or b":" not in raw.split(b"\n", 1)[0]:
+        raise MalformedEmail("The data does not start with an e-mail header.")
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    if msg.defects and not msg.keys():
+        raise MalformedEmail("; ".join(str(d) for d in msg.defects))
+    from_name, from_address = parseaddr(_header(msg, "From"))
+    if "@" not in from_address:
+        raise MalformedEmail("The e-mail has no usable From address.")
+    texts: list[str] = []
+    htmls: list[str] = []
+    attachments: list[EmailAttachment] = []
+    try:
+        _walk(msg, texts, htmls, attachments)
+    except (LookupError, ValueError, AttributeError) as exc:
+        raise MalformedEmail(f"The MIME structure cannot be read: {exc}") from exc
+    text = "\n\n".join(t.strip() for t in texts if t.strip())
+    if not text and htmls:
+        text = "\n\n".join(html_to_text(h) for h in htmls)
+    return_path = msg.get("Return-Path")
+    ids = message_ids(_header(msg, "Message-ID"))
+    return ParsedEmail(
+        message_id=ids[0] if ids else "",
+        subject=re.sub(r"\s+", " ", _header(msg, "Subject")),
+        from_name=from_name.strip(),
+        from_address=from_address.strip().lower(),
+        return_path=None if return_path is None else str(return_path).strip(),
+        in_reply_to=message_ids(_header(msg, "In-Reply-To")),
+        references=message_ids(_header(msg, "References")),
+        text=trim_quoted(text),
+        attachments=attachments,
+        headers={
+            name.lower(): _header(msg, name)
+            for name in (
+                "Auto-Submitted",
+                "Precedence",
+                "X-Autoreply",
+                "X-Autorespond",
+                "X-Auto-Response-Suppress",
+                "List-Id",
+                "List-Unsubscribe",
+                "Content-Type",
+            )
+            if msg.get(name) is not None
+        },
+    )
+
+
+MAILER_DAEMONS = re.compile(r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply)@", re.IGNORECASE)
+
+
+def loop_reason(parsed: ParsedEmail, *, own_addresses: set[str]) -> str:
+    """Why this mail must never open a ticket or be answered (auto-reply, bounce, list, ourselves); '' if none."""
+    headers = parsed.headers
+    auto = headers.get("auto-submitted", "").lower()
+    if auto and not auto.startswith("no"):
+        return f"Auto-Submitted: {auto}"
+    if headers.get("precedence", "").lower() in {"bulk", "junk", "list", "auto_reply"}:
+        return f"Precedence: {headers['precedence']}"
+    for name in ("x-autoreply", "x-autorespond", "x-auto-response-suppress"):
+        if name in headers:
+            return f"{name}: {headers[name]}"
+    if "list-id" in headers:
+        return f"List-Id: {headers['list-id']}"
+    if "multipart/report" in headers.get("content-type", "").lower():
+        return "delivery report (bounce)"
+    if parsed.return_path is not None and parsed.return_path.strip("<> ") == "":
+        return "empty Return-Path (bounce)"
+    if MAILER_DAEMONS.match(parsed.from_address):
+        return f"From: {parsed.from_address}"
+    if parsed.from_address in own_addresses:
+        return "sent by this system (mail loop)"
+    return ""
+
+
+def all_recipients(value: str) -> list[str]:
+    return [address.lower() for _, address in getaddresses([value]) if address]

@@ -1,0 +1,224 @@
+"""Messages to customers: acknowledgements of new tickets and public replies, on the customer's channel.
+
+A delivery row (OutboundMessage) is written in the transaction of the event that causes it,
+under a unique key, and a Celery task sends it after commit. The task locks the row and
+leaves a sent delivery alone, so a retried or duplicated task never sends twice.
+"""
+
+import html
+import logging
+
+import nh3
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.module_loading import import_string
+from django.utils.safestring import mark_safe
+
+from complaints.models import Message, Ticket, TicketEvent
+from complaints.models.tickets import Channel
+
+from . import sms, wechat
+from .models import CustomerIdentity, InboundItem, Mailbox, OutboundMessage, new_message_id
+from .tokens import customer_ticket_url
+
+logger = logging.getLogger(__name__)
+
+Transport = OutboundMessage.Transport
+Purpose = OutboundMessage.Purpose
+
+
+def _route(ticket: Ticket, *, passive_allowed: bool) -> tuple[str, str] | None:
+    """(transport, recipient) for this ticket's customer on the channel they used, or None if unreachable."""
+    customer = ticket.customer
+    if ticket.channel == Channel.WECHAT:
+        identity = CustomerIdentity.objects.filter(customer=customer, channel=Channel.WECHAT).first()
+        if identity is not None:
+            if passive_allowed and wechat.passive_reply_open():
+                return Transport.WECHAT_PASSIVE, identity.external_id
+            return Transport.WECHAT, identity.external_id
+    if customer.email:
+        return Transport.EMAIL, customer.email
+    if customer.phone:
+        return Transport.SMS, customer.phone
+    return None
+
+
+def _queue(*, key: str, ticket: Ticket, message: Message | None, purpose: str, passive: bool) -> None:
+    route = _route(ticket, passive_allowed=passive)
+    if route is None:
+        logger.info("Ticket %s: no way to reach the customer for %s", ticket.reference, purpose)
+        return
+    transport, recipient = route
+    if OutboundMessage.objects.filter(key=key).exists():
+        return
+    delivery = OutboundMessage.objects.create(
+        key=key,
+        ticket=ticket,
+        message=message,
+        purpose=purpose,
+        transport=transport,
+        recipient=recipient,
+        email_message_id=new_message_id() if transport == Transport.EMAIL else "",
+    )
+    if transport == Transport.WECHAT_PASSIVE:
+        # Answered in the HTTP response of the request that is running now (see views.wechat).
+        delivery.state, delivery.sent_at = OutboundMessage.State.SENT, timezone.now()
+        delivery.save(update_fields=["state", "sent_at"])
+        return
+    from .tasks import send_delivery
+
+    send_delivery.delay_on_commit(delivery.pk)
+
+
+def queue_acknowledgement(*, ticket: Ticket, event: TicketEvent) -> None:
+    """Acknowledge a new ticket (or a repeat folded into an open one) to the customer, once per event."""
+    message = None
+    if event.kind == TicketEvent.Kind.REPEAT_FOLDED and event.detail.get("message_id"):
+        message = Message.objects.filter(pk=event.detail["message_id"]).first()
+    _queue(
+        key=f"ack:{event.pk}", ticket=ticket, message=message, purpose=Purpose.ACKNOWLEDGEMENT, passive=True
+    )
+
+
+def queue_reply(*, ticket: Ticket, event: TicketEvent) -> None:
+    """Send an agent's public reply to the customer (internal notes never reach this)."""
+    message = Message.objects.filter(pk=event.detail.get("message_id"), kind=Message.Kind.REPLY).first()
+    if message is None:
+        return
+    _queue(key=f"reply:{message.pk}", ticket=ticket, message=message, purpose=Purpose.REPLY, passive=False)
+
+
+# --- composing ---------------------------------------------------------------------------
+
+
+def _context(delivery: OutboundMessage) -> dict:
+    ticket = delivery.ticket
+    body = delivery.message.body if delivery.message else ""
+    return {
+        "ticket": ticket,
+        "customer_name": ticket.customer.name,
+        "link": customer_ticket_url(ticket),
+        "is_repeat": delivery.purpose == Purpose.ACKNOWLEDGEMENT and delivery.message is not None,
+        "body_text": html.unescape(nh3.clean(body.replace("</p>", "</p>\n"), tags=set())).strip(),
+        # Bodies were sanitised when stored; cleaned again because this is HTML sent outside.
+        "body_html": mark_safe(nh3.clean(body, tags={"p", "br", "b", "strong", "i", "em", "ul", "ol", "li"})),
+        "promise_hours": settings.INTAKE["ACK_PROMISE_HOURS"],
+    }
+
+
+def _thread_headers(delivery: OutboundMessage) -> dict[str, str]:
+    """In-Reply-To / References so the customer's mail program shows one conversation per ticket."""
+    ticket = delivery.ticket
+    inbound = list(
+        InboundItem.objects.filter(ticket=ticket, channel=Channel.EMAIL)
+        .order_by("received_at", "pk")
+        .values_list("source_id", flat=True)
+    )
+    inbound = [f"<{i}>" for i in inbound if not i.startswith("sha256:")]
+    ours = list(
+        OutboundMessage.objects.filter(
+            ticket=ticket, transport=Transport.EMAIL, state=OutboundMessage.State.SENT
+        )
+        .exclude(pk=delivery.pk)
+        .order_by("created_at", "pk")
+        .values_list("email_message_id", flat=True)
+    )
+    chain = [*inbound, *ours][-10:]
+    if not chain:
+        return {}
+    parent = inbound[-1] if inbound else chain[-1]
+    return {"In-Reply-To": parent, "References": " ".join(chain)}
+
+
+def reply_to_address(ticket: Ticket) -> str:
+    """Where the customer's answer should go: the mailbox they wrote to, else the first active one."""
+    item = InboundItem.objects.filter(ticket=ticket, mailbox__isnull=False).select_related("mailbox").first()
+    if item is not None:
+        return item.mailbox.address
+    mailbox = Mailbox.objects.filter(is_active=True).order_by("pk").first()
+    return mailbox.address if mailbox else settings.DEFAULT_FROM_EMAIL
+
+
+def build_email(delivery: OutboundMessage) -> EmailMultiAlternatives:
+    """The e-mail for a delivery: text and HTML alternatives in the customer's language."""
+    ticket = delivery.ticket
+    name = "acknowledgement" if delivery.purpose == Purpose.ACKNOWLEDGEMENT else "reply"
+    with translation.override(ticket.customer.preferred_language or settings.LANGUAGE_CODE):
+        context = _context(delivery)
+        subject = render_to_string(f"emails/customer_{name}_subject.txt", context).strip()
+        text = render_to_string(f"emails/customer_{name}.txt", context)
+        html_body = render_to_string(f"emails/customer_{name}.html", context)
+    headers = {"Message-ID": delivery.email_message_id, **_thread_headers(delivery)}
+    if delivery.purpose == Purpose.ACKNOWLEDGEMENT:
+        # RFC 3834: an automatic answer, which well-behaved auto-responders do not answer in turn.
+        headers["Auto-Submitted"] = "auto-replied"
+        headers["X-Auto-Response-Suppress"] = "All"
+    email = EmailMultiAlternatives(
+        subject=f"[{ticket.reference}] {subject}",
+        body=text,
+        to=[delivery.recipient],
+        reply_to=[reply_to_address(ticket)],
+        headers=headers,
+    )
+    email.attach_alternative(html_body, "text/html")
+    return email
+
+
+def sms_text(delivery: OutboundMessage) -> str:
+    ticket = delivery.ticket
+    with translation.override(ticket.customer.preferred_language or settings.LANGUAGE_CODE):
+        context = _context(delivery)
+        name = "acknowledgement" if delivery.purpose == Purpose.ACKNOWLEDGEMENT else "reply"
+        return render_to_string(f"emails/customer_{name}_sms.txt", context).strip()
+
+
+# --- sending -------------------------------------------------------------------------------
+
+
+def _send_email(delivery: OutboundMessage) -> None:
+    build_email(delivery).send()
+
+
+def _send_sms(delivery: OutboundMessage) -> None:
+    sms.backend().send(to=delivery.recipient, text=sms_text(delivery))
+
+
+def _send_wechat(delivery: OutboundMessage) -> None:
+    path = settings.INTAKE["WECHAT_SENDER"]
+    sender = import_string(path)() if path else wechat.UnconfiguredSender()
+    sender.send(openid=delivery.recipient, text=sms_text(delivery))
+
+
+SENDERS = {Transport.EMAIL: _send_email, Transport.SMS: _send_sms, Transport.WECHAT: _send_wechat}
+
+
+def send_delivery(*, delivery_id: int, final_attempt: bool = False) -> OutboundMessage | None:
+    """Send one queued delivery. A sent delivery is left alone; a failure is recorded and re-raised
+    (the task retries it), and marks the delivery failed on the last attempt."""
+    try:
+        with transaction.atomic():
+            delivery = (
+                OutboundMessage.objects.select_for_update()
+                .select_related("ticket__customer", "message")
+                .filter(pk=delivery_id)
+                .first()
+            )
+            if delivery is None or delivery.state == OutboundMessage.State.SENT:
+                return delivery
+            SENDERS[delivery.transport](delivery)
+            delivery.state, delivery.sent_at = OutboundMessage.State.SENT, timezone.now()
+            delivery.attempts += 1
+            delivery.last_error = ""
+            delivery.save(update_fields=["state", "sent_at", "attempts", "last_error"])
+            return delivery
+    except Exception as exc:
+        OutboundMessage.objects.filter(pk=delivery_id).update(
+            attempts=F("attempts") + 1,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            state=OutboundMessage.State.FAILED if final_attempt else OutboundMessage.State.QUEUED,
+        )
+        raise

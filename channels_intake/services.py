@@ -1,0 +1,482 @@
+"""One path for every inbound item: store it raw, normalise it, hand it to the complaint services.
+
+`receive_*` store the raw item (unique per channel on its source id, so the same item
+arriving twice is one row); `process_item` turns a stored item into a ticket or a message
+on a ticket, in one transaction with the item's new state. A failure keeps the item with
+its error; `reprocess_items` (the admin action) runs the same code again.
+"""
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from complaints import pii
+from complaints import services as complaint_services
+from complaints.attachments import CheckedFile, check_upload
+from complaints.errors import ComplaintError
+from complaints.models import Category, Customer, Message, Ticket
+from complaints.models.tickets import Channel
+from complaints.services import CustomerDetails
+
+from . import mailparse, wechat
+from .models import CustomerIdentity, InboundFile, InboundItem, Mailbox, OutboundMessage, WeChatAccount
+
+logger = logging.getLogger(__name__)
+
+State = InboundItem.State
+
+
+class IntakeRefused(ComplaintError):
+    """An inbound item that cannot become a ticket as it stands (the reason is kept on the item)."""
+
+    code = "intake_refused"
+
+
+@dataclass
+class Intake:
+    """An inbound item normalised: who wrote, what they said, and where it belongs."""
+
+    subject: str
+    body: str
+    customer: CustomerDetails = field(default_factory=CustomerDetails)
+    identity: tuple[str, str] | None = None  # (channel, external id) for OpenIDs and app user ids
+    files: list[CheckedFile] = field(default_factory=list)
+    thread_ticket_id: int | None = None
+    message_kind: str = Message.Kind.CUSTOMER
+    category: Category | None = None
+    order_number: str = ""
+    occurred_at: datetime | None = None
+    location: str = ""
+    desired_outcome: str = ""
+    language: str = ""
+    # Join the customer's open ticket on this channel instead of opening another (chat-like channels).
+    continue_open_ticket: bool = False
+    ignore_reason: str = ""
+
+
+# --- storing ---------------------------------------------------------------------------
+
+
+def receive(
+    *,
+    channel: str,
+    source_id: str,
+    raw: str,
+    sender_index: str = "",
+    files: list[UploadedFile] = (),
+    **links: Any,
+) -> tuple[InboundItem, bool]:
+    """Store an inbound item raw; returns (item, created). The same source id on a channel is one item.
+
+    The unique constraint decides, so two deliveries racing each other end with one row.
+    """
+    try:
+        with transaction.atomic():
+            item = InboundItem.objects.create(
+                channel=channel, source_id=source_id, raw=raw, sender_index=sender_index, **links
+            )
+            for upload in files:
+                upload.seek(0)
+                kept = InboundFile(item=item, original_name=(upload.name or "file")[:255], size=upload.size)
+                kept.file.save(upload.name or "file", upload, save=False)
+                kept.save()
+                upload.seek(0)
+            return item, True
+    except IntegrityError:
+        return InboundItem.objects.get(channel=channel, source_id=source_id), False
+
+
+def receive_email(*, raw: bytes, mailbox: Mailbox | None) -> tuple[InboundItem, bool]:
+    """Store one fetched e-mail under its Message-ID (a hash of the bytes when it has none)."""
+    message_id, sender = "", ""
+    try:
+        parsed = mailparse.parse(raw)
+        message_id, sender = parsed.message_id, parsed.from_address
+    except (mailparse.MalformedEmail, ValueError, LookupError):
+        pass  # stored anyway; processing records why it cannot be read
+    return receive(
+        channel=Channel.EMAIL,
+        source_id=mailparse.source_id_for(raw, message_id),
+        raw=InboundItem.encode_bytes(raw),
+        sender_index=pii.blind_index("email", sender),
+        mailbox=mailbox,
+    )
+
+
+# --- processing ------------------------------------------------------------------------
+
+
+def process_item(*, item_id: int) -> InboundItem:
+    """Turn a stored item into a ticket or a message, or record why not. Safe to run twice:
+    the item row is locked and a processed or ignored item is left as it is."""
+    with transaction.atomic():
+        item = InboundItem.objects.select_for_update().get(pk=item_id)
+        if item.state in (State.PROCESSED, State.IGNORED):
+            return item
+        item.attempts += 1
+        try:
+            with transaction.atomic():
+                intake = NORMALISERS[item.channel](item)
+                if intake.ignore_reason:
+                    item.state, item.error = State.IGNORED, intake.ignore_reason
+                else:
+                    _deliver(item, intake)
+                    item.state, item.error = State.PROCESSED, ""
+        except ComplaintError as exc:
+            item.state, item.error = State.FAILED, exc.message
+        except Exception as exc:
+            # Nothing inbound is lost: an unexpected failure is kept on the item for reprocessing.
+            logger.exception("Inbound item %s failed", item.pk)
+            item.state, item.error = State.FAILED, f"{type(exc).__name__}: {exc}"
+        item.processed_at = timezone.now()
+        item.save(update_fields=["state", "error", "attempts", "processed_at", "ticket", "message"])
+        if item.state == State.PROCESSED and item.files.exists():
+            _drop_kept_files(item)
+    return item
+
+
+def reprocess_items(*, item_ids: list[int]) -> dict[str, int]:
+    """Run failed or received items through the same processing again; counts the outcomes by state."""
+    outcome: dict[str, int] = {}
+    for item_id in sorted(item_ids):
+        item = process_item(item_id=item_id)
+        outcome[item.state] = outcome.get(item.state, 0) + 1
+    return outcome
+
+
+def _drop_kept_files(item: InboundItem) -> None:
+    """The files now live as ticket attachments; the kept copies go once that is committed."""
+    names = [f.file.name for f in item.files.all()]
+    item.files.all().delete()
+
+    def delete_files() -> None:
+        from django.core.files.storage import default_storage
+
+        for name in names:
+            default_storage.delete(name)
+
+    transaction.on_commit(delete_files)
+
+
+def _deliver(item: InboundItem, intake: Intake) -> None:
+    actor = item.actor
+    customer = _identify(intake)
+    thread = intake.thread_ticket_id
+    if thread is None and intake.continue_open_ticket:
+        if not isinstance(customer, Customer):
+            customer = complaint_services.find_or_create_customer(customer)
+        # Chat-like channels and phone calls continue the customer's latest open ticket.
+        open_ticket = (
+            Ticket.objects.open()
+            .filter(customer=customer, duplicate_of__isnull=True)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        thread = open_ticket.pk if open_ticket else None
+    external_id = item.source_id[:255]
+    if thread is not None:
+        message = complaint_services.add_message(
+            ticket_id=thread,
+            actor=actor,
+            kind=intake.message_kind,
+            body=intake.body,
+            channel=item.channel,
+            files=intake.files,
+            external_id=external_id,
+        )
+        item.ticket_id, item.message = message.ticket_id, message
+        return
+    opened = complaint_services.open_ticket(
+        actor=actor,
+        channel=item.channel,
+        customer=customer,
+        subject=intake.subject or intake.body[:60],
+        description=intake.body,
+        category=intake.category,
+        order_number=intake.order_number,
+        occurred_at=intake.occurred_at,
+        location=intake.location,
+        desired_outcome=intake.desired_outcome,
+        language=intake.language,
+        files=intake.files,
+        external_id=external_id,
+    )
+    item.ticket, item.message = opened.ticket, opened.message
+
+
+def _identify(intake: Intake) -> Customer | CustomerDetails:
+    """The customer by channel identity when there is one (linking it on first contact), else by details."""
+    if intake.identity is None:
+        return intake.customer
+    channel, external_id = intake.identity
+    known = CustomerIdentity.objects.select_related("customer").filter(
+        channel=channel, external_id=external_id
+    )
+    identity = known.first()
+    if identity is not None:
+        return identity.customer
+    details = intake.customer
+    if details.email or details.phone:
+        customer = complaint_services.find_or_create_customer(details)
+    else:
+        customer = Customer.objects.create(
+            name=details.name.strip(), preferred_language=details.language or settings.LANGUAGE_CODE
+        )
+    try:
+        with transaction.atomic():
+            CustomerIdentity.objects.create(channel=channel, external_id=external_id, customer=customer)
+    except IntegrityError:
+        # The same person's first two messages raced; both use the identity that won.
+        return known.get().customer
+    return customer
+
+
+# --- per-channel normalisers -------------------------------------------------------------
+
+
+def _kept_files(item: InboundItem) -> list[CheckedFile]:
+    checked = []
+    for kept in item.files.all():
+        upload = UploadedFile(file=kept.file.open("rb"), name=kept.original_name, size=kept.size)
+        checked.append(check_upload(upload))
+    return checked
+
+
+def _normalise_form(item: InboundItem) -> Intake:
+    """Web form and phone-call items: a JSON object of the cleaned form fields."""
+    data = json.loads(item.raw)
+    category = Category.objects.filter(slug=data["category"]).first() if data.get("category") else None
+    occurred_at = parse_datetime(data["occurred_at"]) if data.get("occurred_at") else None
+    thread = None
+    if data.get("ticket_reference"):
+        ticket = Ticket.objects.filter(reference=data["ticket_reference"]).first()
+        if ticket is None:
+            raise IntakeRefused(_("There is no ticket %(ref)s.") % {"ref": data["ticket_reference"]})
+        thread = ticket.pk
+    return Intake(
+        subject=data.get("subject", ""),
+        body=data.get("description", ""),
+        customer=CustomerDetails(
+            name=data.get("name", ""),
+            email=data.get("email", ""),
+            phone=data.get("phone", ""),
+            customer_number=data.get("customer_number", ""),
+            language=data.get("language", ""),
+        ),
+        files=_kept_files(item),
+        thread_ticket_id=thread,
+        message_kind=data.get("message_kind", Message.Kind.CUSTOMER),
+        category=category,
+        order_number=data.get("order_number", ""),
+        occurred_at=occurred_at,
+        location=data.get("location", ""),
+        desired_outcome=data.get("desired_outcome", ""),
+        language=data.get("language", ""),
+        continue_open_ticket=bool(data.get("continue_open_ticket")),
+    )
+
+
+def own_addresses() -> set[str]:
+    """Addresses this system sends from: mail from them is our own coming back (a loop)."""
+    from email.utils import parseaddr
+
+    addresses = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
+    addresses.add(parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower())
+    return addresses
+
+
+def _sender_over_limit(item: InboundItem) -> bool:
+    if not item.sender_index:
+        return False
+    limit = settings.INTAKE["EMAIL_SENDER_HOURLY_LIMIT"]
+    since = item.received_at - timedelta(hours=1)
+    earlier = InboundItem.objects.filter(
+        channel=item.channel,
+        sender_index=item.sender_index,
+        received_at__gte=since,
+        received_at__lte=item.received_at,
+        state=State.PROCESSED,
+    ).exclude(pk=item.pk)
+    return earlier.count() >= limit
+
+
+def find_thread(parsed: mailparse.ParsedEmail) -> Ticket | None:
+    """The ticket an e-mail answers: by the Message-IDs it replies to (ours or the customer's earlier
+    mail), then by the reference in the subject when it comes from the ticket's customer."""
+    ticket = None
+    ids = parsed.thread_ids
+    if ids:
+        sent = OutboundMessage.objects.filter(email_message_id__in=[f"<{i}>" for i in ids]).select_related(
+            "ticket"
+        )
+        ticket = next((d.ticket for d in sent), None)
+        if ticket is None:
+            received = InboundItem.objects.filter(
+                channel=Channel.EMAIL, source_id__in=ids, ticket__isnull=False
+            ).select_related("ticket")
+            ticket = next((i.ticket for i in received), None)
+    if ticket is None and parsed.reference:
+        candidate = Ticket.objects.select_related("customer").filter(reference=parsed.reference).first()
+        sender_index = pii.blind_index("email", parsed.from_address)
+        if candidate is not None and candidate.customer.email_index == sender_index:
+            ticket = candidate
+    # A merged ticket's conversation continues on the ticket it was merged into.
+    while ticket is not None and ticket.duplicate_of_id:
+        ticket = ticket.duplicate_of
+    if ticket is not None and ticket.status == Ticket.Status.CLOSED:
+        return None
+    return ticket
+
+
+def _language_of(text: str) -> str:
+    return "zh-hans" if any("\u4e00" <= ch <= "\u9fff" for ch in text) else "en"
+
+
+def _email_files(parsed: mailparse.ParsedEmail) -> tuple[list[CheckedFile], list[str]]:
+    """Attachments that pass the evidence checks, and a note for each that does not."""
+    checked, refused = [], []
+    for attachment in parsed.attachments:
+        upload = SimpleUploadedFile(attachment.filename, attachment.content, attachment.content_type)
+        try:
+            checked.append(check_upload(upload))
+        except ComplaintError as exc:
+            refused.append(exc.message)
+    return checked, refused
+
+
+def _normalise_email(item: InboundItem) -> Intake:
+    try:
+        parsed = mailparse.parse(item.raw_bytes)
+    except mailparse.MalformedEmail as exc:
+        raise IntakeRefused(_("This e-mail cannot be read: %(error)s") % {"error": exc}) from exc
+    reason = mailparse.loop_reason(parsed, own_addresses=own_addresses())
+    if reason:
+        return Intake(subject="", body="", ignore_reason=_("Not answered: %(reason)s") % {"reason": reason})
+    if _sender_over_limit(item):
+        return Intake(
+            subject="",
+            body="",
+            ignore_reason=_("Throttled: more than %(n)s e-mails from this sender in an hour.")
+            % {"n": settings.INTAKE["EMAIL_SENDER_HOURLY_LIMIT"]},
+        )
+    files, refused = _email_files(parsed)
+    body = parsed.text or parsed.subject
+    if refused:
+        body += "\n\n" + "\n".join(_("Attachment not accepted: %(reason)s") % {"reason": r} for r in refused)
+    if not body.strip():
+        raise IntakeRefused(_("The e-mail has neither a subject nor any text."))
+    thread = find_thread(parsed)
+    language = _language_of(f"{parsed.subject}\n{parsed.text}")
+    subject = mailparse.REFERENCE_RE.sub("", parsed.subject).strip(" []:") or body[:60]
+    return Intake(
+        subject=subject,
+        body=body,
+        customer=CustomerDetails(name=parsed.from_name, email=parsed.from_address, language=language),
+        files=files,
+        thread_ticket_id=thread.pk if thread else None,
+        category=item.mailbox.default_category if item.mailbox else None,
+        language=language,
+    )
+
+
+def _normalise_wechat(item: InboundItem) -> Intake:
+    message = wechat.parse_message(item.raw)
+    return Intake(
+        subject="",
+        body=message.text_for_ticket(),
+        customer=CustomerDetails(language="zh-hans"),
+        identity=(Channel.WECHAT, message.from_user),
+        language="zh-hans",
+        continue_open_ticket=True,
+    )
+
+
+def _normalise_webhook(item: InboundItem) -> Intake:
+    from .webhooks import WebhookPayload
+
+    payload = WebhookPayload.from_json(item.raw)
+    thread = None
+    if payload.reference:
+        ticket = Ticket.objects.filter(reference=payload.reference).first()
+        if ticket is None:
+            raise IntakeRefused(_("There is no ticket %(ref)s.") % {"ref": payload.reference})
+        thread = ticket.pk
+    category = Category.objects.filter(slug=payload.category).first() if payload.category else None
+    return Intake(
+        subject=payload.subject,
+        body=payload.description,
+        customer=CustomerDetails(
+            name=payload.name, email=payload.email, phone=payload.phone, language=payload.language
+        ),
+        identity=(item.channel, f"{item.webhook_channel_id}:{payload.user_id}") if payload.user_id else None,
+        thread_ticket_id=thread,
+        category=category,
+        order_number=payload.order_number,
+        occurred_at=payload.occurred_at,
+        desired_outcome=payload.desired_outcome,
+        language=payload.language,
+    )
+
+
+NORMALISERS = {
+    Channel.WEB: _normalise_form,
+    Channel.PHONE: _normalise_form,
+    Channel.EMAIL: _normalise_email,
+    Channel.WECHAT: _normalise_wechat,
+    Channel.WEIBO: _normalise_webhook,
+    Channel.APP: _normalise_webhook,
+}
+
+
+# --- channel entry points used by the views ----------------------------------------------
+
+
+def submit_web_form(*, submission_id: str, fields: dict[str, Any], files: list[UploadedFile]) -> InboundItem:
+    """Store and process a web form submission; the same submission id twice is one ticket."""
+    item, created = receive(
+        channel=Channel.WEB,
+        source_id=f"web:{submission_id}",
+        raw=json.dumps(fields, ensure_ascii=False, default=str),
+        files=files,
+    )
+    if not created and item.state == State.PROCESSED:
+        return item
+    return process_item(item_id=item.pk)
+
+
+def log_phone_call(
+    *, actor: AbstractBaseUser, call_id: str, fields: dict[str, Any], files: list[UploadedFile]
+) -> InboundItem:
+    """Record a call an agent took or made: a ticket on channel phone, or a message on the caller's ticket."""
+    item, created = receive(
+        channel=Channel.PHONE,
+        source_id=f"call:{call_id}",
+        raw=json.dumps(fields, ensure_ascii=False, default=str),
+        files=files,
+        actor=actor,
+    )
+    if not created and item.state == State.PROCESSED:
+        return item
+    return process_item(item_id=item.pk)
+
+
+def receive_wechat(*, account: WeChatAccount, xml: str) -> InboundItem:
+    """Store and process one WeChat message (the platform re-sends it when we are slow: one item)."""
+    message = wechat.parse_message(xml)
+    item, _created = receive(
+        channel=Channel.WECHAT,
+        source_id=f"{account.pk}:{message.msg_id}",
+        raw=xml,
+        wechat_account=account,
+    )
+    return process_item(item_id=item.pk)

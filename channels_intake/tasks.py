@@ -1,0 +1,41 @@
+"""Thin Celery tasks of the intake channels: sending to customers, polling mailboxes, processing items."""
+
+import smtplib
+
+from celery import shared_task
+from django.db import OperationalError
+
+from . import imap, outbound, services
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(smtplib.SMTPException, OSError, OperationalError),
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    retry_jitter=True,
+    max_retries=8,
+    soft_time_limit=50,
+    time_limit=60,
+)
+def send_delivery(self, delivery_id: int) -> str:
+    """Send one acknowledgement or reply; safe to run twice (a sent delivery is left alone)."""
+    delivery = outbound.send_delivery(
+        delivery_id=delivery_id, final_attempt=self.request.retries >= self.max_retries
+    )
+    return delivery.state if delivery else "missing"
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, soft_time_limit=50, time_limit=60
+)
+def process_item(item_id: int) -> str:
+    """Process one stored inbound item (a no-op once it is processed)."""
+    return services.process_item(item_id=item_id).state
+
+
+@shared_task(acks_late=True, soft_time_limit=110, time_limit=120)
+def poll_mailboxes() -> dict[str, int]:
+    """One poll of every active mailbox (the beat runs it every minute)."""
+    return imap.poll_all_mailboxes()

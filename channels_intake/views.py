@@ -1,0 +1,245 @@
+"""Inbound edges: the public form, the WeChat server endpoint, signed webhooks, the phone-call log.
+
+Views check the request, hand it to services and turn the outcome into a page or a JSON answer.
+"""
+
+import hashlib
+import logging
+import math
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from complaints.models import Ticket
+
+from . import services, webhooks, wechat
+from .forms import ComplaintForm, PhoneCallForm
+from .models import InboundItem, WebhookChannel, WeChatAccount
+from .tokens import customer_ticket_url
+
+logger = logging.getLogger(__name__)
+
+SESSION_REFERENCE = "channels_intake.submitted_reference"
+
+
+# --- web form --------------------------------------------------------------------------
+
+
+def seconds_until_allowed(request: HttpRequest) -> int:
+    """Count one form submission from this client IP; the seconds to wait if over the limit, else 0."""
+    limit = settings.INTAKE["WEB_FORM_RATE_LIMIT"]
+    window = settings.INTAKE["WEB_FORM_RATE_WINDOW"]
+    now = int(time.time())
+    ip = request.META.get("REMOTE_ADDR", "unknown")
+    key = f"channels_intake:web-form:{ip}:{now // window}"
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        count = 1
+    return window - now % window if count > limit else 0
+
+
+@require_http_methods(["GET", "POST"])
+def submit(request: HttpRequest) -> HttpResponse:
+    """The public complaint form; a valid submission redirects to the success page."""
+    if request.method == "POST":
+        wait = seconds_until_allowed(request)
+        if wait:
+            return render(
+                request,
+                "public/submit_rate_limited.html",
+                {"minutes": max(1, math.ceil(wait / 60))},
+                status=429,
+            )
+        form = ComplaintForm(request.POST, request.FILES)
+        if form.is_bot:
+            return render(request, "public/submit_refused.html", status=400)
+        if form.is_valid():
+            item = services.submit_web_form(
+                submission_id=str(form.cleaned_data["submission_id"]),
+                fields=form.intake_fields(language=translation.get_language() or settings.LANGUAGE_CODE),
+                files=form.cleaned_data["files"],
+            )
+            if item.state == InboundItem.State.PROCESSED:
+                request.session[SESSION_REFERENCE] = item.ticket.reference
+                return redirect("public:submit_done")
+            form.add_error(None, item.error)
+    else:
+        form = ComplaintForm()
+    context = {"form": form, "promise_hours": settings.INTAKE["ACK_PROMISE_HOURS"]}
+    return render(request, "public/submit.html", context, status=400 if form.errors else 200)
+
+
+def submit_done(request: HttpRequest) -> HttpResponse:
+    """The reference, what happens next, and the link to the customer's ticket page."""
+    reference = request.session.get(SESSION_REFERENCE)
+    ticket = Ticket.objects.filter(reference=reference).first() if reference else None
+    if ticket is None:
+        return redirect("public:submit")
+    context = {
+        "ticket": ticket,
+        "link": customer_ticket_url(ticket),
+        "promise_hours": settings.INTAKE["ACK_PROMISE_HOURS"],
+        "by_email": bool(ticket.customer.email),
+    }
+    return render(request, "public/submit_done.html", context)
+
+
+# --- WeChat ----------------------------------------------------------------------------
+
+
+def _wechat_answer(item: InboundItem) -> str:
+    if item.state != InboundItem.State.PROCESSED or item.ticket is None:
+        return _("We have received your message and will answer you here soon.")
+    context = {
+        "ref": item.ticket.reference,
+        "hours": settings.INTAKE["ACK_PROMISE_HOURS"],
+        "link": customer_ticket_url(item.ticket),
+    }
+    if item.message is not None:
+        return _("We have added your message to your complaint %(ref)s. Follow it here: %(link)s") % context
+    return (
+        _(
+            "We have received your complaint. Reference: %(ref)s. We will confirm within %(hours)s hours. "
+            "Follow it here: %(link)s"
+        )
+        % context
+    )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def wechat_endpoint(request: HttpRequest, slug: str) -> HttpResponse:
+    """The official account's server URL: GET handshake (echostr), POST messages with a passive reply."""
+    account = WeChatAccount.objects.filter(slug=slug, is_active=True).first()
+    if account is None:
+        return HttpResponse("unknown account", status=404, content_type="text/plain")
+    if not wechat.signature_is_valid(
+        token=account.token,
+        timestamp=request.GET.get("timestamp", ""),
+        nonce=request.GET.get("nonce", ""),
+        given=request.GET.get("signature", ""),
+    ):
+        return HttpResponse("invalid signature", status=403, content_type="text/plain")
+    if request.method == "GET":
+        return HttpResponse(request.GET.get("echostr", ""), content_type="text/plain")
+    try:
+        message = wechat.parse_message(request.body)
+    except wechat.WeChatError as exc:
+        return HttpResponse(exc.message, status=400, content_type="text/plain")
+    if not message.is_supported:
+        # Events (subscribe, menu clicks) and other types: the platform expects "success" and no reply.
+        return HttpResponse("success", content_type="text/plain")
+    with wechat.answering_passively(), translation.override("zh-hans"):
+        item = services.receive_wechat(account=account, xml=request.body.decode("utf-8"))
+        reply = wechat.passive_reply(message=message, content=_wechat_answer(item))
+    return HttpResponse(reply, content_type="application/xml; charset=utf-8")
+
+
+# --- signed JSON webhooks ----------------------------------------------------------------
+
+
+def _error(exc: webhooks.WebhookRefused) -> JsonResponse:
+    body = {"error": {"code": exc.code, "message": exc.message, **exc.detail}}
+    return JsonResponse(body, status=exc.http_status, json_dumps_params={"ensure_ascii": False})
+
+
+@csrf_exempt
+@require_POST
+def webhook(request: HttpRequest, slug: str) -> JsonResponse:
+    """A signed push: 202 with the reference, or a JSON error saying what to fix."""
+    try:
+        return _webhook(request, slug)
+    except webhooks.WebhookRefused as exc:
+        return _error(exc)
+
+
+def _webhook(request: HttpRequest, slug: str) -> JsonResponse:
+    channel = WebhookChannel.objects.filter(slug=slug, is_active=True).first()
+    if channel is None:
+        raise webhooks.WebhookRefused(
+            _("There is no webhook channel %(slug)s.") % {"slug": slug}, status=404, code="unknown_channel"
+        )
+    body = request.body
+    webhooks.verify(
+        secret=channel.secret,
+        timestamp=request.headers.get("X-Timestamp", ""),
+        signature=request.headers.get("X-Signature", ""),
+        body=body,
+        now=time.time(),
+    )
+    webhooks.WebhookPayload.from_json(body)  # refuse a bad payload before storing it
+    key = request.headers.get("Idempotency-Key", "").strip() or "sha256:" + hashlib.sha256(body).hexdigest()
+    if len(key) > 200:
+        raise webhooks.WebhookRefused(
+            _("The Idempotency-Key is longer than 200 characters."),
+            status=400,
+            code="idempotency_key_invalid",
+        )
+    item, created = services.receive(
+        channel=channel.channel,
+        source_id=f"{channel.pk}:{key}",
+        raw=body.decode("utf-8"),
+        webhook_channel=channel,
+    )
+    if not created and item.raw != body.decode("utf-8"):
+        raise webhooks.WebhookRefused(
+            _("This Idempotency-Key was already used with a different body."),
+            status=409,
+            code="idempotency_conflict",
+        )
+    item = services.process_item(item_id=item.pk)
+    if item.state != InboundItem.State.PROCESSED:
+        raise webhooks.WebhookRefused(item.error, status=400, code="not_processed")
+    ticket = item.ticket
+    return JsonResponse(
+        {
+            "reference": ticket.reference,
+            "status": ticket.status,
+            "result": "message_added" if item.message_id else "ticket_opened",
+            "replayed": not created,
+        },
+        status=202,
+    )
+
+
+# --- phone calls ---------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("channels_intake.log_phone_call", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def phone_call(request: HttpRequest) -> HttpResponse:
+    """Agents log a call: a new ticket on channel phone, or a message on the caller's ticket."""
+    if request.method == "POST":
+        form = PhoneCallForm(request.POST, request.FILES)
+        if form.is_valid():
+            item = services.log_phone_call(
+                actor=request.user,
+                call_id=str(form.cleaned_data["call_id"]),
+                fields=form.intake_fields(language=settings.LANGUAGE_CODE),
+                files=form.cleaned_data["files"],
+            )
+            if item.state == InboundItem.State.PROCESSED:
+                if item.message_id:
+                    text = _("The call was added to %(ref)s.")
+                else:
+                    text = _("Ticket %(ref)s opened for the call.")
+                messages.success(request, text % {"ref": item.ticket.reference})
+                return redirect(reverse("desk:ticket", args=[item.ticket.reference]))
+            form.add_error(None, item.error)
+    else:
+        form = PhoneCallForm()
+    return render(request, "desk/phone_call.html", {"form": form}, status=400 if form.errors else 200)

@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -412,6 +413,11 @@ class SlaAlert(models.Model):
     fired_at = models.DateTimeField(default=timezone.now)
     event_id = models.BigIntegerField(null=True, blank=True, help_text=_("The timeline event it wrote."))
     notified_at = models.DateTimeField(null=True, blank=True, help_text=_("When its e-mail went out."))
+    # Who had the ticket when it fired: a breach action may move it on before the e-mail goes out.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["clock", "threshold"]

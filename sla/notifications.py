@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from complaints.models import TeamMembership, Ticket
+from complaints.models import TeamMembership
 
 from .models import SlaAlert
 
@@ -18,23 +18,22 @@ SUPERVISORS_GROUP = "Supervisors"
 
 def recipients_for(alert: SlaAlert) -> list[str]:
     """Warnings go to the assignee (the team leads while nobody has it); breaches as the policy says."""
-    ticket: Ticket = alert.clock.ticket
     policy = alert.clock.policy
+    # The people who had the ticket when the alert fired (a breach action may have moved it since).
+    assignee_id, team_id = alert.assignee_id, alert.team_id
     leads = Q(
-        pk__in=TeamMembership.objects.filter(team_id=ticket.team_id, role=TeamMembership.Role.LEAD).values(
-            "user"
-        )
+        pk__in=TeamMembership.objects.filter(team_id=team_id, role=TeamMembership.Role.LEAD).values("user")
     )
-    assignee = Q(pk=ticket.assignee_id) if ticket.assignee_id else Q(pk__in=[])
+    assignee = Q(pk=assignee_id) if assignee_id else Q(pk__in=[])
     if not alert.is_breach:
-        who = assignee if ticket.assignee_id else leads
+        who = assignee if assignee_id else leads
     elif policy is None:
         who = assignee | leads
     else:
         who = Q(pk__in=[])
         if policy.notify_assignee:
             who |= assignee
-        if policy.notify_team_lead or (policy.notify_assignee and not ticket.assignee_id):
+        if policy.notify_team_lead or (policy.notify_assignee and not assignee_id):
             who |= leads
         if policy.notify_supervisors:
             who |= Q(groups__name=SUPERVISORS_GROUP)

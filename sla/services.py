@@ -496,7 +496,7 @@ def _fire_for_ticket(ticket_id: int, now: datetime, specs: CalendarSpecs) -> lis
         if ticket is None:
             return None
         clocks = list(
-            SlaClock.objects.select_for_update()
+            SlaClock.objects.select_for_update(of=("self",))
             .filter(ticket_id=ticket_id, next_alert_at__lte=now)
             .select_related("policy", "policy__move_to_team")
             .order_by("pk")
@@ -504,7 +504,9 @@ def _fire_for_ticket(ticket_id: int, now: datetime, specs: CalendarSpecs) -> lis
         fired: list[SlaAlert] = []
         breached: list[SlaClock] = []
         for clock in clocks:
-            new = _fire_clock(clock, now, specs[clock.calendar_id])
+            new = _fire_clock(
+                clock, now, specs[clock.calendar_id], assignee_id=ticket.assignee_id, team_id=ticket.team_id
+            )
             fired += new
             if any(alert.is_breach for alert in new):
                 breached.append(clock)
@@ -519,20 +521,24 @@ def _fire_for_ticket(ticket_id: int, now: datetime, specs: CalendarSpecs) -> lis
         return [alert.pk for alert in fired]
 
 
-def _fire_clock(clock: SlaClock, now: datetime, spec: CalendarSpec) -> list[SlaAlert]:
+def _fire_clock(
+    clock: SlaClock, now: datetime, spec: CalendarSpec, *, assignee_id: int | None, team_id: int | None
+) -> list[SlaAlert]:
     fired: list[SlaAlert] = []
     for level in _pending_levels(clock):
         if mark_at(clock, spec, level) > now:
             break
-        try:
-            with transaction.atomic():
-                alert = SlaAlert.objects.create(clock=clock, threshold=level, fired_at=now)
-        except IntegrityError:
-            continue  # fired already (a crashed run's retry or a concurrent sweep): never twice
         if level == SlaAlert.BREACH:
             clock.breached_at = clock.due_at
         else:
             clock.warned_percent = level
+        try:
+            with transaction.atomic():
+                alert = SlaAlert.objects.create(
+                    clock=clock, threshold=level, fired_at=now, assignee_id=assignee_id, team_id=team_id
+                )
+        except IntegrityError:
+            continue  # fired already (a crashed run's retry or a concurrent sweep): never twice
         event = complaint_services.record_sla_alert(
             ticket_id=clock.ticket_id,
             kind=EventKind.SLA_BREACHED if level == SlaAlert.BREACH else EventKind.SLA_WARNING,

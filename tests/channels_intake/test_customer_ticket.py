@@ -47,6 +47,12 @@ def page_url(ticket: Ticket, name: str = "public:ticket", *args: object) -> str:
     return reverse(name, args=[ticket_token(ticket), *args])
 
 
+def current_step(html: str) -> str:
+    """The label of the progress step marked as the current one."""
+    found = re.search(r'<li class="step current" aria-current="step">(.*?)</li>', html, re.S).group(1)
+    return re.sub(r"<[^>]+>[^<]*</span>", "", found).strip()
+
+
 def fresh(ticket: Ticket) -> Ticket:
     return Ticket.objects.get(pk=ticket.pk)
 
@@ -101,8 +107,7 @@ def test_page_shows_status_progress_handler_and_public_reply(client, worked):
     html = response.content.decode()
     assert worked.reference in html and "Charged twice for order 42" in html
     assert 'aria-current="step"' in html
-    current = re.search(r'<li class="step current" aria-current="step">(.*?)</li>', html, re.S).group(1)
-    assert "Confirmed" in current  # the first public reply acknowledged the new ticket
+    assert current_step(html) == "Confirmed"  # the first public reply acknowledged the new ticket
     assert "Handled by: Mei" in html
     assert "We are checking the payment records." in html
     assert "Refund the second charge." in html
@@ -132,6 +137,7 @@ def test_page_shows_nothing_of_another_customers_ticket(client, worked):
 
 
 def test_what_happens_next_uses_the_sla_due_time_or_a_sensible_message(client, worked):
+    services.update_sla_summary(ticket_id=worked.pk, state=Ticket.SlaState.NONE, due_at=None)
     html = client.get(page_url(worked)).content.decode()
     assert "will update you here as soon as there is news" in html
     due = timezone.now() + timedelta(hours=5)
@@ -140,6 +146,13 @@ def test_what_happens_next_uses_the_sla_due_time_or_a_sensible_message(client, w
     local = timezone.localtime(due)
     assert "aim to give you an answer by" in html
     assert f"{local.hour}:{local.minute:02d}" in html or local.strftime("%H:%M") in html
+
+
+def test_a_late_ticket_says_so_and_apologises(client, worked):
+    due = timezone.now() - timedelta(hours=2)
+    services.update_sla_summary(ticket_id=worked.pk, state=Ticket.SlaState.BREACHED, due_at=due)
+    html = client.get(page_url(worked)).content.decode()
+    assert "We are behind our target" in html and "aim to give you an answer" not in html
 
 
 def test_tampered_or_garbage_token_gets_a_clear_page_with_a_way_to_a_new_link(client, worked):
@@ -198,14 +211,15 @@ def test_customer_reply_with_attachment_leaves_waiting_and_notifies_the_agent(
 ):
     _team, agent, _lead = staffed
     services.await_customer(ticket_id=worked.pk, actor=agent, version=None, reason="need the bank slip")
-    assert "Waiting for you" in client.get(page_url(worked)).content.decode()
+    assert current_step(client.get(page_url(worked)).content.decode()) == "Waiting for you"
     run_now(tasks.notify_staff)
+    token = ticket_token(worked)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            page_url(worked, "public:ticket_reply"),
+            reverse("public:ticket_reply", args=[token]),
             {"body": "Here is the bank slip.", "files": [png("slip.png")]},
         )
-    assert response.status_code == 302 and response["Location"] == page_url(worked)
+    assert response.status_code == 302 and response["Location"] == reverse("public:ticket", args=[token])
     ticket = fresh(worked)
     assert ticket.status == Status.IN_PROGRESS
     message = ticket.messages.get(kind=Message.Kind.CUSTOMER)
@@ -217,6 +231,7 @@ def test_customer_reply_with_attachment_leaves_waiting_and_notifies_the_agent(
     page = client.get(page_url(worked))
     html = page.content.decode()
     assert "Here is the bank slip." in html and "Thank you. We have your message" in html
+    assert current_step(html) == "In progress"
     download = client.get(page_url(worked, "public:ticket_attachment", message.attachments.get().pk))
     assert download.status_code == 200
     assert (

@@ -92,7 +92,9 @@ def search_tickets(queryset: QuerySet[Ticket], term: str) -> QuerySet[Ticket]:
     term = term.strip()
     if not term:
         return queryset
-    condition = Q(reference__iexact=term) | Q(order_number=term)
+    # References are stored upper-case: an exact match on the upper-cased term keeps the unique
+    # index usable, so PostgreSQL can OR it with the trigram indexes of the word search.
+    condition = Q(reference=term.upper()) | Q(order_number=term)
     if "@" in term or sum(c.isdigit() for c in term) >= 7:
         condition |= Q(customer__in=customers_by_contact(term))
     condition |= Q(subject__icontains=term) | Q(description__icontains=term)

@@ -1,0 +1,299 @@
+"""The desk's queues: what each holds, counts, filters, search, sorting, paging and query counts."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from complaints import selectors
+from complaints.models import Ticket
+from complaints.states import Status
+from tests.factories import (
+    AgentFactory,
+    CategoryFactory,
+    CustomerFactory,
+    SupervisorFactory,
+    TeamFactory,
+    TicketFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+HTMX_RESULTS = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"}
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def signed_in(client, agent):
+    client.force_login(agent)
+    return client
+
+
+def listed(response) -> set[str]:
+    return {t.reference for t in response.context["page"].object_list}
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    response = client.get("/desk/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=/desk/")
+
+
+def test_a_user_without_desk_permissions_is_refused(client):
+    client.force_login(UserFactory())
+    assert client.get("/desk/").status_code == 403
+
+
+def test_my_queue_holds_my_open_tickets_only(signed_in, agent, team):
+    mine = TicketFactory(team=team, assignee=agent)
+    TicketFactory(team=team, assignee=agent, status=Status.CLOSED)
+    TicketFactory(team=team, assignee=AgentFactory(team=team))
+    assert listed(signed_in.get("/desk/")) == {mine.reference}
+
+
+def test_another_teams_tickets_appear_in_no_queue(signed_in, agent, team):
+    other = TeamFactory(slug="legal")
+    TicketFactory(team=other, sla_state=Ticket.SlaState.BREACHED, status=Status.AWAITING_CUSTOMER)
+    for queue in selectors.queues_for(agent):
+        assert listed(signed_in.get("/desk/", {"queue": queue.value})) == set(), queue
+
+
+def test_each_queue_and_its_count(signed_in, agent, team):
+    now = timezone.now()
+    mine = TicketFactory(team=team, assignee=agent)
+    unassigned = TicketFactory(team=team)
+    at_risk = TicketFactory(team=team, sla_state=Ticket.SlaState.AT_RISK)
+    breached = TicketFactory(team=team, assignee=agent, sla_state=Ticket.SlaState.BREACHED)
+    awaiting = TicketFactory(team=team, assignee=agent, status=Status.AWAITING_CUSTOMER)
+    resolved = TicketFactory(team=team, status=Status.RESOLVED, resolved_at=now - timedelta(days=1))
+    TicketFactory(team=team, status=Status.CLOSED, resolved_at=now - timedelta(days=30))
+
+    expected = {
+        "mine": {mine.reference, breached.reference, awaiting.reference},
+        "team": {unassigned.reference, at_risk.reference},
+        "at_risk": {at_risk.reference, breached.reference},
+        "awaiting": {awaiting.reference},
+        "resolved": {resolved.reference},
+    }
+    page = signed_in.get("/desk/")
+    counts = {queue.value: count for queue, count in page.context["queues"]}
+    for queue, references in expected.items():
+        assert listed(signed_in.get("/desk/", {"queue": queue})) == references, queue
+        assert counts[queue] == len(references), queue
+    assert "all" not in counts  # the All queue is for supervisors
+
+
+def test_supervisors_have_the_all_queue(client, team):
+    supervisor = SupervisorFactory()
+    tickets = {TicketFactory(team=team).reference, TicketFactory(team=TeamFactory(slug="legal")).reference}
+    client.force_login(supervisor)
+    response = client.get("/desk/", {"queue": "all"})
+    assert listed(response) == tickets
+    assert {q.value: c for q, c in response.context["queues"]}["all"] == 2
+
+
+def test_an_agent_asking_for_all_gets_their_own_queue(signed_in, agent, team):
+    mine = TicketFactory(team=team, assignee=agent)
+    TicketFactory(team=team)
+    assert listed(signed_in.get("/desk/", {"queue": "all"})) == {mine.reference}
+
+
+def test_return_visits_due_queue(signed_in, agent, team):
+    feedback = pytest.importorskip("feedback.models")
+    from complaints.models import Resolution
+    from tests.factories import RootCauseFactory
+
+    ticket = TicketFactory(team=team, status=Status.RESOLVED, resolved_at=timezone.now())
+    done = TicketFactory(team=team, status=Status.RESOLVED, resolved_at=timezone.now())
+    due = timezone.now() + timedelta(hours=4)
+    for item, completed in ((ticket, None), (done, timezone.now())):
+        resolution = Resolution.objects.create(ticket=item, root_cause=RootCauseFactory(), steps_taken="x")
+        survey = feedback.Survey.objects.create(
+            resolution=resolution, ticket=item, customer=item.customer, send_after=timezone.now()
+        )
+        feedback.ReturnVisit.objects.create(
+            ticket=item,
+            survey=survey,
+            team=team,
+            reason="Rated 1",
+            due_at=due,
+            completed_at=completed,
+            outcome="satisfied" if completed else "",
+        )
+    response = signed_in.get("/desk/", {"queue": "return_visits"})
+    assert listed(response) == {ticket.reference}
+    assert response.context["page"].object_list[0].return_visit_due == due
+    assert "Return visit due" in response.content.decode()
+
+
+def test_filters(signed_in, agent, team):
+    parent = CategoryFactory(slug="billing-parent")
+    child = CategoryFactory(slug="billing-child", parent=parent)
+    billing = TeamFactory(slug="billing")
+    target = TicketFactory(
+        team=team,
+        assignee=agent,
+        priority=1,
+        kind=Ticket.Kind.INQUIRY,
+        category=child,
+        channel=Ticket.Channel.PHONE,
+        sla_state=Ticket.SlaState.AT_RISK,
+        escalation_level=2,
+    )
+    other = TicketFactory(team=team, assignee=agent)
+    for name, value in [
+        ("priority", 1),
+        ("kind", "inquiry"),
+        ("category", parent.pk),  # a category includes its subcategories
+        ("category", child.pk),
+        ("channel", "phone"),
+        ("sla_state", "at_risk"),
+        ("escalation_level", 2),
+        ("status", "new"),
+        ("team", team.pk),
+        ("assignee", agent.pk),
+    ]:
+        result = listed(signed_in.get("/desk/", {name: value}))
+        assert target.reference in result, name
+        if name not in ("status", "team", "assignee"):
+            assert other.reference not in result, name
+    assert listed(signed_in.get("/desk/", {"team": billing.pk})) == set()
+
+
+def test_created_range_is_whole_local_days(signed_in, agent, team, time_machine):
+    time_machine.move_to("2026-03-01 23:30 +08:00", tick=False)
+    late = TicketFactory(team=team, assignee=agent)
+    time_machine.move_to("2026-03-02 00:30 +08:00", tick=False)
+    early = TicketFactory(team=team, assignee=agent)
+    on_first = listed(
+        signed_in.get("/desk/", {"created_after": "2026-03-01", "created_before": "2026-03-01"})
+    )
+    assert on_first == {late.reference}
+    assert listed(signed_in.get("/desk/", {"created_after": "2026-03-02"})) == {early.reference}
+
+
+def test_invalid_filters_are_ignored(signed_in, agent, team):
+    mine = TicketFactory(team=team, assignee=agent)
+    response = signed_in.get("/desk/", {"priority": "nine", "created_after": "yesterday"})
+    assert response.status_code == 200
+    assert listed(response) == {mine.reference}
+
+
+@pytest.mark.parametrize(
+    "term",
+    [
+        "REFERENCE",
+        "reference-lower",
+        "ORD-778899",
+        "li.lei@example.com",
+        "LI.LEI@example.com",
+        "+86 139-0000-1234",
+    ],
+)
+def test_search_finds_the_ticket(signed_in, agent, team, term):
+    customer = CustomerFactory(email="li.lei@example.com", phone="13900001234")
+    ticket = TicketFactory(team=team, assignee=agent, customer=customer, order_number="ORD-778899")
+    TicketFactory(team=team, assignee=agent)
+    term = {"REFERENCE": ticket.reference, "reference-lower": ticket.reference.lower()}.get(term, term)
+    assert listed(signed_in.get("/desk/", {"q": term})) == {ticket.reference}
+
+
+def test_search_by_chinese_words(signed_in, agent, team):
+    ticket = TicketFactory(
+        team=team, assignee=agent, subject="宽带断网三天", description="家里的宽带一直断网"
+    )
+    TicketFactory(team=team, assignee=agent, subject="退款", description="没有收到退款")
+    assert listed(signed_in.get("/desk/", {"q": "断网"})) == {ticket.reference}
+
+
+def test_search_does_not_match_part_of_an_email(signed_in, agent, team):
+    TicketFactory(team=team, assignee=agent, customer=CustomerFactory(email="li.lei@example.com"))
+    assert listed(signed_in.get("/desk/", {"q": "lei@example.com"})) == set()
+
+
+def test_default_sort_is_sla_due_with_no_target_last(signed_in, agent, team):
+    now = timezone.now()
+    none = TicketFactory(team=team, assignee=agent)
+    later = TicketFactory(team=team, assignee=agent, sla_due_at=now + timedelta(hours=5))
+    sooner = TicketFactory(team=team, assignee=agent, sla_due_at=now + timedelta(hours=1))
+    order = [t.reference for t in signed_in.get("/desk/").context["page"].object_list]
+    assert order == [sooner.reference, later.reference, none.reference]
+
+
+def test_other_sorts(signed_in, agent, team, time_machine):
+    time_machine.move_to("2026-03-01 10:00 +08:00", tick=False)
+    old = TicketFactory(team=team, assignee=agent, priority=4)
+    time_machine.move_to("2026-03-02 10:00 +08:00", tick=False)
+    urgent = TicketFactory(team=team, assignee=agent, priority=1)
+
+    def order(sort: str) -> list[str]:
+        return [t.reference for t in signed_in.get("/desk/", {"sort": sort}).context["page"].object_list]
+
+    assert order("priority") == [urgent.reference, old.reference]
+    assert order("age") == [old.reference, urgent.reference]
+    assert order("updated") == [urgent.reference, old.reference]
+
+
+def test_pagination(signed_in, agent, team):
+    for _ in range(30):
+        TicketFactory(team=team, assignee=agent)
+    first = signed_in.get("/desk/")
+    second = signed_in.get("/desk/", {"page": 2})
+    assert len(first.context["page"].object_list) == 25
+    assert len(second.context["page"].object_list) == 5
+    assert not listed(first) & listed(second)
+    assert "Page 1 of 2 (30 tickets)" in first.content.decode()
+
+
+def test_htmx_filter_returns_only_the_results_fragment(signed_in, agent, team):
+    ticket = TicketFactory(team=team, assignee=agent)
+    response = signed_in.get("/desk/", {"q": ticket.reference}, **HTMX_RESULTS)
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="results"')
+    assert ticket.reference in html
+    assert "<html" not in html
+
+
+def test_live_counts_fragment(signed_in, agent, team):
+    TicketFactory(team=team, assignee=agent)
+    response = signed_in.get("/desk/", {"part": "counts"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="queues")
+    html = response.content.decode()
+    assert html.lstrip().startswith('<nav id="queues"')
+    assert '<span class="count" data-queue="mine">1</span>' in html
+
+
+def test_subject_is_escaped_in_the_list(signed_in, agent, team):
+    TicketFactory(team=team, assignee=agent, subject="<img src=x onerror=alert(1)>")
+    html = signed_in.get("/desk/").content.decode()
+    assert "<img src=x" not in html
+    assert "&lt;img src=x" in html
+
+
+def _tickets(count: int, team, agent) -> None:
+    category = CategoryFactory(slug="qc-child", parent=CategoryFactory(slug="qc-parent"))
+    for n in range(count):
+        TicketFactory(team=team, assignee=agent if n % 2 else AgentFactory(team=team), category=category)
+
+
+@pytest.mark.parametrize("queue", ["mine", "team", "all"])
+def test_a_queue_page_costs_the_same_queries_for_5_or_50_rows(
+    client, django_assert_num_queries, django_assert_max_num_queries, team, queue
+):
+    agent = SupervisorFactory() if queue == "all" else AgentFactory(team=team)
+    _tickets(10, team, agent)
+    params = {"queue": "all" if queue == "all" else "mine", "per_page": 50, "q": ""}
+    client.force_login(agent)
+    with django_assert_max_num_queries(30) as few:
+        assert client.get("/desk/", params).status_code == 200
+    expected = len(few.captured_queries)  # read now: each request resets the connection's query log
+    _tickets(100, team, agent)
+    rows = len(client.get("/desk/", params).context["page"].object_list)
+    assert rows == 50
+    # Same count, whatever the page length: rows bring their customer, team, category and assignee along.
+    with django_assert_num_queries(expected):
+        client.get("/desk/", params)

@@ -56,13 +56,13 @@ def _quote(folder: str) -> str:
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def mark_done(conn: imaplib.IMAP4, uid: bytes, mailbox: Mailbox) -> None:
+def mark_done(conn: imaplib.IMAP4, uid: bytes, mailbox: Mailbox, *, can_move: bool) -> None:
     """Move the message to the processed folder (MOVE, or COPY + delete), or flag it \\Seen."""
     if not mailbox.processed_folder:
         _check(conn.uid("STORE", uid, "+FLAGS.SILENT", r"(\Seen)"))
         return
     target = _quote(mailbox.processed_folder)
-    if "MOVE" in conn.capabilities:
+    if can_move:
         _check(conn.uid("MOVE", uid, target))
     else:
         _check(conn.uid("COPY", uid, target))
@@ -89,6 +89,8 @@ def poll_mailbox(mailbox: Mailbox) -> PollResult:
     result = PollResult()
     conn = connect(mailbox)
     try:
+        # Servers announce more after login (MOVE among it) than in their greeting.
+        can_move = b"MOVE" in b" ".join(_check(conn.capability())).upper().split()
         _check(conn.select(_quote(mailbox.folder)))
         criterion = "ALL" if mailbox.processed_folder else "UNSEEN"
         uids = _check(conn.uid("SEARCH", None, criterion))[0].split()
@@ -99,7 +101,7 @@ def poll_mailbox(mailbox: Mailbox) -> PollResult:
             item, _created = services.receive_email(raw=raw, mailbox=mailbox)
             item = services.process_item(item_id=item.pk)
             result.add(item.state)
-            mark_done(conn, uid, mailbox)
+            mark_done(conn, uid, mailbox, can_move=can_move)
         if mailbox.processed_folder:
             conn.expunge()
     finally:

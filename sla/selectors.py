@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from complaints.models import Ticket
 
@@ -35,7 +36,8 @@ def ticket_clocks(ticket_id: int) -> QuerySet[SlaClock]:
 
 
 def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+    """ISO 8601 in the current time zone, as the rest of the API writes times."""
+    return timezone.localtime(value).isoformat() if value is not None else None
 
 
 def ticket_sla(ticket: Ticket) -> dict[str, Any]:

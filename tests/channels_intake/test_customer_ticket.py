@@ -386,3 +386,27 @@ def test_page_speaks_the_customers_language_and_remembers_a_new_choice(client, w
     assert response["Content-Language"] == "zh-hans"
     client.post(page_url(worked, "public:ticket_reply"), {"body": "我补充一下"})
     assert fresh(worked).customer.preferred_language == "zh-hans"
+
+
+def test_page_costs_the_same_queries_however_long_the_conversation(client, worked, staffed):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _team, agent, _lead = staffed
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(page_url(worked)).status_code == 200
+        return len(queries)
+
+    before = count()
+    for n in range(5):
+        services.add_message(
+            ticket_id=worked.pk,
+            actor=agent,
+            kind=Message.Kind.REPLY,
+            body=f"update {n}",
+            files=attachments.check_uploads([png(f"p{n}.png")]),
+        )
+        services.add_message(ticket_id=worked.pk, actor=None, kind=Message.Kind.CUSTOMER, body=f"answer {n}")
+    assert count() == before

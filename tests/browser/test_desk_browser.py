@@ -94,7 +94,12 @@ def test_an_agent_filters_opens_replies_resolves_and_sees_a_stale_edit_warning(
     # Open the ticket and reply; the reply appears on the timeline at once.
     page.click(f"text={ticket.reference}")
     page.wait_for_url(f"**/desk/tickets/{ticket.reference}/")
-    page.fill("#id_reply-body", "We have refunded the second charge today.")
+    page.keyboard.press("n")  # keyboard shortcuts: n focuses the note, r the reply
+    assert page.evaluate("document.activeElement.id") == "id_note-body"
+    page.locator("#id_note-body").blur()
+    page.keyboard.press("r")
+    assert page.evaluate("document.activeElement.id") == "id_reply-body"
+    page.keyboard.type("We have refunded the second charge today.")
     page.click("button:has-text('Send reply')")
     page.wait_for_selector(".timeline .message-reply >> text=We have refunded the second charge today.")
     assert page.locator(".messages >> text=Your reply was sent to the customer.").count() == 1

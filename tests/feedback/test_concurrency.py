@@ -14,7 +14,7 @@ from tests.factories import AgentFactory, CustomerFactory, RootCauseFactory, Tea
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(
         connection.vendor != "postgresql", reason="row locks with SKIP LOCKED need PostgreSQL"
     ),

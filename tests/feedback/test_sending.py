@@ -243,3 +243,24 @@ def test_the_command_sends_in_batches_until_done(team, resolve, time_machine, ca
     assert len(mail.outbox) == 5
     assert "sent 5" in capsys.readouterr().out
     assert set(Survey.objects.values_list("state", flat=True)) == {Survey.State.SENT}
+
+
+def test_the_beat_task_sends_a_batch_and_requeues_itself_while_full(
+    team, resolve, time_machine, settings, monkeypatch
+):
+    from feedback import tasks
+
+    assert settings.CELERY_BEAT_SCHEDULE["send-due-surveys"]["task"] == "feedback.tasks.send_due_surveys"
+    settings.FEEDBACK = {**settings.FEEDBACK, "BATCH_SIZE": 2}
+    requeued = []
+    monkeypatch.setattr(tasks.send_due_surveys, "delay", lambda: requeued.append(True))
+    time_machine.move_to(local("2026-03-02 10:00"), tick=False)
+    for _ in range(3):
+        resolve(TicketFactory(team=team))
+    time_machine.move_to(local("2026-03-03 10:00"), tick=False)
+
+    assert tasks.send_due_surveys() == {"sent": 2, "reminded": 0, "failed": 0}
+    assert requeued == [True]
+    assert tasks.send_due_surveys() == {"sent": 1, "reminded": 0, "failed": 0}
+    assert requeued == [True]  # a short batch means the work is done
+    assert len(mail.outbox) == 3

@@ -1,0 +1,10 @@
+"""The project's Celery app for the feedback end-to-end test, its Redis keys under a prefix of its own
+so a shared Redis serves other test runs undisturbed."""
+
+import os
+
+from config.celery import app
+
+app.conf.broker_transport_options = {"global_keyprefix": os.environ["FEEDBACK_E2E_KEYPREFIX"]}
+
+__all__ = ["app"]

@@ -1,0 +1,162 @@
+"""The survey path through a real Celery worker with its beat on Redis and a real SMTP server:
+resolve → beat runs feedback.tasks.send_due_surveys → the mail arrives → a click records nothing →
+the posted rating is stored, reopens the ticket, opens a return visit and changes the figures."""
+
+import datetime as dt
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from datetime import time as clock
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import redis
+from django.conf import settings as django_settings
+from django.db import connection
+from django.utils import timezone
+
+from complaints import extensions
+from complaints import services as complaint_services
+from complaints.models import Ticket
+from complaints.states import Status
+from feedback.models import ReturnVisit, Survey, SurveyAnswer, SurveyPolicy
+from tests.factories import AgentFactory, CustomerFactory, RootCauseFactory, TeamFactory, TicketFactory
+
+from .test_end_to_end import free_port, smtp_server  # noqa: F401  (the SMTP server fixture)
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS = "redis://127.0.0.1:6379/0"
+
+
+def _redis_answers() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="the worker process needs a database it can share (PostgreSQL)",
+    ),
+    pytest.mark.skipif(not _redis_answers(), reason="needs Redis at 127.0.0.1:6379 for the broker"),
+]
+
+
+@pytest.fixture
+def worker(smtp_server, tmp_path):  # noqa: F811
+    """A Celery worker with embedded beat on Redis, sharing the test database and sending to the SMTP server."""
+    mailer = django_settings.MAILERS["default"]["OPTIONS"]
+    database = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "1",
+        "SECRET_KEY": django_settings.SECRET_KEY,
+        "FIELD_ENCRYPTION_KEYS": ",".join(django_settings.FIELD_ENCRYPTION_KEYS),
+        "BLIND_INDEX_KEY": django_settings.BLIND_INDEX_KEY,
+        "DATABASE_URL": f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:"
+        f"{database['PORT'] or 5432}/{database['NAME']}",
+        "REDIS_URL": "",
+        "CELERY_BROKER_URL": REDIS,
+        "FEEDBACK_E2E_KEYPREFIX": f"feedback-e2e-{os.getpid()}:",
+        "EMAIL_URL": f"smtp://{mailer['host']}:{mailer['port']}",
+        "SITE_URL": "http://desk.example.test",
+        "SURVEY_SEND_INTERVAL": "1",
+        "VAR_DIR": str(tmp_path / "var"),
+    }
+    log = (tmp_path / "worker.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "tests.feedback.celery_e2e_app",
+            "worker",
+            "-B",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "--without-mingle",
+            "--without-gossip",
+            "-s",
+            str(tmp_path / "beat-schedule"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        yield smtp_server
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+        connection.close()
+
+
+def wait_for(condition, *, seconds: float, what: str, log: Path) -> None:
+    """Poll a condition another process makes true (not a deadline: the worker's speed varies)."""
+    give_up = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > give_up:
+            pytest.fail(f"{what} did not happen within {seconds}s; worker log:\n{log.read_text()[-4000:]}")
+        time.sleep(0.2)
+
+
+def test_beat_and_worker_send_the_survey_and_the_answer_has_its_effects(worker, client, tmp_path):
+    SurveyPolicy.objects.update(delay_minutes=0, quiet_start=clock(0, 0), quiet_end=clock(0, 0))
+    team = TeamFactory()
+    agent = AgentFactory(team=team)
+    lead = AgentFactory(team=team, team__role="lead")
+    ticket = TicketFactory(team=team, assignee=agent, customer=CustomerFactory(email="wang.fang@example.com"))
+    start = timezone.now() - dt.timedelta(days=1)
+    stats_before = extensions.stats(start, start + dt.timedelta(days=2), Ticket.objects.all())["satisfaction"]
+
+    complaint_services.resolve(
+        ticket_id=ticket.pk, actor=agent, version=None, root_cause=RootCauseFactory(), steps_taken="Fixed"
+    )
+
+    wait_for(lambda: worker.messages, seconds=90, what="the survey e-mail", log=tmp_path / "worker.log")
+    [message] = worker.messages
+    assert worker.envelopes[0][1] == ["wang.fang@example.com"]
+    assert Survey.objects.get().state == Survey.State.SENT
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    link = urlsplit(re.search(r"http://desk\.example\.test(/survey/\S+/)\?rating=1", text).group(0))
+
+    assert client.get(f"{link.path}?{link.query}").status_code == 200
+    assert not SurveyAnswer.objects.exists()
+    client.post(link.path, {"rating": "1", "solved": "no", "comment": "Nothing changed"})
+
+    answer = SurveyAnswer.objects.get()
+    assert (answer.rating, answer.solved) == (1, False)
+    assert Ticket.objects.get(pk=ticket.pk).status == Status.IN_PROGRESS
+    assert ReturnVisit.objects.get().assignee == lead
+    stats_after = extensions.stats(start, start + dt.timedelta(days=2), Ticket.objects.all())["satisfaction"]
+    assert (stats_before["sent"], stats_before["answered"]) == (0, 0)
+    assert (stats_after["sent"], stats_after["answered"], stats_after["csat"]) == (1, 1, 0.0)
+    log = tmp_path / "worker.log"
+    runs = log.read_text().count("feedback.tasks.send_due_surveys[")
+    wait_for(
+        lambda: log.read_text().count("feedback.tasks.send_due_surveys[") >= runs + 4,
+        seconds=60,
+        what="two more runs of the sender",
+        log=log,
+    )
+    assert len(worker.messages) == 1  # nothing is sent twice

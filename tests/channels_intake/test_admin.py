@@ -1,0 +1,77 @@
+"""Supervisors' console: write-only secrets, failed items and the reprocess action."""
+
+import pytest
+
+from channels_intake import services
+from channels_intake.models import InboundItem, Mailbox
+from complaints.models import Ticket
+
+
+@pytest.fixture
+def admin_client(client, supervisor):
+    supervisor.is_superuser = True
+    supervisor.save()
+    client.force_login(supervisor)
+    return client
+
+
+@pytest.mark.django_db
+def test_mailbox_password_is_encrypted_write_only_and_kept_when_left_empty(admin_client):
+    data = {
+        "name": "Support",
+        "address": "support@desk.example",
+        "host": "imap.example.com",
+        "port": 993,
+        "security": "ssl",
+        "username": "support",
+        "password": "p@ss-word",
+        "folder": "INBOX",
+        "processed_folder": "",
+        "batch_size": 50,
+        "is_active": "on",
+    }
+    assert admin_client.post("/admin/channels_intake/mailbox/add/", data).status_code == 302
+    mailbox = Mailbox.objects.get()
+    assert mailbox.password == "p@ss-word"
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT password FROM channels_intake_mailbox")
+        assert "p@ss-word" not in cursor.fetchone()[0]
+    page = admin_client.get(f"/admin/channels_intake/mailbox/{mailbox.pk}/change/").content.decode()
+    assert "p@ss-word" not in page
+    admin_client.post(
+        f"/admin/channels_intake/mailbox/{mailbox.pk}/change/", {**data, "password": "", "name": "S2"}
+    )
+    mailbox.refresh_from_db()
+    assert mailbox.name == "S2" and mailbox.password == "p@ss-word"
+
+
+@pytest.mark.django_db
+def test_failed_items_are_listed_and_reprocessed_from_admin(admin_client, monkeypatch):
+    original = services.NORMALISERS["web"]
+    monkeypatch.setitem(services.NORMALISERS, "web", lambda item: (_ for _ in ()).throw(RuntimeError("boom")))
+    item = services.submit_web_form(
+        submission_id="s-1",
+        fields={"name": "A", "email": "a@example.com", "subject": "Late", "description": "Parcel late"},
+        files=[],
+    )
+    assert item.state == "failed"
+    listing = admin_client.get("/admin/channels_intake/inbounditem/?state__exact=failed").content.decode()
+    assert "boom" in listing
+    monkeypatch.setitem(services.NORMALISERS, "web", original)
+    response = admin_client.post(
+        "/admin/channels_intake/inbounditem/",
+        {"action": "reprocess", "_selected_action": [item.pk]},
+        follow=True,
+    )
+    assert "1 item processed" in response.content.decode()
+    item.refresh_from_db()
+    assert item.state == InboundItem.State.PROCESSED and Ticket.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_raw_payload_is_not_shown_in_admin(admin_client):
+    item, _ = services.receive(channel="web", source_id="web:z", raw='{"email": "secret@example.com"}')
+    page = admin_client.get(f"/admin/channels_intake/inbounditem/{item.pk}/change/").content.decode()
+    assert "secret@example.com" not in page

@@ -202,7 +202,7 @@ def send_delivery(*, delivery_id: int, final_attempt: bool = False) -> OutboundM
     try:
         with transaction.atomic():
             delivery = (
-                OutboundMessage.objects.select_for_update()
+                OutboundMessage.objects.select_for_update(of=("self",))
                 .select_related("ticket__customer", "message")
                 .filter(pk=delivery_id)
                 .first()

@@ -181,7 +181,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = serializer_class(ticket, context=self.get_serializer_context()).data
         headers = {"ETag": f'"{ticket.version}"'}
         if code == status.HTTP_201_CREATED:
-            headers["Location"] = data["url"]
+            headers["Location"] = str(data["url"])  # a Hyperlink (str subclass) breaks strict WSGI servers
         return Response(data, status=code, headers=headers)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:

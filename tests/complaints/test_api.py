@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
 
 from complaints import extensions
@@ -25,6 +26,10 @@ def other_team():
     return TeamFactory(slug="billing", name_zh="计费", name_en="Billing")
 
 
+def _moment(value: str | None):
+    return parse_datetime(value) if value else None
+
+
 # --- opening -------------------------------------------------------------------------------
 
 
@@ -38,7 +43,10 @@ def test_integration_opens_a_ticket_and_gets_reference_status_priority_category_
     assert body["priority"] == 2
     assert body["category"]["slug"] == "network-broadband-outage"
     assert body["category"]["name_en"] == "Broadband outage"
-    assert body["sla"] == {"state": "none", "due_at": None}
+    ticket = Ticket.objects.get(reference=body["reference"])
+    # The summary always; the sla app adds its clocks' due times when it is installed.
+    assert body["sla"]["state"] == ticket.sla_state
+    assert _moment(body["sla"]["due_at"]) == ticket.sla_due_at
     assert body["is_repeat"] is False
     assert body["customer"]["phone"] == "138****8000"  # masked, never the clear number
     assert response["Location"].endswith(f"/api/v1/tickets/{body['reference']}/")
@@ -50,18 +58,17 @@ def test_integration_opens_a_ticket_and_gets_reference_status_priority_category_
 
 
 def test_opening_shows_every_field_the_other_apps_register(integration, monkeypatch):
-    monkeypatch.setitem(
-        extensions.TICKET_FIELDS, "sla", lambda t: {"first_response_due_at": "2026-11-02T09:00:00+08:00"}
-    )
-    monkeypatch.setitem(extensions.TICKET_FIELDS, "survey", lambda t: {"sent": False})
+    registered = {
+        "sla": lambda t: {"first_response_due_at": "2026-11-02T09:00:00+08:00"},
+        "survey": lambda t: {"sent": False},
+    }
+    monkeypatch.setattr(extensions, "TICKET_FIELDS", registered)
 
     body = client_for(integration).post(TICKETS, ticket_payload(), format="json").json()
 
-    assert body["sla"] == {
-        "state": "none",
-        "due_at": None,
-        "first_response_due_at": "2026-11-02T09:00:00+08:00",
-    }
+    ticket = Ticket.objects.get(reference=body["reference"])
+    assert _moment(body["sla"].pop("due_at")) == ticket.sla_due_at
+    assert body["sla"] == {"state": ticket.sla_state, "first_response_due_at": "2026-11-02T09:00:00+08:00"}
     assert body["survey"] == {"sent": False}
 
 

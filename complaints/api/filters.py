@@ -1,9 +1,12 @@
 """Filters for GET /api/v1/tickets/: every value is validated, so a bad one is a 400, never a 500."""
 
+from datetime import datetime
+
 import django_filters
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
 
 from complaints import selectors
 from complaints.models import Category, Team, Ticket
@@ -11,6 +14,17 @@ from complaints.models.tickets import Channel, Priority, SlaState
 from complaints.states import Status
 
 from .pagination import ORDERING_FIELDS
+
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2100
+
+
+def _bounded(value: datetime, name: str) -> datetime:
+    """Far dates overflow when converted to UTC for the query: a client error, not a crash."""
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValidationError(
+            {name: [_("Give a date between %(a)s and %(b)s.") % {"a": EARLIEST_YEAR, "b": LATEST_YEAR}]}
+        )
+    return value
 
 
 class TicketFilter(django_filters.FilterSet):
@@ -37,10 +51,10 @@ class TicketFilter(django_filters.FilterSet):
         help_text=_("A username, `me`, or `none` for unassigned tickets."),
     )
     created_after = django_filters.IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="gte", help_text=_("ISO 8601 date-time, inclusive.")
+        method="filter_created_after", help_text=_("ISO 8601 date-time, inclusive.")
     )
     created_before = django_filters.IsoDateTimeFilter(
-        field_name="created_at", lookup_expr="lt", help_text=_("ISO 8601 date-time, exclusive.")
+        method="filter_created_before", help_text=_("ISO 8601 date-time, exclusive.")
     )
     search = django_filters.CharFilter(
         method="filter_search",
@@ -74,6 +88,16 @@ class TicketFilter(django_filters.FilterSet):
             user: AbstractBaseUser = self.request.user
             return queryset.filter(assignee=user)
         return queryset.filter(assignee__username=value)
+
+    def filter_created_after(
+        self, queryset: QuerySet[Ticket], name: str, value: datetime
+    ) -> QuerySet[Ticket]:
+        return queryset.filter(created_at__gte=_bounded(value, "created_after"))
+
+    def filter_created_before(
+        self, queryset: QuerySet[Ticket], name: str, value: datetime
+    ) -> QuerySet[Ticket]:
+        return queryset.filter(created_at__lt=_bounded(value, "created_before"))
 
     def filter_ordering(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         return queryset

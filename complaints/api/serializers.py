@@ -4,7 +4,7 @@ Input serializers mirror a service's keyword arguments; output serializers show 
 ticket as its viewer may see it (customer contact data masked).
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +22,7 @@ from complaints.states import Status
 MAX_TEXT = 20_000
 MAX_REASON = 2_000
 MAX_VERSION = 2**31 - 1
+OLDEST_OCCURRENCE_YEAR = 2000
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -308,9 +309,16 @@ class TicketCreateSerializer(serializers.Serializer):
         choices=settings.LANGUAGES, required=False, allow_blank=True, default=""
     )
 
-    def validate_occurred_at(self, value: Any) -> Any:
-        if value is not None and value > timezone.now() + timedelta(minutes=5):
+    def validate_occurred_at(self, value: datetime | None) -> datetime | None:
+        if value is None:
+            return value
+        if value > timezone.now() + timedelta(minutes=5):
             raise serializers.ValidationError(_("This lies in the future."))
+        # Before 1970 the zone database gives local mean time offsets (+08:05:43) no client parses.
+        if value.year < OLDEST_OCCURRENCE_YEAR:
+            raise serializers.ValidationError(
+                _("Give a time after %(year)s.") % {"year": OLDEST_OCCURRENCE_YEAR}
+            )
         return value
 
 

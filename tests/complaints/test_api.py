@@ -313,6 +313,8 @@ def test_search_by_reference_order_number_contact_and_words(supervisor):
         ({"team": "no-such-team"}, "team"),
         ({"created_after": "yesterday"}, "created_after"),
         ({"created_before": "2026-13-45"}, "created_before"),
+        ({"created_after": "0001-01-01T00:00:00+14:00"}, "created_after"),
+        ({"created_before": "9999-12-31T23:59:59-14:00"}, "created_before"),
         ({"ordering": "subject"}, "ordering"),
         ({"sla_state": "late"}, "sla_state"),
         ({"page_size": "0"}, "page_size"),

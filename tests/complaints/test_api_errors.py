@@ -65,6 +65,7 @@ def test_other_content_types_are_415(client):
         ({"occurred_at": "2026-02-30T10:00:00"}, ["occurred_at"]),
         ({"occurred_at": "2999-01-01T00:00:00Z"}, ["occurred_at"]),
         ({"occurred_at": 1700000000}, ["occurred_at"]),
+        ({"occurred_at": "1329-07-07T10:27:58+08:00"}, ["occurred_at"]),
         ({"customer": "lilei@example.com"}, ["customer"]),
         ({"customer": {"name": "李雷"}}, ["customer"]),
         ({"customer": {"email": "not-an-email"}}, ["customer"]),

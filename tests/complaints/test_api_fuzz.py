@@ -11,6 +11,7 @@ import time
 
 import pytest
 import schemathesis
+from django.core.management import call_command
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from rest_framework.throttling import SimpleRateThrottle
@@ -40,6 +41,18 @@ CHECKS = [
 ]
 EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 12}
 TIME_BUDGET_SECONDS = 150
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _clean_slate_for_serialized_rollback(django_db_setup, django_db_blocker):
+    """Empty the database before the snapshot of the migrations' data is loaded back.
+
+    A transactional test without serialized_rollback that ran earlier flushes with
+    post_migrate, which re-creates content types under new ids; loading the snapshot on
+    top of them would collide. Module scope runs this before the per-test database setup.
+    """
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import getaddresses, parseaddr
+from email.utils import parseaddr
 
 import nh3
 
@@ -234,7 +234,3 @@ def loop_reason(parsed: ParsedEmail, *, own_addresses: set[str]) -> str:
     if parsed.from_address in own_addresses:
         return "sent by this system (mail loop)"
     return ""
-
-
-def all_recipients(value: str) -> list[str]:
-    return [address.lower() for _, address in getaddresses([value]) if address]

@@ -41,12 +41,11 @@ def _iso(value: Any) -> str | None:
 
 
 def ticket_sla(ticket: Ticket) -> dict[str, Any]:
-    """The API's `sla` value: due time per target, the summary state and each current clock."""
+    """Added to the API's `sla` value: the policy, the due time per target and each current clock."""
     clocks = current_clocks(ticket)
     by_target = {clock.target: clock for clock in clocks}
+    # `state` and `due_at` come from the ticket's summary, which the API already shows.
     data: dict[str, Any] = {
-        "state": ticket.sla_state,
-        "due_at": _iso(ticket.sla_due_at),
         "policy": next((c.policy.name for c in clocks if c.policy_id and c.policy), None),
     }
     for target in SlaClock.Target:

@@ -29,7 +29,8 @@ CHROMIUM_ARGS = [
 PASSWORD = "pass-word-123"
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    # serialized_rollback: the groups and reference data from migrations survive other tests' flushes.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(
         not CHROMIUM.exists(), reason="Debian's Chromium is not installed (apt-get install chromium)"
     ),

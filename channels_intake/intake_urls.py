@@ -10,4 +10,6 @@ urlpatterns = [
     path("intake/wechat/<slug:slug>/", views.wechat_endpoint, name="wechat"),
     path("intake/webhooks/<slug:slug>/", views.webhook, name="webhook"),
     path("intake/phone/", views.phone_call, name="phone_call"),
+    # The address the agents' portal contract names for logging a call.
+    path("desk/calls/new/", views.phone_call, name="phone_call_desk"),
 ]

@@ -92,6 +92,8 @@ def submit_done(request: HttpRequest) -> HttpResponse:
         "ticket": ticket,
         "link": customer_ticket_url(ticket),
         "promise_hours": settings.INTAKE["ACK_PROMISE_HOURS"],
+        # The SLA clock's nearest due time is the acknowledgement promise for a new ticket.
+        "confirm_by": ticket.sla_due_at,
         "by_email": bool(ticket.customer.email),
     }
     return render(request, "public/submit_done.html", context)

@@ -87,3 +87,13 @@ def test_the_same_call_posted_twice_is_logged_once(client, agent):
     client.post("/intake/phone/", data)
     client.post("/intake/phone/", data)
     assert Ticket.objects.count() == 1 and Message.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_desk_address_logs_a_call_too(client, agent):
+    assert client.get("/desk/calls/new/").status_code == 302  # login first
+    client.force_login(agent)
+    assert client.get("/desk/calls/new/").status_code == 200
+    response = client.post("/desk/calls/new/", call())
+    ticket = Ticket.objects.get()
+    assert response.status_code == 302 and ticket.channel == "phone"

@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from channels_intake.models import InboundItem, OutboundMessage
 from complaints.models import Attachment, Customer, Ticket
@@ -86,7 +87,9 @@ def test_valid_submission_opens_ticket_acknowledges_and_shows_reference(
     page = client.get(response.url)
     text = page.content.decode()
     assert ticket.reference in text
-    assert "24" in text
+    ticket.refresh_from_db()
+    assert ticket.sla_due_at is not None  # the seeded complaint policy promises an acknowledgement
+    assert timezone.localtime(ticket.sla_due_at).strftime("%Y-%m-%d %H:%M") in text
     assert "/t/" in text  # link to the customer's ticket page
 
     assert len(mail.outbox) == 1

@@ -25,3 +25,6 @@ if not REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 else:
     CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"
+
+# WhiteNoise serves STATIC_ROOT and warns on every request when the folder is missing.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -1,0 +1,89 @@
+"""Two agents change the same ticket at the same moment: exactly one wins, the other is told it is stale.
+
+Real concurrency: two threads, each with its own PostgreSQL connection, both having read the same version.
+"""
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connection, connections
+
+from complaints import services
+from complaints.errors import StaleVersion
+from complaints.events import EventKind
+from complaints.models import Ticket
+from complaints.states import Status
+from tests.factories import AgentFactory, TeamFactory, TicketFactory
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="row locks and concurrent connections need PostgreSQL"
+    ),
+]
+
+
+def race(*works: Callable[[], object]) -> tuple[list[object], list[Exception]]:
+    """Run the works at the same moment, each in its own thread and database connection."""
+    barrier = threading.Barrier(len(works))
+    results: list[object] = []
+    errors: list[Exception] = []
+
+    def worker(work: Callable[[], object]) -> None:
+        try:
+            barrier.wait()
+            results.append(work())
+        except Exception as exc:  # collected and judged by the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(work,)) for work in works]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not any(thread.is_alive() for thread in threads), "a worker hung"
+    return results, errors
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_transitions_on_the_same_version_one_wins():
+    ticket = TicketFactory(status=Status.ACKNOWLEDGED)
+    seen = Ticket.objects.get(pk=ticket.pk).version
+
+    def to(status: str) -> Callable[[], object]:
+        return lambda: (
+            services.transition(
+                ticket_id=ticket.pk, actor=None, to=status, version=seen, reason="race"
+            ).status
+        )
+
+    results, errors = race(to(Status.IN_PROGRESS), to(Status.AWAITING_CUSTOMER))
+    assert len(results) == 1 and len(errors) == 1
+    assert isinstance(errors[0], StaleVersion), errors
+    assert errors[0].detail["current_version"] == seen + 1
+    ticket.refresh_from_db()
+    assert ticket.status == results[0] and ticket.version == seen + 1
+    assert ticket.events.filter(kind=EventKind.STATUS_CHANGED).count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_assignments_on_the_same_version_one_wins():
+    team = TeamFactory(slug="race-team")
+    first, second = AgentFactory(team=team), AgentFactory(team=team)
+    ticket = TicketFactory(team=team)
+    seen = Ticket.objects.get(pk=ticket.pk).version
+
+    def give_to(agent) -> Callable[[], object]:
+        return lambda: (
+            services.assign(ticket_id=ticket.pk, actor=agent, assignee=agent, version=seen).assignee_id
+        )
+
+    results, errors = race(give_to(first), give_to(second))
+    assert len(results) == 1 and len(errors) == 1
+    assert isinstance(errors[0], StaleVersion), errors
+    ticket.refresh_from_db()
+    assert ticket.assignee_id == results[0] and ticket.version == seen + 1
+    assert ticket.events.filter(kind=EventKind.ASSIGNED).count() == 1

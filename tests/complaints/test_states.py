@@ -1,0 +1,67 @@
+"""The status graph, exhaustively: every legal move succeeds and every illegal one is refused with the way out."""
+
+import pytest
+
+from complaints import services
+from complaints.errors import IllegalTransition
+from complaints.events import EventKind
+from complaints.states import TRANSITIONS, Status, allowed_from
+from tests.factories import RootCauseFactory, TicketFactory
+
+pytestmark = pytest.mark.django_db
+
+LEGAL = [(before, after) for before in Status for after in Status if after in TRANSITIONS[before]]
+ILLEGAL = [(before, after) for before in Status for after in Status if after not in TRANSITIONS[before]]
+
+
+def move(ticket_id: int, to: str, version: int):
+    """Resolving goes through `resolve` (it needs a root cause); every other target through `transition`."""
+    if to == Status.RESOLVED:
+        services.resolve(
+            ticket_id=ticket_id,
+            actor=None,
+            version=version,
+            root_cause=RootCauseFactory(),
+            steps_taken="Done",
+        )
+        return
+    services.transition(ticket_id=ticket_id, actor=None, to=to, version=version, reason="Because")
+
+
+def test_the_graph_covers_every_status():
+    assert set(TRANSITIONS) == set(Status)
+    assert len(LEGAL) + len(ILLEGAL) == len(Status) ** 2
+
+
+@pytest.mark.parametrize(("before", "after"), LEGAL, ids=[f"{a}->{b}" for a, b in LEGAL])
+def test_legal_transition_succeeds(before, after):
+    ticket = TicketFactory(status=before)
+    move(ticket.pk, after, version=1)
+    ticket.refresh_from_db()
+    assert ticket.status == after and ticket.version == 2
+    event = ticket.events.get()
+    expected = {
+        Status.RESOLVED: EventKind.RESOLVED,
+        Status.IN_PROGRESS: EventKind.REOPENED if before in (Status.RESOLVED, Status.CLOSED) else None,
+    }.get(after) or EventKind.STATUS_CHANGED
+    assert (event.kind, event.from_value, event.to_value) == (expected, before, after)
+    if after == Status.CLOSED:
+        assert ticket.closed_at is not None
+    if after == Status.RESOLVED:
+        assert ticket.resolved_at is not None
+
+
+@pytest.mark.parametrize(("before", "after"), ILLEGAL, ids=[f"{a}->{b}" for a, b in ILLEGAL])
+def test_illegal_transition_is_refused_naming_current_and_allowed(before, after):
+    ticket = TicketFactory(status=before)
+    with pytest.raises(IllegalTransition) as caught:
+        move(ticket.pk, after, version=1)
+    error = caught.value
+    assert error.detail["current"] == before
+    assert error.detail["allowed"] == allowed_from(before)
+    assert str(Status(before).label) in error.message
+    for allowed in allowed_from(before):
+        assert str(Status(allowed).label) in error.message
+    assert error.http_status == 409
+    ticket.refresh_from_db()
+    assert ticket.status == before and ticket.version == 1 and not ticket.events.exists()

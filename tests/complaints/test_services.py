@@ -446,3 +446,72 @@ def test_close_stale_resolved_closes_only_old_undisputed_resolutions(agent, caus
     assert old.status == Status.CLOSED and old.version == 3
     assert kinds(old) == [EventKind.RESOLVED, EventKind.AUTO_CLOSED]
     assert recent.status == Status.RESOLVED and disputed.status == Status.IN_PROGRESS
+
+
+# --- the rest of the public surface ------------------------------------------------------
+
+
+def test_request_reroute_only_records_the_wish(team, agent):
+    ticket = make(team=team, assignee=agent)
+    with pytest.raises(ComplaintError):
+        services.request_reroute(ticket_id=ticket.pk, reason="<script></script>")
+    ticket = services.request_reroute(ticket_id=ticket.pk, reason="请转给技术部")
+    ticket.refresh_from_db()
+    assert ticket.team == team and ticket.assignee == agent and ticket.version == 2
+    event = ticket.events.get()
+    assert (event.kind, event.from_value, event.reason) == (
+        EventKind.REROUTE_REQUESTED,
+        team.slug,
+        "请转给技术部",
+    )
+    assert event.is_public
+    with pytest.raises(IllegalTransition):
+        services.request_reroute(ticket_id=make(Status.CLOSED).pk, reason="too late")
+
+
+def test_sla_bookkeeping_keeps_the_agents_version(team):
+    ticket = make(team=team)
+    due = timezone.now() + timedelta(hours=4)
+    services.update_sla_summary(ticket_id=ticket.pk, state=Ticket.SlaState.AT_RISK, due_at=due)
+    ticket.refresh_from_db()
+    assert ticket.sla_state == Ticket.SlaState.AT_RISK and ticket.sla_due_at == due
+    assert ticket.version == 1 and not ticket.events.exists()
+    event = services.record_sla_alert(
+        ticket_id=ticket.pk, kind=EventKind.SLA_BREACHED, target="first_response", due_at=due
+    )
+    assert event.kind == EventKind.SLA_BREACHED and event.to_value == "first_response"
+    with pytest.raises(ValueError):
+        services.record_sla_alert(ticket_id=ticket.pk, kind=EventKind.OPENED, target="x", due_at=due)
+
+
+def test_events_name_the_actor_are_announced_and_staff_mail_waits_for_commit(
+    team, agent, django_capture_on_commit_callbacks
+):
+    from complaints.events import ticket_event
+
+    heard: list[tuple[int, str]] = []
+
+    def receiver(sender, ticket, event, **kwargs) -> None:
+        heard.append((ticket.pk, event.kind))
+
+    ticket_event.connect(receiver, dispatch_uid="test-services-receiver")
+    try:
+        ticket = make(team=team)
+        with django_capture_on_commit_callbacks() as callbacks:
+            services.escalate(ticket_id=ticket.pk, actor=agent, version=1, reason="VIP")
+        assert len(callbacks) == 1  # the staff notification, queued only once the change is committed
+        with django_capture_on_commit_callbacks() as callbacks:
+            services.acknowledge(ticket_id=ticket.pk, actor=agent, version=2)
+        assert callbacks == []  # acknowledging tells no staff member
+    finally:
+        ticket_event.disconnect(dispatch_uid="test-services-receiver")
+    assert heard == [(ticket.pk, EventKind.ESCALATED), (ticket.pk, EventKind.ACKNOWLEDGED)]
+    assert set(ticket.events.values_list("actor", flat=True)) == {agent.pk}
+
+
+def test_least_loaded_also_skips_away_agents(team, category, settings):
+    settings.COMPLAINTS = {**settings.COMPLAINTS, "ASSIGNMENT_STRATEGY": "least_loaded"}
+    away, present = AgentFactory(team=team), AgentFactory(team=team)
+    TeamMembership.objects.filter(user=away).update(is_away=True)
+    make(team=team, assignee=present, status=Status.IN_PROGRESS)
+    assert open_(category).assignee == present

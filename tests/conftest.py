@@ -26,3 +26,23 @@ def agent(team):
 @pytest.fixture
 def supervisor(db):
     return SupervisorFactory()
+
+
+@pytest.fixture(autouse=True)
+def _sequences_follow_restored_rows(request):
+    """After a transactional test's database is flushed and the migrations' rows restored
+    (serialized_rollback), PostgreSQL's sequences would hand out ids those rows already hold.
+    Move every sequence past the highest id so the test can create rows."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from django.apps import apps
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), apps.get_models()):
+            cursor.execute(statement)

@@ -40,7 +40,7 @@ def run_twice_at_once(work) -> list:
     return results
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_same_web_submission_twice_at_once_is_one_ticket():
     fields = {
         "name": "A",
@@ -55,7 +55,7 @@ def test_the_same_web_submission_twice_at_once_is_one_ticket():
     assert InboundItem.objects.count() == 1 and Ticket.objects.count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_same_email_twice_at_once_is_one_message():
     first = b"From: a@example.com\r\nSubject: Broken\r\nMessage-ID: <one@x>\r\n\r\nIt is broken\r\n"
     ticket = services.process_item(item_id=services.receive_email(raw=first, mailbox=None)[0].pk).ticket

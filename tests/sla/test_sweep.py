@@ -194,7 +194,7 @@ def test_the_command_drains_every_batch(open_ticket):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks with SKIP LOCKED need PostgreSQL")
 def test_two_concurrent_sweeps_fire_each_alert_once(open_ticket):
     with time_machine.travel(T0, tick=False):

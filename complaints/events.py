@@ -40,6 +40,7 @@ class EventKind(models.TextChoices):
     AUTO_CLOSED = "auto_closed", _("Closed automatically")
     SLA_WARNING = "sla_warning", _("SLA warning")
     SLA_BREACHED = "sla_breached", _("SLA breached")
+    SLA_RETARGETED = "sla_retargeted", _("SLA targets changed")
     REROUTE_REQUESTED = "reroute_requested", _("Customer asked for another team")
 
 

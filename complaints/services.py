@@ -197,6 +197,7 @@ def open_ticket(
     description: str,
     kind: str | None = None,
     category: Category | None = None,
+    default_team: Team | None = None,
     priority: int | None = None,
     complexity: str | None = None,
     order_number: str = "",
@@ -240,7 +241,7 @@ def open_ticket(
             category=chosen_category,
             priority=priority or decision.priority or Ticket.Priority.P3,
             complexity=complexity or decision.complexity or Ticket.Complexity.SIMPLE,
-            team=decision.team,
+            team=decision.team or default_team,
             subject=subject[:200],
             description=description,
             order_number=order_number.strip(),
@@ -813,6 +814,35 @@ def record_sla_alert(
     with transaction.atomic():
         ticket = lock_ticket(ticket_id)
         return record(ticket, None, kind, after=target, reason=reason, due_at=due_at.isoformat(), **detail)
+
+
+def record_sla_retargeted(
+    *, ticket_id: int, changes: dict[str, tuple[datetime | None, datetime | None]], reason: str = ""
+) -> TicketEvent:
+    """Put re-applied SLA targets on the ticket's timeline: per target, its due time before and after.
+
+    None as the old due means the target started; None as the new one means it no longer applies.
+    """
+
+    def label(moment: datetime | None) -> str:
+        return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        return record(
+            ticket,
+            None,
+            EventKind.SLA_RETARGETED,
+            reason=reason,
+            changes={target: [label(old), label(new)] for target, (old, new) in changes.items()},
+            due={
+                target: {
+                    "old": old.astimezone(UTC).isoformat() if old else None,
+                    "new": new.astimezone(UTC).isoformat() if new else None,
+                }
+                for target, (old, new) in changes.items()
+            },
+        )
 
 
 def close_stale_resolved(*, now: datetime | None = None, batch_size: int = 500) -> int:

@@ -247,7 +247,7 @@ def handle_ticket_event(*, ticket: Ticket, event: TicketEvent) -> None:
     """Move the ticket's clocks for what just happened, inside the service's transaction."""
     kind = event.kind
     at = event.created_at or timezone.now()
-    if kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACHED):
+    if kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACHED, EventKind.SLA_RETARGETED):
         return
     if kind == EventKind.OPENED:
         if start_clocks(ticket=ticket, at=at):
@@ -373,7 +373,26 @@ def _on_resolved(
 def _on_reclassified(
     *, ticket: Ticket, event: TicketEvent, at: datetime, clocks: list[SlaClock], specs: CalendarSpecs
 ) -> bool:
-    return _save_all(reapply_policy(ticket=ticket, at=at, clocks=clocks, specs=specs))
+    """Re-apply the policy and put each target whose due time moved on the timeline (old and new due)."""
+    due_before = {clock.target: clock.due_at for clock in _running(clocks)}
+    touched = reapply_policy(ticket=ticket, at=at, clocks=clocks, specs=specs)
+    saved = _save_all(touched)
+    changes: dict[str, tuple[datetime | None, datetime | None]] = {}
+    for clock in touched:
+        old = due_before.get(clock.target)
+        new = None if clock.outcome == SlaOutcome.CANCELLED else clock.due_at
+        if old != new:
+            changes[clock.target] = (old, new)
+    if changes:
+        policy = policies.policy_for(ticket)
+        complaint_services.record_sla_retargeted(
+            ticket_id=ticket.pk,
+            changes=changes,
+            reason=_("Policy: %(policy)s") % {"policy": policy.name}
+            if policy
+            else _("No SLA policy covers the ticket now."),
+        )
+    return saved
 
 
 def reapply_policy(

@@ -1,12 +1,13 @@
 """Clocks moved by the real complaint services: open, reply, await the customer, resolve, reopen."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 
 from complaints import services
-from complaints.models import Message, Ticket
+from complaints.events import PUBLIC_EVENT_KINDS, EventKind
+from complaints.models import Message, Ticket, TicketEvent
 from sla import services as sla_services
 from sla.models import BusinessCalendar, FirstResponseStop, SlaClock, SlaOutcome, SlaPolicy, SlaTarget
 from sla.policies import TicketFacts, category_ancestors, choose, policy_for
@@ -240,3 +241,79 @@ def test_summary_treats_a_clock_past_due_as_breached_before_the_sweep_runs(open_
         sh(2026, 3, 2, 10, 30),
     )
     assert timedelta(0) < clock(ticket, SlaTarget.RESOLUTION).remaining(now=sh(2026, 3, 2, 10, 45))
+
+
+def test_reclassifying_puts_old_and_new_due_on_the_timeline(open_ticket, agent, category):
+    around_the_clock = BusinessCalendar.objects.create(
+        slug="retarget-24x7", name="24x7", always_open=True, holiday_country=""
+    )
+    SlaPolicy.objects.create(
+        name="Urgent complaints",
+        match_kind=Ticket.Kind.COMPLAINT,
+        match_priority=Ticket.Priority.P1,
+        calendar=around_the_clock,
+        first_response_minutes=60,
+        resolution_minutes=240,
+    )
+    outage = CategoryFactory(slug="outage", default_team=category.default_team)
+    SlaPolicy.objects.create(
+        name="Urgent outages",
+        match_kind=Ticket.Kind.COMPLAINT,
+        match_priority=Ticket.Priority.P1,
+        match_category=outage,
+        calendar=around_the_clock,
+        first_response_minutes=30,
+        resolution_minutes=120,
+    )
+    with time_machine.travel(sh(2026, 3, 2, 10), tick=False):
+        ticket = open_ticket()  # the default complaint policy: acknowledge in 24 h, resolve in 3 working days
+    first_before = clock(ticket, SlaTarget.FIRST_RESPONSE).due_at
+    resolution_before = clock(ticket, SlaTarget.RESOLUTION).due_at
+
+    def retargeted() -> list[TicketEvent]:
+        return list(TicketEvent.objects.filter(ticket=ticket, kind=EventKind.SLA_RETARGETED).order_by("pk"))
+
+    def dues(event: TicketEvent) -> dict[str, tuple[datetime, datetime]]:
+        return {
+            target: (datetime.fromisoformat(due["old"]), datetime.fromisoformat(due["new"]))
+            for target, due in event.detail["due"].items()
+        }
+
+    with time_machine.travel(sh(2026, 3, 2, 10, 10), tick=False):
+        services.reclassify(ticket_id=ticket.pk, actor=agent, version=None, priority=Ticket.Priority.P1)
+    [by_priority] = retargeted()
+    assert dues(by_priority) == {
+        SlaTarget.FIRST_RESPONSE: (first_before, sh(2026, 3, 2, 11)),
+        SlaTarget.RESOLUTION: (resolution_before, sh(2026, 3, 2, 14)),
+    }
+    assert by_priority.detail["changes"][SlaTarget.RESOLUTION][1] == "2026-03-02 14:00"  # shown in local time
+    assert "Urgent complaints" in by_priority.reason  # the policy now in force
+    assert by_priority.actor is None and by_priority.kind not in PUBLIC_EVENT_KINDS
+
+    with time_machine.travel(sh(2026, 3, 2, 10, 20), tick=False):
+        services.reclassify(ticket_id=ticket.pk, actor=agent, version=None, category=outage)
+    assert dues(retargeted()[-1]) == {
+        SlaTarget.FIRST_RESPONSE: (sh(2026, 3, 2, 11), sh(2026, 3, 2, 10, 30)),
+        SlaTarget.RESOLUTION: (sh(2026, 3, 2, 14), sh(2026, 3, 2, 12)),
+    }
+    assert retargeted()[-1].detail["changes"] == {
+        SlaTarget.FIRST_RESPONSE: ["2026-03-02 11:00", "2026-03-02 10:30"],
+        SlaTarget.RESOLUTION: ["2026-03-02 14:00", "2026-03-02 12:00"],
+    }
+
+    # A change no policy looks at moves no due time and adds nothing to the timeline.
+    with time_machine.travel(sh(2026, 3, 2, 10, 30), tick=False):
+        services.reclassify(
+            ticket_id=ticket.pk, actor=agent, version=None, complexity=Ticket.Complexity.COMPLEX
+        )
+    assert len(retargeted()) == 2
+
+    # A kind no policy covers: both targets no longer apply.
+    with time_machine.travel(sh(2026, 3, 2, 10, 40), tick=False):
+        services.reclassify(ticket_id=ticket.pk, actor=agent, version=None, kind=Ticket.Kind.SUGGESTION)
+    [*_, dropped] = retargeted()
+    assert dropped.detail["due"] == {
+        SlaTarget.FIRST_RESPONSE: {"old": sh(2026, 3, 2, 10, 30).astimezone(UTC).isoformat(), "new": None},
+        SlaTarget.RESOLUTION: {"old": sh(2026, 3, 2, 12).astimezone(UTC).isoformat(), "new": None},
+    }
+    assert dropped.detail["changes"][SlaTarget.RESOLUTION] == ["2026-03-02 12:00", "—"]

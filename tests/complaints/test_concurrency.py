@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, connections
 
 from complaints import services
@@ -76,7 +77,7 @@ def test_two_assignments_on_the_same_version_one_wins():
     ticket = TicketFactory(team=team)
     seen = Ticket.objects.get(pk=ticket.pk).version
 
-    def give_to(agent) -> Callable[[], object]:
+    def give_to(agent: AbstractBaseUser) -> Callable[[], object]:
         return lambda: (
             services.assign(ticket_id=ticket.pk, actor=agent, assignee=agent, version=seen).assignee_id
         )

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from complaints import repeats, services
 from complaints.events import EventKind
-from complaints.models import Message, Ticket
+from complaints.models import Category, Message, Ticket
 from complaints.services import CustomerDetails
 from complaints.states import Status
 from tests.factories import CategoryFactory
@@ -30,7 +30,9 @@ def category(db):
     return CategoryFactory(slug="delivery")
 
 
-def submit(text: tuple[str, str], *, email: str = "same@example.com", category=None) -> services.Opened:
+def submit(
+    text: tuple[str, str], *, email: str = "same@example.com", category: Category | None = None
+) -> services.Opened:
     subject, description = text
     return services.open_ticket(
         actor=None,

@@ -4,7 +4,7 @@ import pytest
 
 from complaints import routing, services
 from complaints.events import EventKind
-from complaints.models import RoutingRule, Ticket
+from complaints.models import Category, RoutingRule, Team, Ticket
 from complaints.services import CustomerDetails
 from tests.factories import CategoryFactory, TeamFactory
 
@@ -16,7 +16,7 @@ def teams(db) -> dict:
     return {slug: TeamFactory(slug=slug) for slug in ("logistics", "billing", "wechat-desk", "fallback")}
 
 
-def team_for(text: str, *, channel: str = "web", category=None):
+def team_for(text: str, *, channel: str = "web", category: Category | None = None) -> Team | None:
     return routing.classify(channel=channel, category=category, text=text).team
 
 

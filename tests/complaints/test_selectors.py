@@ -1,5 +1,7 @@
 """Reads: the ticket list costs the same number of queries however long it is; who sees which tickets."""
 
+from collections.abc import Iterable
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
@@ -31,7 +33,7 @@ def add_rows(count: int) -> None:
         )
 
 
-def render(tickets) -> list[str]:
+def render(tickets: Iterable[Ticket]) -> list[str]:
     """What one row of the desk's list shows."""
     return [
         " | ".join(

@@ -2,34 +2,39 @@
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from django.contrib.auth.models import User
+from django.test import Client
 
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
 
-def _catalog():
+def _catalog() -> Catalog:
     with PO.open("rb") as source:
         return read_po(source, locale="zh_Hans")
 
 
-def _is_translated(message) -> bool:
+def _is_translated(message: Message) -> bool:
     strings = message.string if isinstance(message.string, tuple) else (message.string,)
     return all(s.strip() for s in strings)
 
 
 @pytest.fixture
-def compiled_catalog(settings) -> None:
-    """Compile the .po into the .mo Django loads (as `make test` does), then drop the
-    translations Django may have cached from before the .mo existed."""
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "compile-messages")], check=True)
-    # Reassigning LOCALE_PATHS fires setting_changed, which empties Django's catalog cache.
-    settings.LOCALE_PATHS = list(settings.LOCALE_PATHS)
+def compiled_catalog(settings, tmp_path: Path) -> None:
+    """Serve the zh_Hans catalog compiled fresh from the .po (the .mo is not in git), from a
+    temporary locale folder so the test leaves nothing behind in the working tree."""
+    mo = tmp_path / "zh_Hans" / "LC_MESSAGES" / "django.mo"
+    mo.parent.mkdir(parents=True)
+    with mo.open("wb") as target:
+        write_mo(target, _catalog())
+    # Assigning LOCALE_PATHS fires setting_changed, which empties Django's catalog cache.
+    settings.LOCALE_PATHS = [tmp_path]
 
 
 def test_every_message_is_translated_and_none_is_fuzzy() -> None:
@@ -77,7 +82,9 @@ def test_catalog_compiles_with_matching_placeholders(tmp_path: Path) -> None:
         ("/track/", "查看投诉处理进度", "See where your complaint stands"),
     ],
 )
-def test_public_pages_speak_the_visitors_language(client, path: str, chinese: str, english: str) -> None:
+def test_public_pages_speak_the_visitors_language(
+    client: Client, path: str, chinese: str, english: str
+) -> None:
     zh = client.get(path, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert chinese in zh
     assert english not in zh
@@ -88,7 +95,7 @@ def test_public_pages_speak_the_visitors_language(client, path: str, chinese: st
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("compiled_catalog")
-def test_desk_queue_is_in_chinese_for_agents(client, agent) -> None:
+def test_desk_queue_is_in_chinese_for_agents(client: Client, agent: User) -> None:
     client.force_login(agent)
     zh = client.get("/desk/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "我的未结工单" in zh

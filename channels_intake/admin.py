@@ -51,6 +51,7 @@ class MailboxForm(WriteOnlySecretForm):
             "folder",
             "processed_folder",
             "default_category",
+            "default_team",
             "batch_size",
             "is_active",
         ]

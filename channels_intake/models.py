@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from complaints import pii
-from complaints.models import Category, Customer, Message, Ticket
+from complaints.models import Category, Customer, Message, Team, Ticket
 from complaints.models.tickets import Channel
 
 
@@ -135,6 +135,14 @@ class Mailbox(models.Model):
     )
     default_category = models.ForeignKey(
         Category, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("default category")
+    )
+    default_team = models.ForeignKey(
+        Team,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("default team"),
+        help_text=_("Takes the mail when no routing rule or category names a team."),
     )
     batch_size = models.PositiveIntegerField(_("batch size"), default=50)
     is_active = models.BooleanField(_("active"), default=True)

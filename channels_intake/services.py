@@ -24,7 +24,7 @@ from complaints import pii
 from complaints import services as complaint_services
 from complaints.attachments import CheckedFile, check_upload
 from complaints.errors import ComplaintError
-from complaints.models import Category, Customer, Message, Ticket
+from complaints.models import Category, Customer, Message, Team, Ticket
 from complaints.models.tickets import Channel
 from complaints.services import CustomerDetails
 
@@ -54,6 +54,7 @@ class Intake:
     thread_ticket_id: int | None = None
     message_kind: str = Message.Kind.CUSTOMER
     category: Category | None = None
+    team: Team | None = None
     order_number: str = ""
     occurred_at: datetime | None = None
     location: str = ""
@@ -203,6 +204,7 @@ def _deliver(item: InboundItem, intake: Intake) -> None:
         subject=intake.subject or intake.body[:60],
         description=intake.body,
         category=intake.category,
+        default_team=intake.team,
         order_number=intake.order_number,
         occurred_at=intake.occurred_at,
         location=intake.location,
@@ -385,6 +387,7 @@ def _normalise_email(item: InboundItem) -> Intake:
         files=files,
         thread_ticket_id=thread.pk if thread else None,
         category=item.mailbox.default_category if item.mailbox else None,
+        team=item.mailbox.default_team if item.mailbox else None,
         language=language,
     )
 

@@ -28,3 +28,7 @@ else:
 
 # WhiteNoise serves STATIC_ROOT and warns on every request when the folder is missing.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# Tests assert English text unless they ask for Chinese (Accept-Language, translation.override);
+# the product's default stays zh-hans, and tests/test_translations.py proves the Chinese pages.
+LANGUAGE_CODE = "en"

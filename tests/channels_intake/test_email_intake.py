@@ -375,3 +375,12 @@ def test_known_customer_is_reused_by_email(mailbox):
     customer = CustomerFactory(email="LiLei@Example.com")
     item = take(plain(), mailbox)
     assert item.ticket.customer == customer
+
+
+@pytest.mark.django_db
+def test_the_mailbox_default_team_takes_mail_no_rule_routes(mailbox, agent, team):
+    mailbox.default_team = team
+    mailbox.save(update_fields=["default_team"])
+    item = take(plain(message_id="<team@client.example>"), mailbox)
+    assert item.ticket.team == team
+    assert item.ticket.assignee == agent  # and the team's auto-assignment picks it up

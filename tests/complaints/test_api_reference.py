@@ -102,7 +102,7 @@ def test_teams_and_root_causes(agent, team):
     assert billing == {
         "slug": "billing-error",
         "group": "billing",
-        "name": "计费错误",
+        "name": "Billing error",
         "name_zh": "计费错误",
         "name_en": "Billing error",
     }
@@ -168,7 +168,7 @@ def test_stats_for_an_agent_cover_only_their_teams_tickets(agent, team):
     TicketFactory(team=TeamFactory(slug="legal"))
     body = client_for(agent).get("/api/v1/stats/").json()
     assert body["volumes"]["total"] == 1
-    assert body["volumes"]["by_team"] == [{"team": "customer-service", "name": "客服部", "count": 1}]
+    assert body["volumes"]["by_team"] == [{"team": "customer-service", "name": "Customer service", "count": 1}]
 
 
 def test_integrations_see_no_stats():

@@ -168,7 +168,9 @@ def test_stats_for_an_agent_cover_only_their_teams_tickets(agent, team):
     TicketFactory(team=TeamFactory(slug="legal"))
     body = client_for(agent).get("/api/v1/stats/").json()
     assert body["volumes"]["total"] == 1
-    assert body["volumes"]["by_team"] == [{"team": "customer-service", "name": "Customer service", "count": 1}]
+    assert body["volumes"]["by_team"] == [
+        {"team": "customer-service", "name": "Customer service", "count": 1}
+    ]
 
 
 def test_integrations_see_no_stats():

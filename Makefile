@@ -46,8 +46,8 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 messages: $(STAMP)
-	DEBUG=1 $(PY) manage.py makemessages --locale zh_Hans --no-obsolete \
-		--ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*'
+	DEBUG=1 $(PY) manage.py makemessages --locale zh_Hans --no-obsolete --no-location \
+		--ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'bench/*' --ignore 'node_modules/*'
 
 lock: $(STAMP)
 	@{ echo '# Every installed package, pinned: generated from the venv by `make lock`; used by every install'; \

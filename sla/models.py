@@ -150,7 +150,7 @@ def validate_thresholds(value: str) -> None:
     except ValueError:
         raise ValidationError(_("Give whole percentages separated by commas, e.g. 50, 80.")) from None
     if any(not 0 < level < 100 for level in levels):
-        raise ValidationError(_("Warnings must lie between 1 % and 99 % of the target."))
+        raise ValidationError(_("Warnings must lie between 1 and 99 percent of the target."))
 
 
 class FirstResponseStop(models.TextChoices):
@@ -223,7 +223,7 @@ class SlaPolicy(models.Model):
         help_text=_("Unticked: a reopened ticket only has what was left of its resolution time."),
     )
     warning_thresholds = models.CharField(
-        _("warn at (% of the target)"),
+        _("warn at (percent of the target)"),
         max_length=40,
         default="50,80",
         blank=True,

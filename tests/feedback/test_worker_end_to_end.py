@@ -136,7 +136,13 @@ def test_beat_and_worker_send_the_survey_and_the_answer_has_its_effects(worker, 
     wait_for(lambda: worker.messages, seconds=90, what="the survey e-mail", log=tmp_path / "worker.log")
     [message] = worker.messages
     assert worker.envelopes[0][1] == ["wang.fang@example.com"]
-    assert Survey.objects.get().state == Survey.State.SENT
+    # The mail leaves inside the worker's transaction; its state is visible once that commits.
+    wait_for(
+        lambda: Survey.objects.get().state == Survey.State.SENT,
+        seconds=30,
+        what="the survey marked sent",
+        log=tmp_path / "worker.log",
+    )
     text = message.get_body(preferencelist=("plain",)).get_content()
     link = urlsplit(re.search(r"http://desk\.example\.test(/survey/\S+/)\?rating=1", text).group(0))
 

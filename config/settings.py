@@ -22,7 +22,9 @@ env = environ.Env()
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env.bool("DEBUG", default=False)
+# No SECRET_KEY and no DEBUG: the embedded demo (make run, a bare `manage.py seed_demo`).
+# A deployment sets SECRET_KEY, and DEBUG is then off unless asked for.
+DEBUG = env.bool("DEBUG", default=not env.str("SECRET_KEY", default=""))
 
 
 def _dev_secret(name: str, make: callable) -> str:

@@ -137,4 +137,4 @@ class UnconfiguredSender:
 
 
 class SenderNotConfigured(Exception):
-    pass
+    """No WeChat sender is configured, so a reply waits in the delivery queue."""

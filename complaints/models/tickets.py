@@ -261,7 +261,7 @@ class Attachment(models.Model):
 
 
 class AppendOnly(Exception):
-    pass
+    """Raised on any attempt to change or delete a ticket event."""
 
 
 class TicketEvent(models.Model):

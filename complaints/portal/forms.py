@@ -142,11 +142,11 @@ class NoteForm(TicketActionForm):
 
 
 class AcknowledgeForm(TicketActionForm):
-    pass
+    """Confirm receipt to the customer: only the version is needed."""
 
 
 class TakeForm(TicketActionForm):
-    pass
+    """Take the ticket yourself: only the version is needed."""
 
 
 class AssignForm(TicketActionForm):

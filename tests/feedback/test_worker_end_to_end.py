@@ -14,7 +14,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import redis
 from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
@@ -25,19 +24,9 @@ from complaints.models import Ticket
 from complaints.states import Status
 from feedback.models import ReturnVisit, Survey, SurveyAnswer, SurveyPolicy
 from tests.factories import AgentFactory, CustomerFactory, RootCauseFactory, TeamFactory, TicketFactory
+from tests.workers import REDIS, ROOT, redis_answers, shared_database_url
 
 from .test_end_to_end import free_port, smtp_server  # noqa: F401  (the SMTP server fixture)
-
-ROOT = Path(__file__).resolve().parents[2]
-REDIS = "redis://127.0.0.1:6379/0"
-
-
-def _redis_answers() -> bool:
-    try:
-        return bool(redis.Redis.from_url(REDIS, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
-
 
 pytestmark = [
     pytest.mark.e2e,
@@ -47,7 +36,7 @@ pytestmark = [
         connection.vendor != "postgresql",
         reason="the worker process needs a database it can share (PostgreSQL)",
     ),
-    pytest.mark.skipif(not _redis_answers(), reason="needs Redis at 127.0.0.1:6379 for the broker"),
+    pytest.mark.skipif(not redis_answers(), reason="needs Redis at 127.0.0.1:6379 for the broker"),
 ]
 
 
@@ -55,7 +44,6 @@ pytestmark = [
 def worker(smtp_server, tmp_path):  # noqa: F811
     """A Celery worker with embedded beat on Redis, sharing the test database and sending to the SMTP server."""
     mailer = django_settings.MAILERS["default"]["OPTIONS"]
-    database = connection.settings_dict
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -63,8 +51,7 @@ def worker(smtp_server, tmp_path):  # noqa: F811
         "SECRET_KEY": django_settings.SECRET_KEY,
         "FIELD_ENCRYPTION_KEYS": ",".join(django_settings.FIELD_ENCRYPTION_KEYS),
         "BLIND_INDEX_KEY": django_settings.BLIND_INDEX_KEY,
-        "DATABASE_URL": f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:"
-        f"{database['PORT'] or 5432}/{database['NAME']}",
+        "DATABASE_URL": shared_database_url(),
         "REDIS_URL": "",
         "CELERY_BROKER_URL": REDIS,
         "FEEDBACK_E2E_KEYPREFIX": f"feedback-e2e-{os.getpid()}:",

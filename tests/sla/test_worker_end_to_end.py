@@ -16,7 +16,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import redis
 import time_machine
 from aiosmtpd.controller import Controller
 from django.conf import settings as django_settings
@@ -27,17 +26,7 @@ from django.utils import timezone, translation
 from complaints.events import EventKind
 from complaints.models import Ticket, TicketEvent
 from sla.models import BusinessCalendar, SlaAlert, SlaClock, SlaPolicy, SlaTarget
-
-ROOT = Path(__file__).resolve().parents[2]
-REDIS = "redis://127.0.0.1:6379/0"
-
-
-def _redis_answers() -> bool:
-    try:
-        return bool(redis.Redis.from_url(REDIS, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
-
+from tests.workers import REDIS, ROOT, redis_answers, shared_database_url
 
 pytestmark = [
     pytest.mark.e2e,
@@ -48,7 +37,7 @@ pytestmark = [
         connection.vendor != "postgresql",
         reason="the worker and beat processes need a database they can share (PostgreSQL)",
     ),
-    pytest.mark.skipif(not _redis_answers(), reason="needs Redis at 127.0.0.1:6379 for the broker"),
+    pytest.mark.skipif(not redis_answers(), reason="needs Redis at 127.0.0.1:6379 for the broker"),
 ]
 
 
@@ -100,7 +89,6 @@ def wait_for(condition: Callable[[], bool], *, seconds: float, what: str, logs: 
 def processes(smtp_server, tmp_path) -> Iterator[tuple[Inbox, list[Path]]]:
     """A Celery worker and a Celery beat (sweep every second) sharing the test database and Redis."""
     inbox, port = smtp_server
-    database = connection.settings_dict
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -108,8 +96,7 @@ def processes(smtp_server, tmp_path) -> Iterator[tuple[Inbox, list[Path]]]:
         "SECRET_KEY": django_settings.SECRET_KEY,
         "FIELD_ENCRYPTION_KEYS": ",".join(django_settings.FIELD_ENCRYPTION_KEYS),
         "BLIND_INDEX_KEY": django_settings.BLIND_INDEX_KEY,
-        "DATABASE_URL": f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:"
-        f"{database['PORT'] or 5432}/{database['NAME']}",
+        "DATABASE_URL": shared_database_url(),
         "REDIS_URL": "",
         "CELERY_BROKER_URL": REDIS,
         "SLA_E2E_KEYPREFIX": f"sla-e2e-{os.getpid()}:",

@@ -1,4 +1,4 @@
-from .audit import PiiAccess
+from .audit import ConfigChange, ExportRecord, PiiAccess, RetentionPolicy
 from .customers import Customer
 from .idempotency import IdempotencyKey
 from .knowledge import CannedReply, KBArticle
@@ -8,13 +8,16 @@ from .tickets import Attachment, Message, Resolution, Ticket, TicketEvent
 __all__ = [
     "Attachment",
     "CannedReply",
+    "ConfigChange",
     "Category",
     "Customer",
+    "ExportRecord",
     "IdempotencyKey",
     "KBArticle",
     "Message",
     "PiiAccess",
     "Resolution",
+    "RetentionPolicy",
     "RootCause",
     "RoutingRule",
     "Team",

@@ -21,11 +21,16 @@ class Customer(models.Model):
     )
     surveys_opted_out = models.BooleanField(_("opted out of surveys"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the person's data was erased on request or by retention: the row stays for statistics.
+    erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
-        permissions = [("view_customer_pii", _("Can see customers' full contact data"))]
+        permissions = [
+            ("view_customer_pii", _("Can see customers' full contact data")),
+            ("erase_customer", _("Can export or erase everything about a customer")),
+        ]
 
     def __str__(self) -> str:
         return self.masked_name or self.masked_email or self.masked_phone or f"#{self.pk}"

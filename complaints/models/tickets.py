@@ -159,12 +159,15 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True, editable=False)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+    # Set when retention or an erasure removed the personal data from the ticket's texts and files.
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True, editable=False)
 
     objects = TicketQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
+        permissions = [("export_tickets", _("Can export tickets and reports"))]
         indexes = [
             models.Index(fields=["team", "status", "sla_due_at"], name="ticket_team_status_due"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),

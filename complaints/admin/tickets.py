@@ -1,36 +1,14 @@
+"""Tickets and their timeline in the console: read, filter, search; changes go through the services."""
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from . import selectors
-from .models import (
-    Attachment,
-    CannedReply,
-    Category,
-    Customer,
-    KBArticle,
-    Message,
-    Resolution,
-    RootCause,
-    RoutingRule,
-    Team,
-    TeamMembership,
-    Ticket,
-    TicketEvent,
-)
+from complaints import selectors
+from complaints.models import Attachment, Message, Resolution, Ticket, TicketEvent
 
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+from .base import AppendOnlyAdmin, ReadOnlyInline
 
 
 class TicketEventInline(ReadOnlyInline):
@@ -109,103 +87,6 @@ class TicketAdmin(admin.ModelAdmin):
         if term and ("@" in term or sum(c.isdigit() for c in term) >= 7):
             results |= queryset.filter(customer__in=selectors.customers_by_contact(term))
         return results, may_have_duplicates
-
-
-@admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
-    list_display = [
-        "__str__",
-        "masked_phone",
-        "masked_email",
-        "customer_number",
-        "preferred_language",
-        "created_at",
-    ]
-    search_fields = ["customer_number"]
-    search_help_text = _("Customer number, or an exact e-mail or phone.")
-    list_filter = ["preferred_language", "surveys_opted_out"]
-    readonly_fields = ["masked_name", "masked_phone", "masked_email", "created_at"]
-    exclude = ["name", "email", "phone"]
-
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        if search_term.strip():
-            results |= queryset.filter(pk__in=selectors.customers_by_contact(search_term))
-        return results, may_have_duplicates
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-
-class MembershipInline(admin.TabularInline):
-    model = TeamMembership
-    extra = 0
-    autocomplete_fields = ["user"]
-
-
-@admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name_zh", "name_en", "function", "is_active"]
-    list_filter = ["function", "is_active"]
-    search_fields = ["slug", "name_zh", "name_en"]
-    inlines = [MembershipInline]
-
-
-@admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "slug", "name_en", "default_team", "position", "is_active"]
-    list_filter = ["is_active", "parent"]
-    list_select_related = ["parent", "default_team"]
-    search_fields = ["slug", "name_zh", "name_en"]
-
-
-@admin.register(RootCause)
-class RootCauseAdmin(admin.ModelAdmin):
-    list_display = ["slug", "group", "name_zh", "name_en", "is_active"]
-    list_filter = ["group", "is_active"]
-    search_fields = ["slug", "name_zh", "name_en"]
-
-
-@admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
-    list_display = [
-        "name",
-        "position",
-        "is_active",
-        "match_channel",
-        "match_category",
-        "set_team",
-        "set_priority",
-    ]
-    list_editable = ["position", "is_active"]
-    list_select_related = ["match_category", "set_team"]
-    search_fields = ["name", "match_keywords"]
-
-
-@admin.register(KBArticle)
-class KBArticleAdmin(admin.ModelAdmin):
-    list_display = ["slug", "title_zh", "title_en", "category", "is_public", "is_published", "updated_at"]
-    list_filter = ["is_public", "is_published", "category"]
-    list_select_related = ["category"]
-    search_fields = ["slug", "title_zh", "title_en", "body_zh", "body_en"]
-
-
-@admin.register(CannedReply)
-class CannedReplyAdmin(admin.ModelAdmin):
-    list_display = ["title", "language", "team", "is_active"]
-    list_filter = ["language", "team", "is_active"]
-    search_fields = ["title", "body"]
-
-
-class AppendOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(TicketEvent)

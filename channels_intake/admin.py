@@ -7,6 +7,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from complaints.admin.config_audit import AuditedModelAdmin
+
 from . import services
 from .models import CustomerIdentity, InboundItem, Mailbox, OutboundMessage, WebhookChannel, WeChatAccount
 
@@ -21,6 +23,8 @@ class WriteOnlySecretForm(forms.ModelForm):
         for name in self.secret_fields:
             field = self.fields[name]
             field.widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+            # The form's initial data would otherwise carry the stored secret into the page.
+            self.initial.pop(name, None)
             if self.instance.pk:
                 field.required = False
                 field.help_text = _(
@@ -74,7 +78,7 @@ class WebhookChannelForm(WriteOnlySecretForm):
 
 
 @admin.register(Mailbox)
-class MailboxAdmin(admin.ModelAdmin):
+class MailboxAdmin(AuditedModelAdmin):
     form = MailboxForm
     list_display = ("name", "address", "host", "port", "security", "folder", "is_active", "last_polled_at")
     list_filter = ("is_active",)
@@ -82,14 +86,14 @@ class MailboxAdmin(admin.ModelAdmin):
 
 
 @admin.register(WeChatAccount)
-class WeChatAccountAdmin(admin.ModelAdmin):
+class WeChatAccountAdmin(AuditedModelAdmin):
     form = WeChatAccountForm
     list_display = ("name", "slug", "original_id", "is_active")
     prepopulated_fields = {"slug": ("name",)}
 
 
 @admin.register(WebhookChannel)
-class WebhookChannelAdmin(admin.ModelAdmin):
+class WebhookChannelAdmin(AuditedModelAdmin):
     form = WebhookChannelForm
     list_display = ("name", "slug", "channel", "is_active")
     prepopulated_fields = {"slug": ("name",)}

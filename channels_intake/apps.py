@@ -7,8 +7,16 @@ class ChannelsIntakeConfig(AppConfig):
     verbose_name = _("Intake channels")
 
     def ready(self) -> None:
+        from complaints import privacy as core_privacy
         from complaints.events import ticket_event
 
-        from . import receivers
+        from . import privacy, receivers
 
         ticket_event.connect(receivers.on_ticket_event, dispatch_uid="channels_intake.on_ticket_event")
+        core_privacy.customer_erased.connect(
+            receivers.on_customer_erased, dispatch_uid="channels_intake.on_customer_erased"
+        )
+        core_privacy.tickets_anonymised.connect(
+            receivers.on_tickets_anonymised, dispatch_uid="channels_intake.on_tickets_anonymised"
+        )
+        core_privacy.register_export_section("channel_identities.csv", privacy.identities_export)

@@ -3,7 +3,7 @@
 from complaints.events import EventKind
 from complaints.models import Ticket, TicketEvent
 
-from . import outbound
+from . import outbound, privacy
 
 
 def on_ticket_event(sender: type, *, ticket: Ticket, event: TicketEvent, **kwargs: object) -> None:
@@ -12,3 +12,15 @@ def on_ticket_event(sender: type, *, ticket: Ticket, event: TicketEvent, **kwarg
         outbound.queue_acknowledgement(ticket=ticket, event=event)
     elif event.kind == EventKind.REPLIED:
         outbound.queue_reply(ticket=ticket, event=event)
+
+
+def on_customer_erased(
+    sender: type, *, customer_id: int, ticket_ids: list[int], email_index: str, phone_index: str, **kwargs: object
+) -> None:
+    privacy.forget_customer(
+        customer_id=customer_id, ticket_ids=ticket_ids, email_index=email_index, phone_index=phone_index
+    )
+
+
+def on_tickets_anonymised(sender: type, *, ticket_ids: list[int], **kwargs: object) -> None:
+    privacy.forget_tickets(ticket_ids=ticket_ids)

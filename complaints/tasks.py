@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from . import notifications, services
+from . import notifications, privacy, services
 
 
 @shared_task(
@@ -29,3 +29,15 @@ def close_stale_resolved_tickets() -> int:
     if closed == batch_size:
         close_stale_resolved_tickets.delay()
     return closed
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, soft_time_limit=240, time_limit=300
+)
+def apply_retention() -> int:
+    """Anonymise closed tickets past the retention period; re-queues itself while batches come back full."""
+    batch_size = privacy.RETENTION_BATCH
+    outcome = privacy.apply_retention(batch_size=batch_size)
+    if outcome.tickets_anonymised == batch_size:
+        apply_retention.delay()
+    return outcome.tickets_anonymised

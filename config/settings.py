@@ -167,6 +167,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "channels_intake.tasks.poll_mailboxes",
         "schedule": env.float("MAILBOX_POLL_INTERVAL", default=60.0),
     },
+    # Anonymise closed tickets past the RetentionPolicy's period (does nothing while it is disabled).
+    "apply-retention": {
+        "task": "complaints.tasks.apply_retention",
+        "schedule": 24 * 3600.0,
+    },
 }
 
 if REDIS_URL:

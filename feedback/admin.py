@@ -1,10 +1,15 @@
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from complaints.admin.config_audit import AuditedModelAdmin
 from complaints.errors import ComplaintError
 
 from . import services
@@ -25,8 +30,68 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class SurveyPolicyForm(forms.ModelForm):
+    """Settings that contradict each other are refused with what to change."""
+
+    class Meta:
+        model = SurveyPolicy
+        fields = [
+            "name",
+            "position",
+            "is_active",
+            "match_kind",
+            "match_category",
+            "match_channel",
+            "send_survey",
+            "delay_minutes",
+            "quiet_start",
+            "quiet_end",
+            "time_zone",
+            "reminder_after_days",
+            "answer_within_days",
+            "edit_within_days",
+            "on_resolve_again",
+            "low_rating_threshold",
+            "return_visit_due_hours",
+        ]
+
+    def clean_time_zone(self) -> str:
+        zone = self.cleaned_data.get("time_zone", "").strip()
+        if zone:
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValidationError(
+                    _("%(zone)s is not a known time zone (e.g. Asia/Shanghai)."), params={"zone": zone}
+                ) from None
+        return zone
+
+    def clean_low_rating_threshold(self) -> int:
+        threshold = self.cleaned_data["low_rating_threshold"]
+        if threshold > 5:
+            raise ValidationError(_("Ratings go from 1 to 5: the threshold must be 0 (never) to 5."))
+        return threshold
+
+    def clean(self) -> dict:
+        data = super().clean()
+        answer_days = data.get("answer_within_days")
+        reminder_days = data.get("reminder_after_days")
+        if answer_days is not None and answer_days < 1:
+            self.add_error("answer_within_days", _("Give the customer at least one day to answer."))
+        elif answer_days is not None and reminder_days and reminder_days >= answer_days:
+            self.add_error(
+                "reminder_after_days",
+                ValidationError(
+                    _("The reminder must go out before the link expires (after %(days)d days)."),
+                    params={"days": answer_days},
+                ),
+            )
+        return data
+
+
 @admin.register(SurveyPolicy)
-class SurveyPolicyAdmin(admin.ModelAdmin):
+class SurveyPolicyAdmin(AuditedModelAdmin):
+    form = SurveyPolicyForm
     list_display = (
         "name",
         "position",
@@ -62,7 +127,7 @@ class SurveyPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(SurveyReason)
-class SurveyReasonAdmin(admin.ModelAdmin):
+class SurveyReasonAdmin(AuditedModelAdmin):
     list_display = ("slug", "label_zh", "label_en", "position", "is_active")
     list_editable = ("position", "is_active")
 

@@ -7,10 +7,15 @@ class FeedbackConfig(AppConfig):
     verbose_name = _("Satisfaction follow-up")
 
     def ready(self) -> None:
+        from complaints import privacy as core_privacy
         from complaints.events import ticket_event
         from complaints.extensions import register_stats_section
 
-        from . import receivers, reports
+        from . import privacy, receivers, reports
 
         ticket_event.connect(receivers.on_ticket_event, dispatch_uid="feedback.on_ticket_event")
+        core_privacy.tickets_anonymised.connect(
+            receivers.on_tickets_anonymised, dispatch_uid="feedback.on_tickets_anonymised"
+        )
+        core_privacy.register_export_section("surveys.csv", privacy.surveys_export)
         register_stats_section("satisfaction", reports.satisfaction_section)

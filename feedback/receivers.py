@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from complaints.events import EventKind
 from complaints.models import Ticket, TicketEvent
 
-from . import services
+from . import privacy, services
 
 
 def on_ticket_event(sender: Any, *, ticket: Ticket, event: TicketEvent, **kwargs: Any) -> None:
@@ -18,3 +18,8 @@ def on_ticket_event(sender: Any, *, ticket: Ticket, event: TicketEvent, **kwargs
         services.cancel_pending_surveys(
             ticket_id=ticket.pk, reason=_("The ticket was reopened or merged before the survey went out.")
         )
+
+
+def on_tickets_anonymised(sender: Any, *, ticket_ids: list[int], **kwargs: Any) -> None:
+    """Also sent for every ticket of an erased customer, so it covers erasure too."""
+    privacy.forget_tickets(ticket_ids=ticket_ids)

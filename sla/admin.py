@@ -1,20 +1,92 @@
 """Supervisor console for calendars and policies; clocks and alerts are read-only here."""
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
-from .calendars import add_business_time
-from .models import BusinessCalendar, CalendarDay, SlaAlert, SlaClock, SlaPolicy, SlaTarget, WorkingInterval
+from complaints.admin.config_audit import AuditedModelAdmin
+
+from .calendars import CalendarSpec, add_business_time, working_intervals
+from .models import (
+    BusinessCalendar,
+    CalendarDay,
+    SlaAlert,
+    SlaClock,
+    SlaPolicy,
+    SlaTarget,
+    Weekday,
+    WorkingInterval,
+)
+
+# How far ahead the calendar preview looks for working periods, and how many it lists.
+PREVIEW_DAYS = 21
+PREVIEW_PERIODS = 6
+# Example targets the calendar preview computes a due time for.
+PREVIEW_TARGETS = (timedelta(hours=2), timedelta(hours=24))
+
+
+def _minutes(moment: time) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+class WorkingIntervalFormSet(BaseInlineFormSet):
+    """Each interval starts before it ends (00:00 as the end means midnight); intervals of a day never overlap."""
+
+    def clean(self) -> None:
+        super().clean()
+        by_day: dict[int, list[tuple[int, int, time, time]]] = {}
+        errors = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or data.get("start") is None or data.get("end") is None:
+                continue
+            start, end = data["start"], data["end"]
+            end_minutes = 24 * 60 if end == time(0) else _minutes(end)
+            if end_minutes <= _minutes(start):
+                errors.append(
+                    ValidationError(
+                        _("%(day)s: an interval must end after it starts (%(start)s–%(end)s)."),
+                        params={
+                            "day": Weekday(data["weekday"]).label,
+                            "start": f"{start:%H:%M}",
+                            "end": f"{end:%H:%M}",
+                        },
+                    )
+                )
+                continue
+            by_day.setdefault(data["weekday"], []).append((_minutes(start), end_minutes, start, end))
+        for weekday, intervals in sorted(by_day.items()):
+            intervals.sort()
+            previous = intervals[0]
+            for current in intervals[1:]:
+                if current[0] < previous[1]:
+                    errors.append(
+                        ValidationError(
+                            _("%(day)s: %(a)s and %(b)s overlap."),
+                            params={
+                                "day": Weekday(weekday).label,
+                                "a": f"{previous[2]:%H:%M}–{previous[3]:%H:%M}",
+                                "b": f"{current[2]:%H:%M}–{current[3]:%H:%M}",
+                            },
+                        )
+                    )
+                if current[1] > previous[1]:
+                    previous = current
+        if errors:
+            raise ValidationError(errors)
 
 
 class WorkingIntervalInline(admin.TabularInline):
     model = WorkingInterval
+    formset = WorkingIntervalFormSet
     extra = 0
 
 
@@ -23,11 +95,83 @@ class CalendarDayInline(admin.TabularInline):
     extra = 0
 
 
+def _working_periods(spec: CalendarSpec, start: datetime) -> list[tuple[str, str]]:
+    """The next working periods from `start`, as local text (day, from–until)."""
+    tz = spec.tz
+    local = start.astimezone(tz)
+    periods: list[tuple[str, str]] = []
+    day: date = local.date()
+    for _offset in range(PREVIEW_DAYS):
+        for opens, closes in working_intervals(spec, day):
+            until = (
+                datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+                if closes is None
+                else (datetime.combine(day, closes, tzinfo=tz))
+            )
+            if until <= local:
+                continue
+            label = "24:00" if closes is None else f"{closes:%H:%M}"
+            periods.append((date_format(day, "Y-m-d (D)"), f"{opens:%H:%M}–{label}"))
+            if len(periods) >= PREVIEW_PERIODS:
+                return periods
+        day += timedelta(days=1)
+    return periods
+
+
+def calendar_preview(calendar: BusinessCalendar, *, now: datetime | None = None) -> str:
+    """The next working periods and when a ticket opened now would be due for two example targets."""
+    now = now or timezone.now()
+    spec = calendar.spec()
+    if calendar.always_open:
+        periods_html = format_html("<p>{}</p>", _("Open around the clock: every minute counts."))
+    else:
+        periods = _working_periods(spec, now)
+        if not periods:
+            return format_html(
+                '<p class="errornote">{}</p>',
+                _(
+                    "No working time in the next three weeks: SLA targets on this calendar would never fall due."
+                ),
+            )
+        periods_html = format_html(
+            "<p>{}</p><ul>{}</ul>",
+            _("Next working periods (%(zone)s):") % {"zone": calendar.time_zone},
+            format_html_join("", "<li>{}: {}</li>", periods),
+        )
+    examples = []
+    for duration in PREVIEW_TARGETS:
+        try:
+            due = add_business_time(spec, now, duration)
+        except ValueError:
+            continue
+        hours = int(duration.total_seconds() // 3600)
+        examples.append(
+            (
+                gettext_now("%(hours)d business hours") % {"hours": hours},
+                date_format(due.astimezone(spec.tz), "Y-m-d H:i"),
+            )
+        )
+    return format_html(
+        "{}<p>{}</p><ul>{}</ul>",
+        periods_html,
+        _("A ticket opened now with a target of"),
+        format_html_join("", "<li>{} → <strong>{}</strong></li>", examples),
+    )
+
+
 @admin.register(BusinessCalendar)
-class BusinessCalendarAdmin(admin.ModelAdmin):
+class BusinessCalendarAdmin(AuditedModelAdmin):
     list_display = ["name", "slug", "always_open", "time_zone", "holiday_country"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [WorkingIntervalInline, CalendarDayInline]
+    readonly_fields = ["preview"]
+    fields = ["name", "slug", "time_zone", "always_open", "holiday_country", "holiday_subdivision", "preview"]
+
+    @admin.display(description=_("preview"))
+    def preview(self, calendar: BusinessCalendar) -> str:
+        if calendar.pk is None:
+            return _("Save the calendar to see its next working periods.")
+        return calendar_preview(calendar)
 
 
 def _preview(policy: SlaPolicy, *, kind_label: str) -> str:
@@ -50,7 +194,7 @@ def _preview(policy: SlaPolicy, *, kind_label: str) -> str:
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(admin.ModelAdmin):
+class SlaPolicyAdmin(AuditedModelAdmin):
     list_display = [
         "name",
         "position",

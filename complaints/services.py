@@ -870,3 +870,38 @@ def close_stale_resolved(*, now: datetime | None = None, batch_size: int = 500) 
             )
             closed += 1
     return closed
+
+
+# --- supervisors' console ----------------------------------------------------------------
+
+
+def assign_within_team(
+    *, ticket_id: int, actor: Actor, assignee: AbstractBaseUser, version: int | None
+) -> Ticket:
+    """`assign`, but only to a member of the ticket's own team: a bulk assignment never moves tickets between teams."""
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        if not _is_member(assignee, ticket.team_id):
+            raise ComplaintError(
+                _("%(user)s is not a member of the ticket's team (%(team)s).")
+                % {"user": assignee, "team": ticket.team or _("no team")}
+            )
+        return assign(ticket_id=ticket_id, actor=actor, assignee=assignee, version=version)
+
+
+def mark_spam(*, ticket_id: int, actor: Actor, version: int | None, reason: str = "") -> Ticket:
+    """Flag the ticket as spam and close it when the status graph allows (a closed one stays closed)."""
+    reason = reason.strip() or _("Spam")
+    with transaction.atomic():
+        ticket = lock_ticket(ticket_id)
+        ensure_current(ticket, version)
+        if ticket.is_spam:
+            raise ComplaintError(_("The ticket is already marked as spam."))
+        ticket.is_spam = True
+        # Spam is a classification: it goes on the timeline as one, before the ticket closes.
+        record(ticket, actor, EventKind.RECLASSIFIED, reason=reason, changes={"is_spam": ["False", "True"]})
+        fields = ["is_spam"]
+        if ticket.status != Status.CLOSED and is_allowed(ticket.status, Status.CLOSED):
+            fields += _move(ticket, actor, Status.CLOSED, reason=reason)
+        _save(ticket, *fields)
+    return ticket

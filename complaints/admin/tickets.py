@@ -1,14 +1,36 @@
-"""Tickets and their timeline in the console: read, filter, search; changes go through the services."""
+"""Tickets and their timeline in the console: read, filter, search, export; changes go through the services.
 
-from django.contrib import admin
+Nothing on a ticket is edited as a raw field here. Supervisors act on a selection with the bulk
+actions, each a loop over one service call per ticket (so every change has its TicketEvent), and
+download exactly the list they are looking at through complaints.exports.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from complaints import selectors
-from complaints.models import Attachment, Message, Resolution, Ticket, TicketEvent
+from complaints import exports, selectors, services
+from complaints.errors import ComplaintError
+from complaints.models import Attachment, Category, Message, Resolution, Team, Ticket, TicketEvent
+from complaints.states import Status
 
-from .base import AppendOnlyAdmin, ReadOnlyInline
+from .base import AppendOnlyAdmin, DateRangeFilter, ReadOnlyInline
+
+User = get_user_model()
+
+# Skipped tickets named per reason in the message; the rest are counted.
+SKIPPED_SHOWN = 20
 
 
 class TicketEventInline(ReadOnlyInline):
@@ -35,10 +57,89 @@ class ResolutionInline(ReadOnlyInline):
     fields = ["created_at", "root_cause", "steps_taken", "remedy", "amount", "currency", "customer_response"]
     readonly_fields = fields
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("root_cause")
+
+
+# --- filters -------------------------------------------------------------------------------
+
+
+class AssigneeFilter(admin.RelatedFieldListFilter):
+    """Only people who can hold tickets (team members), not every account."""
+
+    def field_choices(self, field, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        members = User.objects.filter(memberships__isnull=False).distinct().order_by(User.USERNAME_FIELD)
+        return [(user.pk, str(user)) for user in members]
+
+
+class CategoryFilter(admin.RelatedFieldListFilter):
+    """Categories with their parents in one query (each one's name shows its parent)."""
+
+    def field_choices(self, field, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        categories = Category.objects.select_related("parent")
+        return sorted(((category.pk, str(category)) for category in categories), key=lambda choice: choice[1])
+
+
+# --- forms of the bulk actions ---------------------------------------------------------------
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), label=_("agent"))
+
+    def __init__(self, *args, team_ids: set[int], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = (
+            User.objects.filter(is_active=True, memberships__team_id__in=team_ids)
+            .distinct()
+            .order_by(User.USERNAME_FIELD)
+        )
+        self.fields["assignee"].help_text = _(
+            "Only members of the selected tickets' teams are offered; tickets of another team are skipped."
+        )
+
+
+class RerouteForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.filter(is_active=True), label=_("team"))
+    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class EscalateForm(forms.Form):
+    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class PriorityForm(forms.Form):
+    priority = forms.TypedChoiceField(label=_("priority"), choices=Ticket.Priority.choices, coerce=int)
+    reason = forms.CharField(
+        label=_("reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, required=False
+    )
+
+
+class SpamForm(forms.Form):
+    reason = forms.CharField(
+        label=_("reason"),
+        max_length=2000,
+        required=False,
+        help_text=_("Spam tickets are closed where their status allows it."),
+    )
+
+
+class BulkOutcome:
+    """What one bulk action did: how many tickets changed, which were skipped and why."""
+
+    def __init__(self) -> None:
+        self.changed = 0
+        self.skipped: dict[str, list[str]] = defaultdict(list)
+
+    def skip(self, ticket: Ticket, reason: str) -> None:
+        self.skipped[str(reason)].append(ticket.reference)
+
+
+# --- the ticket admin ----------------------------------------------------------------------------
+
 
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
-    """Tickets change only through the services; here they are read, filtered and searched."""
+    """Tickets change only through the services; here they are read, filtered, searched, acted on and exported."""
 
     list_display = [
         "reference",
@@ -51,6 +152,9 @@ class TicketAdmin(admin.ModelAdmin):
         "assignee",
         "escalation_level",
         "channel",
+        "customer_contact",
+        "sla_state",
+        "sla_due_at",
         "created_at",
     ]
     list_filter = [
@@ -59,34 +163,322 @@ class TicketAdmin(admin.ModelAdmin):
         "kind",
         "channel",
         "team",
+        ("assignee", AssigneeFilter),
+        ("category", CategoryFilter),
+        "sla_state",
         "escalation_level",
         "complexity",
-        "sla_state",
-        "created_at",
+        "is_spam",
+        ("created_at", DateRangeFilter),
+        ("resolved_at", DateRangeFilter),
     ]
     search_fields = ["reference", "order_number"]
     search_help_text = _("Reference, order number, or a customer's exact e-mail or phone.")
-    list_select_related = ["category", "category__parent", "team", "assignee"]
-    date_hierarchy = "created_at"
+    list_select_related = ["customer", "category", "category__parent", "team", "assignee"]
     inlines = [MessageInline, ResolutionInline, TicketEventInline]
     list_per_page = 50
     show_full_result_count = False
+    actions = [
+        "assign_to_agent",
+        "move_to_team",
+        "escalate",
+        "set_priority",
+        "close_resolved",
+        "mark_spam",
+        "export_selected_csv",
+        "export_selected_xlsx",
+    ]
 
+    # Read-only: the change page only shows; the services change tickets.
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
         return [f.name for f in Ticket._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def has_act_permission(self, request: HttpRequest) -> bool:
+        """The bulk actions: whoever may change tickets through the services."""
+        return request.user.has_perm("complaints.change_ticket")
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("complaints.export_tickets")
+
+    @admin.display(description=_("customer"))
+    def customer_contact(self, ticket: Ticket) -> str:
+        return ticket.customer.masked_contact or ticket.customer.masked_name
+
+    # --- search ---------------------------------------------------------------------------
+
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        """Exact reference or order number, or a customer's exact e-mail or phone through the blind index.
+
+        Exact matches keep the unique and plain indexes usable on a large table.
+        """
         term = search_term.strip()
-        if term and ("@" in term or sum(c.isdigit() for c in term) >= 7):
-            results |= queryset.filter(customer__in=selectors.customers_by_contact(term))
-        return results, may_have_duplicates
+        if not term:
+            return queryset, False
+        matches = queryset.filter(reference=term.upper()) | queryset.filter(order_number=term)
+        if "@" in term or sum(c.isdigit() for c in term) >= 7:
+            matches |= queryset.filter(customer__in=selectors.customers_by_contact(term))
+        return matches, False
+
+    # --- export ---------------------------------------------------------------------------
+
+    def get_urls(self) -> list:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "export/<str:file_format>/",
+                self.admin_site.admin_view(self.export_view),
+                name="{}_{}_export".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        extra_context = dict(extra_context or {})
+        if self.has_export_permission(request):
+            query = request.GET.urlencode()
+            extra_context["export_links"] = [
+                (
+                    label,
+                    reverse("admin:complaints_ticket_export", args=[file_format])
+                    + (f"?{query}" if query else ""),
+                )
+                for file_format, label in (("csv", "CSV"), ("xlsx", "XLSX"))
+            ]
+        return super().changelist_view(request, extra_context)
+
+    def export_view(self, request: HttpRequest, file_format: str) -> HttpResponse:
+        """Exactly the list the changelist shows with the same query string, every page of it."""
+        if not (self.has_view_permission(request) and self.has_export_permission(request)):
+            raise PermissionDenied
+        if file_format not in exports.FORMATS:
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(reverse("admin:complaints_ticket_changelist") + "?e=1")
+        filters = {key: values if len(values) > 1 else values[0] for key, values in request.GET.lists()}
+        return exports.export_tickets(
+            user=request.user, queryset=changelist.queryset, file_format=file_format, filters=filters
+        )
+
+    def _export_selected(self, request: HttpRequest, queryset: QuerySet, file_format: str) -> HttpResponse:
+        filters: dict = {key: values if len(values) > 1 else values[0] for key, values in request.GET.lists()}
+        if request.POST.get("select_across") == "1":
+            filters["selected"] = "all"
+        else:
+            filters["selected"] = sorted(
+                int(pk) for pk in request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)
+            )
+        return exports.export_tickets(
+            user=request.user, queryset=queryset, file_format=file_format, filters=filters
+        )
+
+    @admin.action(description=_("Export selected tickets as CSV"), permissions=["export"])
+    def export_selected_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        return self._export_selected(request, queryset, "csv")
+
+    @admin.action(description=_("Export selected tickets as XLSX"), permissions=["export"])
+    def export_selected_xlsx(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        return self._export_selected(request, queryset, "xlsx")
+
+    # --- bulk actions ----------------------------------------------------------------------
+
+    def _run(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet,
+        change: Callable[[Ticket], object],
+        done: Callable[[int], str],
+    ) -> None:
+        """Call `change` for every selected ticket; a refusal skips that ticket, never the others."""
+        outcome = BulkOutcome()
+        tickets = queryset.select_related(None).order_by("pk").only("pk", "reference", "status", "priority")
+        for ticket in tickets:
+            try:
+                change(ticket)
+            except ComplaintError as error:
+                outcome.skip(ticket, error.message)
+            else:
+                outcome.changed += 1
+        if outcome.changed:
+            self.message_user(request, done(outcome.changed), messages.SUCCESS)
+        for reason, references in outcome.skipped.items():
+            shown = ", ".join(references[:SKIPPED_SHOWN])
+            if len(references) > SKIPPED_SHOWN:
+                shown += " " + gettext("and %(n)d more") % {"n": len(references) - SKIPPED_SHOWN}
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)d ticket skipped (%(tickets)s): %(reason)s",
+                    "%(n)d tickets skipped (%(tickets)s): %(reason)s",
+                    len(references),
+                )
+                % {"n": len(references), "tickets": shown, "reason": reason},
+                messages.WARNING,
+            )
+
+    def _ask(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet,
+        *,
+        action: str,
+        title: str,
+        form: forms.Form,
+    ) -> TemplateResponse:
+        """The intermediate page of an action that needs an answer (an agent, a team, a reason)."""
+        count = queryset.count()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "action": action,
+            "form": form,
+            "tickets": queryset.order_by("pk")[:SKIPPED_SHOWN],
+            "count": count,
+            "more": max(count - SKIPPED_SHOWN, 0),
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "opts": self.opts,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/complaints/ticket/bulk_action.html", context)
+
+    def _answered(self, request: HttpRequest) -> dict | None:
+        return request.POST if "apply" in request.POST else None
+
+    @admin.action(description=_("Assign selected tickets to an agent"), permissions=["act"])
+    def assign_to_agent(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        team_ids = set(queryset.exclude(team=None).values_list("team_id", flat=True).distinct())
+        form = AssignForm(self._answered(request), team_ids=team_ids)
+        if not form.is_valid():
+            return self._ask(
+                request, queryset, action="assign_to_agent", title=gettext("Assign to an agent"), form=form
+            )
+        agent = form.cleaned_data["assignee"]
+        self._run(
+            request,
+            queryset,
+            lambda ticket: services.assign_within_team(
+                ticket_id=ticket.pk, actor=request.user, assignee=agent, version=None
+            ),
+            lambda n: (
+                ngettext("%(n)d ticket assigned to %(agent)s.", "%(n)d tickets assigned to %(agent)s.", n)
+                % {"n": n, "agent": agent}
+            ),
+        )
+        return None
+
+    @admin.action(description=_("Move selected tickets to another team"), permissions=["act"])
+    def move_to_team(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        form = RerouteForm(self._answered(request))
+        if not form.is_valid():
+            return self._ask(
+                request, queryset, action="move_to_team", title=gettext("Move to another team"), form=form
+            )
+        team, reason = form.cleaned_data["team"], form.cleaned_data["reason"]
+        self._run(
+            request,
+            queryset,
+            lambda ticket: services.reroute(
+                ticket_id=ticket.pk, actor=request.user, team=team, version=None, reason=reason
+            ),
+            lambda n: (
+                ngettext("%(n)d ticket moved to %(team)s.", "%(n)d tickets moved to %(team)s.", n)
+                % {"n": n, "team": team}
+            ),
+        )
+        return None
+
+    @admin.action(description=_("Escalate selected tickets one level"), permissions=["act"])
+    def escalate(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        form = EscalateForm(self._answered(request))
+        if not form.is_valid():
+            return self._ask(request, queryset, action="escalate", title=gettext("Escalate"), form=form)
+        reason = form.cleaned_data["reason"]
+        self._run(
+            request,
+            queryset,
+            lambda ticket: services.escalate(
+                ticket_id=ticket.pk, actor=request.user, version=None, reason=reason
+            ),
+            lambda n: ngettext("%(n)d ticket escalated.", "%(n)d tickets escalated.", n) % {"n": n},
+        )
+        return None
+
+    @admin.action(description=_("Set the priority of selected tickets"), permissions=["act"])
+    def set_priority(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        form = PriorityForm(self._answered(request))
+        if not form.is_valid():
+            return self._ask(
+                request, queryset, action="set_priority", title=gettext("Set the priority"), form=form
+            )
+        priority, reason = form.cleaned_data["priority"], form.cleaned_data["reason"]
+
+        def change(ticket: Ticket) -> None:
+            if ticket.priority == priority:
+                raise ComplaintError(gettext("It already has this priority."))
+            services.reclassify(
+                ticket_id=ticket.pk, actor=request.user, version=None, priority=priority, reason=reason
+            )
+
+        self._run(
+            request,
+            queryset,
+            change,
+            lambda n: (
+                ngettext("%(n)d ticket set to %(priority)s.", "%(n)d tickets set to %(priority)s.", n)
+                % {"n": n, "priority": Ticket.Priority(priority).label}
+            ),
+        )
+        return None
+
+    @admin.action(description=_("Close selected resolved tickets"), permissions=["act"])
+    def close_resolved(self, request: HttpRequest, queryset: QuerySet) -> None:
+        def change(ticket: Ticket) -> None:
+            if ticket.status != Status.RESOLVED:
+                raise ComplaintError(
+                    gettext("Only resolved tickets are closed here; this one is %(status)s.")
+                    % {"status": Status(ticket.status).label}
+                )
+            services.transition(
+                ticket_id=ticket.pk,
+                actor=request.user,
+                to=Status.CLOSED,
+                version=None,
+                reason=gettext("Closed by a supervisor."),
+            )
+
+        self._run(
+            request,
+            queryset,
+            change,
+            lambda n: ngettext("%(n)d ticket closed.", "%(n)d tickets closed.", n) % {"n": n},
+        )
+
+    @admin.action(description=_("Mark selected tickets as spam"), permissions=["act"])
+    def mark_spam(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        form = SpamForm(self._answered(request))
+        if not form.is_valid():
+            return self._ask(request, queryset, action="mark_spam", title=gettext("Mark as spam"), form=form)
+        reason = form.cleaned_data["reason"]
+        self._run(
+            request,
+            queryset,
+            lambda ticket: services.mark_spam(
+                ticket_id=ticket.pk, actor=request.user, version=None, reason=reason
+            ),
+            lambda n: ngettext("%(n)d ticket marked as spam.", "%(n)d tickets marked as spam.", n) % {"n": n},
+        )
+        return None
 
 
 @admin.register(TicketEvent)

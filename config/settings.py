@@ -14,6 +14,7 @@ import environ
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -137,6 +138,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 elif CELERY_BROKER_URL.startswith("redis"):
     # A task not acknowledged within this time is handed to another worker.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Installations (or test runs) sharing one Redis keep their queues and beat lock apart.
+    if _broker_prefix := env.str("BROKER_KEY_PREFIX", default=""):
+        CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = _broker_prefix
 
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -149,6 +153,30 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Queues by kind of work, so a flood of one kind cannot starve another: production runs a worker per
+# queue (Procfile, docs/deploy.md); a worker started without -Q (make run, the tests) consumes all four.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [Queue("celery"), Queue("intake"), Queue("notifications"), Queue("sla")]
+CELERY_TASK_ROUTES = {
+    # intake: outside input turned into tickets and messages.
+    "channels_intake.tasks.poll_mailboxes": {"queue": "intake"},
+    "channels_intake.tasks.process_item": {"queue": "intake"},
+    # notifications: everything that talks to the outside world (mail, SMS, webhooks, surveys).
+    "channels_intake.tasks.send_delivery": {"queue": "notifications"},
+    "channels_intake.customer.tasks.send_ticket_link": {"queue": "notifications"},
+    "complaints.tasks.notify_staff": {"queue": "notifications"},
+    "sla.tasks.send_alert": {"queue": "notifications"},
+    "feedback.tasks.send_due_surveys": {"queue": "notifications"},
+    "feedback.tasks.notify_return_visit": {"queue": "notifications"},
+    # sla: the sweep that fires warnings and breaches (and escalates through the services).
+    "sla.tasks.sweep": {"queue": "sla"},
+    # Anything else (close_stale_resolved_tickets, housekeeping) goes to the default queue.
+}
+# Exactly one beat per deployment: the scheduler holds a lock in the broker's Redis (config/beat.py).
+CELERY_BEAT_SCHEDULER = "config.beat:SingleBeatScheduler"
+CELERY_BEAT_LOCK_TTL = env.int("BEAT_LOCK_TTL", default=60)
+# A second beat waits as a standby (and takes over when the first stops); 0: it exits instead.
+CELERY_BEAT_LOCK_WAIT = env.bool("BEAT_LOCK_WAIT", default=True)
 CELERY_BEAT_SCHEDULE: dict = {
     "close-stale-resolved": {
         "task": "complaints.tasks.close_stale_resolved_tickets",

@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from .events import EventKind
 from .models import Category, Resolution, RootCause, Team, Ticket, TicketEvent
+from .models.bilingual import pick
 from .models.tickets import Channel
-from .states import Status
+from .states import OPEN_STATUSES, Status
 
 UNCATEGORISED = "uncategorised"
 UNROUTED = "unrouted"
@@ -154,3 +155,183 @@ def volume_report(*, tickets: QuerySet[Ticket], start: datetime, end: datetime) 
         "repeats": repeat_rate(tickets, start, end),
         "remedies": remedies(tickets, start, end),
     }
+
+
+# --- the console: dimensions, backlog and workload ------------------------------------------------------
+
+DIMENSIONS = ("category", "channel", "team", "month")
+
+
+def dimension(by: str, *, prefix: str = "", moment: str = "created_at") -> Any:
+    """The grouping expression for `by` over tickets (or rows reached through `prefix`, e.g. "ticket__").
+
+    Categories roll up to the top of the tree; months are calendar months of `moment` in the current
+    time zone, as an ISO date of their first day once passed through `group_key`.
+    """
+    if by == "category":
+        return Coalesce(f"{prefix}category__parent__slug", f"{prefix}category__slug")
+    if by == "team":
+        return F(f"{prefix}team__slug")
+    if by == "channel":
+        return F(f"{prefix}channel")
+    if by == "month":
+        return TruncMonth(moment, tzinfo=timezone.get_current_timezone())
+    raise ValueError(f"unknown dimension {by!r}; use one of {', '.join(DIMENSIONS)}")
+
+
+def group_key(value: Any) -> str:
+    """A group as text: a month as the ISO date of its first day, a missing team or category as ""."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    return "" if value is None else str(value)
+
+
+def counts_by(tickets: QuerySet[Ticket], by: str) -> dict[str, int]:
+    """Tickets per category, channel, team or month of opening: {group key: count}."""
+    rows = tickets.order_by().annotate(group=dimension(by)).values("group").annotate(n=Count("pk"))
+    return {group_key(row["group"]): row["n"] for row in rows}
+
+
+def repeat_rate_by(tickets: QuerySet[Ticket], start: datetime, end: datetime, by: str) -> dict[str, dict]:
+    """`repeat_rate` per group: {group key: {received, folded, linked, rate}} (three grouped queries)."""
+    tickets = Ticket.objects.filter(pk__in=tickets.order_by().values("pk"))
+    opened = (
+        opened_in(tickets, start, end)
+        .order_by()
+        .annotate(group=dimension(by))
+        .values("group")
+        .annotate(opened=Count("pk"), linked=Count("pk", filter=Q(related_to__isnull=False)))
+    )
+    folded = (
+        TicketEvent.objects.filter(
+            ticket__in=tickets.order_by().values("pk"),
+            kind=EventKind.REPEAT_FOLDED,
+            created_at__gte=start,
+            created_at__lt=end,
+        )
+        .order_by()
+        .annotate(group=dimension(by, prefix="ticket__", moment="created_at"))
+        .values("group")
+        .annotate(n=Count("pk"))
+    )
+    result: dict[str, dict] = {}
+    for row in opened:
+        result[group_key(row["group"])] = {"received": row["opened"], "folded": 0, "linked": row["linked"]}
+    for row in folded:
+        entry = result.setdefault(group_key(row["group"]), {"received": 0, "folded": 0, "linked": 0})
+        entry["received"] += row["n"]
+        entry["folded"] += row["n"]
+    for entry in result.values():
+        repeats = entry["folded"] + entry["linked"]
+        entry["rate"] = round(repeats / entry["received"], 4) if entry["received"] else 0.0
+    return result
+
+
+def remedies_by(tickets: QuerySet[Ticket], start: datetime, end: datetime, by: str) -> dict[tuple, dict]:
+    """Resolutions recorded in the period per group and currency: {(group key, currency): {count, amount}}.
+
+    `amount` is a Decimal (refunds and compensation summed); months are those the resolution was recorded in.
+    """
+    rows = (
+        Resolution.objects.filter(
+            ticket__in=tickets.order_by().values("pk"), created_at__gte=start, created_at__lt=end
+        )
+        .order_by()
+        .annotate(group=dimension(by, prefix="ticket__"))
+        .values("group", "currency")
+        .annotate(n=Count("pk"), amount=Sum("amount"))
+    )
+    return {
+        (group_key(row["group"]), row["currency"]): {
+            "count": row["n"],
+            "amount": Decimal(row["amount"] or 0).quantize(Decimal("0.01")),
+        }
+        for row in rows
+    }
+
+
+AGE_BUCKETS: tuple[tuple[str, int | None, int | None], ...] = (
+    # (key, younger than N days, at least M days old)
+    ("lt_1d", 1, None),
+    ("1_3d", 3, 1),
+    ("3_7d", 7, 3),
+    ("gt_7d", None, 7),
+)
+
+
+def age_bucket_bounds(key: str, now: datetime) -> tuple[datetime | None, datetime | None]:
+    """The opening times [after, before) of an age bucket: tickets opened at or after / before them."""
+    younger, older = next((y, o) for k, y, o in AGE_BUCKETS if k == key)
+    after = now - timedelta(days=younger) if younger is not None else None
+    before = now - timedelta(days=older) if older is not None else None
+    return after, before
+
+
+def backlog(tickets: QuerySet[Ticket], now: datetime) -> dict[str, Any]:
+    """Open tickets now, by status and by age (time since opening), in one grouped query."""
+    ages = {}
+    for key, _younger, _older in AGE_BUCKETS:
+        after, before = age_bucket_bounds(key, now)
+        condition = Q()
+        if after is not None:
+            condition &= Q(created_at__gte=after)
+        if before is not None:
+            condition &= Q(created_at__lt=before)
+        ages[key] = Count("pk", filter=condition)
+    rows = {
+        row["status"]: row
+        for row in tickets.open().order_by().values("status").annotate(n=Count("pk"), **ages)
+    }
+    return {
+        "total": sum(row["n"] for row in rows.values()),
+        "by_status": [
+            {"status": s.value, "label": str(s.label), "count": rows[s.value]["n"] if s.value in rows else 0}
+            for s in Status
+            if s in OPEN_STATUSES
+        ],
+        "by_age": [{"age": key, "count": sum(row[key] for row in rows.values())} for key, *_ in AGE_BUCKETS],
+    }
+
+
+_WORKLOAD = {
+    "open": Count("pk"),
+    "assigned": Count("pk", filter=Q(assignee__isnull=False)),
+    "at_risk": Count("pk", filter=Q(sla_state=Ticket.SlaState.AT_RISK)),
+    "breached": Count("pk", filter=Q(sla_state=Ticket.SlaState.BREACHED)),
+}
+
+
+def workload_by_team(tickets: QuerySet[Ticket]) -> list[dict[str, Any]]:
+    """Open tickets per team (unrouted ones as team None): open, assigned, at risk, breached; busiest first."""
+    rows = tickets.open().order_by().values("team_id", "team__name_zh", "team__name_en").annotate(**_WORKLOAD)
+    result = [
+        {
+            "team_id": row["team_id"],
+            "name": pick(row["team__name_zh"] or "", row["team__name_en"] or "") if row["team_id"] else "",
+            **{metric: row[metric] for metric in _WORKLOAD},
+        }
+        for row in rows
+    ]
+    return sorted(result, key=lambda row: (-row["open"], row["name"]))
+
+
+def workload_by_agent(tickets: QuerySet[Ticket], limit: int = 20) -> list[dict[str, Any]]:
+    """Open tickets per assignee: open, at risk, breached; the `limit` busiest first."""
+    rows = (
+        tickets.open()
+        .filter(assignee__isnull=False)
+        .order_by()
+        .values("assignee_id", "assignee__username", "assignee__first_name", "assignee__last_name")
+        .annotate(**_WORKLOAD)
+        .order_by("-open", "assignee__username")[:limit]
+    )
+    return [
+        {
+            "assignee_id": row["assignee_id"],
+            "name": " ".join(filter(None, [row["assignee__first_name"], row["assignee__last_name"]]))
+            or row["assignee__username"],
+            "username": row["assignee__username"],
+            **{metric: row[metric] for metric in _WORKLOAD},
+        }
+        for row in rows
+    ]

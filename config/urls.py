@@ -11,6 +11,8 @@ admin.site.site_title = "Complaint desk"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The console's dashboard (on the admin index) and reports, ahead of the admin's own URLs.
+    path("admin/", include("complaints.admin.reports")),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("desk/", include("complaints.portal.urls")),

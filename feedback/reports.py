@@ -7,8 +7,8 @@ agent (who resolved), category, channel or period. Each breakdown is one grouped
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Avg, Count, F, Q, QuerySet
-from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from complaints.models.bilingual import pick
@@ -70,16 +70,21 @@ def satisfaction_by(dimension: str, surveys: QuerySet[Survey]) -> list[dict[str,
             {"key": r["key"].date().isoformat(), "label": r["key"].date().isoformat(), **_figures(r)}
             for r in rows
         ]
+    # Categories roll up to the top of the tree, as in the volume and SLA reports.
     fields = {
-        "team": ("ticket__team__slug", "ticket__team__name_zh", "ticket__team__name_en"),
-        "agent": ("resolution__resolved_by__username", None, None),
-        "category": ("ticket__category__slug", "ticket__category__name_zh", "ticket__category__name_en"),
-        "channel": ("ticket__channel", None, None),
+        "team": (F("ticket__team__slug"), F("ticket__team__name_zh"), F("ticket__team__name_en")),
+        "agent": (F("resolution__resolved_by__username"), None, None),
+        "category": (
+            Coalesce("ticket__category__parent__slug", "ticket__category__slug"),
+            Coalesce("ticket__category__parent__name_zh", "ticket__category__name_zh"),
+            Coalesce("ticket__category__parent__name_en", "ticket__category__name_en"),
+        ),
+        "channel": (F("ticket__channel"), None, None),
     }[dimension]
     key, name_zh, name_en = fields
-    names = {"key": F(key)}
+    names = {"key": key}
     if name_zh:
-        names |= {"name_zh": F(name_zh), "name_en": F(name_en)}
+        names |= {"name_zh": name_zh, "name_en": name_en}
     rows = surveys.values(**names).annotate(**_METRICS).order_by("key")
     result = []
     for row in rows:
@@ -102,5 +107,30 @@ def satisfaction_section(start: datetime, end: datetime, tickets: QuerySet) -> d
         "by_agent": satisfaction_by("agent", surveys),
         "by_category": satisfaction_by("category", surveys),
         "by_channel": satisfaction_by("channel", surveys),
-        "by_day": satisfaction_by("day", surveys),
+        **dict(zip(("by_day", "by_month"), satisfaction_by_day_and_month(surveys), strict=True)),
     }
+
+
+def satisfaction_by_day_and_month(surveys: QuerySet[Survey]) -> tuple[list[dict], list[dict]]:
+    """The figures per day and per calendar month (current time zone), from one grouped query.
+
+    Days are summed into months with additive counts, so the months cost no second query.
+    """
+    metrics = {name: metric for name, metric in _METRICS.items() if name != "average"}
+    metrics |= {"rating_sum": Sum("answer__rating"), "rated": Count("answer__rating")}
+    day = TruncDay("sent_at", tzinfo=timezone.get_current_timezone())
+    days = list(surveys.annotate(key=day).values("key").annotate(**metrics).order_by("key"))
+    months: dict[str, dict[str, Any]] = {}
+    for row in days:
+        month = months.setdefault(row["key"].date().replace(day=1).isoformat(), dict.fromkeys(metrics, 0))
+        for name in metrics:
+            month[name] += row[name] or 0
+
+    def labelled(key: str, row: dict[str, Any]) -> dict[str, Any]:
+        average = row["rating_sum"] / row["rated"] if row["rated"] else None
+        return {"key": key, "label": key, **_figures({**row, "average": average})}
+
+    return (
+        [labelled(row["key"].date().isoformat(), row) for row in days],
+        [labelled(key, row) for key, row in months.items()],
+    )

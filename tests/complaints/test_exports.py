@@ -9,11 +9,15 @@ from xml.etree.ElementTree import Element
 
 import pytest
 from defusedxml import ElementTree
+from django.contrib.auth.models import Permission
 from django.http import FileResponse, StreamingHttpResponse
+from django.urls import reverse
 from django.utils import timezone
 
 from complaints import exports
 from complaints.models import ExportRecord
+from complaints.states import Status
+from tests.factories import CustomerFactory, TicketFactory, UserFactory
 
 DANGEROUS = ['=HYPERLINK("http://evil.example","x")', "+1", "-2", "@x", "\tx", "\rx"]
 SHEET_NS = {"s": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
@@ -32,6 +36,14 @@ def read_csv(response: StreamingHttpResponse) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text[1:])))
 
 
+def column_index(reference: str) -> int:
+    """0 for A1, 1 for B7, 26 for AA3."""
+    index = 0
+    for letter in reference.rstrip("0123456789"):
+        index = index * 26 + ord(letter) - ord("A") + 1
+    return index - 1
+
+
 def read_xlsx(response: FileResponse) -> list[list[str]]:
     """The first sheet's cells as text, read with the standard library (inline and shared strings)."""
     content = b"".join(response.streaming_content)
@@ -43,17 +55,18 @@ def read_xlsx(response: FileResponse) -> list[list[str]]:
         sheet = ElementTree.fromstring(book.read("xl/worksheets/sheet1.xml"))
     rows = []
     for row in sheet.iterfind(".//s:sheetData/s:row", SHEET_NS):
-        cells = []
+        cells: dict[int, str] = {}
         for cell in row.iterfind("s:c", SHEET_NS):
             kind = cell.get("t")
             assert cell.find("s:f", SHEET_NS) is None, "no cell may hold a formula"
             if kind == "inlineStr":
-                cells.append(sheet_text(cell))
+                value = sheet_text(cell)
             elif kind == "s":
-                cells.append(shared[int(cell.find("s:v", SHEET_NS).text)])
+                value = shared[int(cell.find("s:v", SHEET_NS).text)]
             else:
-                cells.append(cell.find("s:v", SHEET_NS).text)
-        rows.append(cells)
+                value = cell.find("s:v", SHEET_NS).text
+            cells[column_index(cell.get("r"))] = value
+        rows.append([cells.get(i, "") for i in range(max(cells, default=-1) + 1)])
     return rows
 
 
@@ -118,4 +131,109 @@ def test_an_empty_export_still_records_zero_rows(supervisor):
 def test_unknown_format_is_refused(supervisor):
     with pytest.raises(ValueError):
         export(supervisor, "pdf", [])
+    assert not ExportRecord.objects.exists()
+
+
+# --- the ticket export of the console ------------------------------------------------------------
+
+
+def export_url(file_format: str) -> str:
+    return reverse("admin:complaints_ticket_export", args=[file_format])
+
+
+def column(rows: list[list[str]], name: str) -> list[str]:
+    index = rows[0].index(name)
+    return [row[index] if index < len(row) else "" for row in rows[1:]]
+
+
+@pytest.fixture
+def plain_supervisor(client):
+    """Staff who may read and export tickets but not see contact data in full."""
+    user = UserFactory(is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["view_ticket", "export_tickets"], content_type__app_label="complaints"
+        )
+    )
+    client.force_login(user)
+    return user
+
+
+@pytest.mark.django_db
+def test_export_link_downloads_exactly_the_filtered_list_with_full_contact_for_supervisors(
+    client, supervisor
+):
+    client.force_login(supervisor)
+    wanted = TicketFactory(
+        subject='=HYPERLINK("http://evil.example","click")',
+        customer=CustomerFactory(name="王小明", email="wang@example.com", phone="13812345678"),
+    )
+    TicketFactory(status=Status.CLOSED)
+    response = client.get(export_url("csv"), {"status__exact": "new"})
+    assert isinstance(response, StreamingHttpResponse)
+    rows = read_csv(response)
+    assert column(rows, "reference") == [wanted.reference]
+    assert column(rows, "subject") == ['\'=HYPERLINK("http://evil.example","click")']
+    assert column(rows, "customer e-mail") == ["wang@example.com"]
+    assert column(rows, "customer phone") == ["13812345678"]
+    assert column(rows, "customer name") == ["王小明"]
+    assert column(rows, "created") == [timezone.localtime(wanted.created_at).strftime("%Y-%m-%d %H:%M")]
+    assert column(rows, "status") == ["New"]
+    record = ExportRecord.objects.get()
+    assert (record.user, record.subject, record.included_pii, record.row_count) == (
+        supervisor,
+        "tickets",
+        True,
+        1,
+    )
+    assert record.filters == {"status__exact": "new"}
+
+
+@pytest.mark.django_db
+def test_export_masks_contact_for_staff_without_the_pii_permission(client, plain_supervisor):
+    TicketFactory(customer=CustomerFactory(name="王小明", email="wang@example.com", phone="13812345678"))
+    rows = read_csv(client.get(export_url("csv")))
+    assert column(rows, "customer phone") == ["138****5678"]
+    assert "wang@example.com" not in column(rows, "customer e-mail")[0]
+    assert "王小明" not in column(rows, "customer name")[0]
+    assert ExportRecord.objects.get().included_pii is False
+
+
+@pytest.mark.django_db
+def test_export_follows_the_changelist_search(client, plain_supervisor):
+    wanted = TicketFactory(customer=CustomerFactory(email="find.me@example.com"))
+    TicketFactory.create_batch(3)
+    rows = read_csv(client.get(export_url("csv"), {"q": "find.me@example.com"}))
+    assert column(rows, "reference") == [wanted.reference]
+
+
+@pytest.mark.django_db
+def test_export_selected_as_xlsx_neutralises_every_dangerous_subject(client, supervisor):
+    client.force_login(supervisor)
+    dangerous = ["+1", "-2", "@x", "\tx", "=1+1"]
+    selected = [TicketFactory(subject=subject) for subject in dangerous]
+    TicketFactory(subject="not selected")
+    response = client.post(
+        "/admin/complaints/ticket/",
+        {"action": "export_selected_xlsx", "_selected_action": [t.pk for t in selected]},
+    )
+    assert isinstance(response, FileResponse)
+    rows = read_xlsx(response)
+    assert sorted(column(rows, "subject")) == sorted("'" + subject for subject in dangerous)
+    record = ExportRecord.objects.get()
+    assert record.file_format == "xlsx" and record.row_count == len(dangerous)
+    assert record.filters["selected"] == sorted(t.pk for t in selected)
+
+
+@pytest.mark.django_db
+def test_export_needs_the_export_permission(client):
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_ticket"))
+    client.force_login(viewer)
+    TicketFactory()
+    assert client.get(export_url("csv")).status_code == 403
+    response = client.post(
+        "/admin/complaints/ticket/", {"action": "export_selected_csv", "_selected_action": [1]}
+    )
+    assert not isinstance(response, StreamingHttpResponse)
     assert not ExportRecord.objects.exists()

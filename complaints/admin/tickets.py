@@ -11,6 +11,7 @@ from collections.abc import Callable
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -20,7 +21,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from complaints import exports, selectors, services
+from complaints import exports, pii, selectors, services
 from complaints.errors import ComplaintError
 from complaints.models import Attachment, Category, Message, Resolution, Team, Ticket, TicketEvent
 from complaints.states import Status
@@ -121,6 +122,17 @@ class SpamForm(forms.Form):
         required=False,
         help_text=_("Spam tickets are closed where their status allows it."),
     )
+
+
+def recorded_filters(request: HttpRequest) -> dict:
+    """The changelist's filters as the export record keeps them; a searched e-mail or phone only masked."""
+    filters: dict = {key: values if len(values) > 1 else values[0] for key, values in request.GET.lists()}
+    term = str(filters.get(SEARCH_VAR, ""))
+    if "@" in term:
+        filters[SEARCH_VAR] = pii.mask_email(term.strip())
+    elif sum(c.isdigit() for c in term) >= 7:
+        filters[SEARCH_VAR] = pii.mask_phone(term)
+    return filters
 
 
 class BulkOutcome:
@@ -265,13 +277,15 @@ class TicketAdmin(admin.ModelAdmin):
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             return HttpResponseRedirect(reverse("admin:complaints_ticket_changelist") + "?e=1")
-        filters = {key: values if len(values) > 1 else values[0] for key, values in request.GET.lists()}
         return exports.export_tickets(
-            user=request.user, queryset=changelist.queryset, file_format=file_format, filters=filters
+            user=request.user,
+            queryset=changelist.queryset,
+            file_format=file_format,
+            filters=recorded_filters(request),
         )
 
     def _export_selected(self, request: HttpRequest, queryset: QuerySet, file_format: str) -> HttpResponse:
-        filters: dict = {key: values if len(values) > 1 else values[0] for key, values in request.GET.lists()}
+        filters = recorded_filters(request)
         if request.POST.get("select_across") == "1":
             filters["selected"] = "all"
         else:

@@ -12,6 +12,7 @@ from complaints.models import Ticket
 from complaints.states import Status
 from tests.factories import (
     AgentFactory,
+    CategoryFactory,
     CustomerFactory,
     RootCauseFactory,
     TeamFactory,
@@ -92,8 +93,6 @@ def test_supervisor_sees_masked_contact_sla_and_export_links(console):
 def test_changelist_costs_the_same_queries_for_5_and_50_tickets(console):
     team = TeamFactory()
     assignee = AgentFactory(team=team)
-    from tests.factories import CategoryFactory
-
     parent = CategoryFactory()
     category = CategoryFactory(parent=parent)
 

@@ -205,6 +205,9 @@ def test_export_follows_the_changelist_search(client, plain_supervisor):
     TicketFactory.create_batch(3)
     rows = read_csv(client.get(export_url("csv"), {"q": "find.me@example.com"}))
     assert column(rows, "reference") == [wanted.reference]
+    assert ExportRecord.objects.get().filters == {"q": "f***@example.com"}, (
+        "the audit row holds no contact in clear"
+    )
 
 
 @pytest.mark.django_db

@@ -226,7 +226,15 @@ class Command(BaseCommand):
                 "SELECT id, priority, modified FROM helpdesk_ticket WHERE status IN (1, 2)"
             )
         mail.outbox = []
-        with CaptureQueriesContext(connection) as captured:
+        queries = 0
+
+        def count(execute, sql, params, many, context):
+            nonlocal queries
+            queries += 1
+            return execute(sql, params, many, context)
+
+        # A counting wrapper, not CaptureQueriesContext: that one keeps only the last 9,000.
+        with connection.execute_wrapper(count):
             started = time.perf_counter()
             call_command("escalate_tickets")
             seconds = time.perf_counter() - started
@@ -249,7 +257,7 @@ class Command(BaseCommand):
             "due": due,
             "escalated": escalated,
             "emails": emails,
-            "queries": len(captured.captured_queries),
+            "queries": queries,
             "ms_per_escalated": round(seconds * 1000 / escalated, 2) if escalated else None,
         }
 

@@ -3,8 +3,9 @@
 import pytest
 
 from channels_intake import services
-from channels_intake.models import InboundItem, Mailbox
-from complaints.models import Ticket
+from channels_intake.models import InboundItem, Mailbox, WebhookChannel, WeChatAccount
+from complaints.models import ConfigChange, Ticket
+from tests.factories import AgentFactory
 
 
 @pytest.fixture
@@ -75,3 +76,67 @@ def test_raw_payload_is_not_shown_in_admin(admin_client):
     item, _ = services.receive(channel="web", source_id="web:z", raw='{"email": "secret@example.com"}')
     page = admin_client.get(f"/admin/channels_intake/inbounditem/{item.pk}/change/").content.decode()
     assert "secret@example.com" not in page
+
+
+@pytest.fixture
+def supervisor_console(client, supervisor):
+    """The Supervisors group's permissions only, as in production."""
+    client.force_login(supervisor)
+    return client
+
+
+@pytest.mark.django_db
+def test_wechat_token_and_webhook_secret_are_write_only_and_never_rendered(supervisor_console):
+    account = WeChatAccount.objects.create(slug="gh", name="Service account", token="wx-token-7f3a9c")
+    channel = WebhookChannel.objects.create(slug="app", name="App feedback", secret="hmac-secret-51b2e8")
+    for url, secret, name in (
+        (f"/admin/channels_intake/wechataccount/{account.pk}/change/", "wx-token-7f3a9c", "token"),
+        (f"/admin/channels_intake/webhookchannel/{channel.pk}/change/", "hmac-secret-51b2e8", "secret"),
+    ):
+        page = supervisor_console.get(url)
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert secret not in html
+        assert f'type="password" name="{name}"' in html
+        assert "Leave empty to keep the current value." in html
+
+
+@pytest.mark.django_db
+def test_secret_changes_are_audited_as_changed_without_the_value(supervisor_console, supervisor):
+    data = {
+        "name": "Support",
+        "address": "support@desk.example",
+        "host": "imap.example.com",
+        "port": 993,
+        "security": "ssl",
+        "username": "support",
+        "password": "first-p4ss",
+        "folder": "INBOX",
+        "processed_folder": "",
+        "batch_size": 50,
+        "is_active": "on",
+    }
+    assert supervisor_console.post("/admin/channels_intake/mailbox/add/", data).status_code == 302
+    mailbox = Mailbox.objects.get()
+    url = f"/admin/channels_intake/mailbox/{mailbox.pk}/change/"
+    # Left empty: the password is kept and nothing about it is recorded.
+    supervisor_console.post(url, {**data, "password": "", "host": "imap2.example.com"})
+    supervisor_console.post(url, {**data, "password": "second-p4ss", "host": "imap2.example.com"})
+
+    added, host_changed, password_changed = ConfigChange.objects.order_by("pk")
+    assert added.action == "added" and added.changes["password"] == [None, "(changed)"]
+    assert host_changed.changes == {"host": ["imap.example.com", "imap2.example.com"]}
+    assert password_changed.changes == {"password": ["(secret)", "(changed)"]}
+    assert password_changed.user == supervisor
+    everything = str(list(ConfigChange.objects.values_list("changes", "object_repr")))
+    assert "first-p4ss" not in everything and "second-p4ss" not in everything
+    mailbox.refresh_from_db()
+    assert mailbox.password == "second-p4ss"
+
+
+@pytest.mark.django_db
+def test_agents_cannot_reach_channel_configuration(client, team):
+    agent = AgentFactory(team=team, is_staff=True)
+    client.force_login(agent)
+    for url in ("/admin/channels_intake/mailbox/add/", "/admin/channels_intake/webhookchannel/"):
+        assert client.get(url).status_code == 403

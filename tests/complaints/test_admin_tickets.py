@@ -150,6 +150,15 @@ def test_dashboard_filter_parameters_narrow_the_list(console):
     assert [t.pk for t in response.context["cl"].result_list] == [hit.pk]
 
 
+def test_escalation_level_filter_offers_every_level_without_scanning_tickets(console):
+    high = TicketFactory(escalation_level=2)
+    TicketFactory()
+    response = console.get(CHANGELIST, {"escalation_level": "2"})
+    assert [t.pk for t in response.context["cl"].result_list] == [high.pk]
+    page = response.content.decode()
+    assert "?escalation_level=3" in page, "levels nobody is at yet are offered too"
+
+
 def test_date_range_filter_takes_dates_and_ignores_an_empty_end(console):
     ticket = TicketFactory()
     today = ticket.created_at.date().isoformat()

@@ -239,3 +239,18 @@ def test_audit_values_are_json_safe_and_name_related_objects(console):
     assert record.changes["parent"] == [None, str(parent)]
     assert record.changes["default_team"] == [None, str(team)]
     assert record.changes["position"] == [None, 3]
+
+
+def test_routing_test_box_costs_the_same_queries_for_few_or_many_rules(
+    console, django_assert_max_num_queries
+):
+    url = reverse("admin:complaints_routingrule_test")
+    data = {"text": "没有匹配的词", "channel": "web"}
+    RoutingRule.objects.create(name="r0", position=1, match_keywords="甲", set_priority=1)
+    console.post(url, data)  # warm the session and content-type caches
+    with django_assert_max_num_queries(12) as few:
+        console.post(url, data)
+    for n in range(1, 30):
+        RoutingRule.objects.create(name=f"r{n}", position=n + 1, match_keywords=f"词{n}", set_priority=2)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        console.post(url, data)

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import threading
 import zipfile
 from datetime import timedelta
 
@@ -9,7 +10,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -190,7 +191,9 @@ def test_erasing_removes_personal_data_everywhere_but_keeps_the_tickets_counted(
     stored_file = attachment.file.name
     answered_survey(ticket, comment="李娜: 请打电话 13912345678")
     CustomerIdentity.objects.create(channel="wechat", external_id="oOPENID-1", customer=ticket.customer)
-    services.add_message(ticket_id=ticket.pk, actor=None, kind=Message.Kind.CUSTOMER, body="我的电话 13912345678")
+    services.add_message(
+        ticket_id=ticket.pk, actor=None, kind=Message.Kind.CUSTOMER, body="我的电话 13912345678"
+    )
     services.add_message(ticket_id=ticket.pk, actor=supervisor, kind=Message.Kind.REPLY, body="李娜您好")
     resolve_and_close(ticket)
     customer_id, ticket_ids = ticket.customer_id, [ticket.pk]
@@ -345,3 +348,39 @@ def test_retention_task_is_on_the_daily_beat(settings):
         e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "complaints.tasks.apply_retention"
     )
     assert entry["schedule"] == 24 * 3600
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_retention_skips_a_ticket_another_transaction_holds(retention):
+    held = TicketFactory(subject="held")
+    free = TicketFactory(subject="free")
+    for ticket in (held, free):
+        close(ticket, days_ago=800)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                Ticket.objects.select_for_update().get(pk=held.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(10)
+    try:
+        outcome = privacy.apply_retention()
+    finally:
+        release.set()
+        holder.join(10)
+
+    assert outcome.tickets_anonymised == 1
+    assert Ticket.objects.get(pk=free.pk).anonymised_at is not None
+    assert Ticket.objects.get(pk=held.pk).anonymised_at is None
+    # The next run picks up what was skipped.
+    assert privacy.apply_retention().tickets_anonymised == 1
+    assert Ticket.objects.get(pk=held.pk).anonymised_at is not None

@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: help run test lint format messages translations lock clean
+.PHONY: help run test lint format messages translations lock clean bench
 
 help:
 	@echo "make run           install, migrate, load demo data once, serve web + worker + beat"
@@ -22,6 +22,8 @@ help:
 	@echo "make messages      update locale/zh_Hans/LC_MESSAGES/django.po from the source (developers)"
 	@echo "make translations  compile the .po catalogs into .mo"
 	@echo "make lock          rewrite constraints.txt from what is installed in .venv"
+	@echo "make bench         performance at 1,000,000 tickets on PostgreSQL (loads once, ~30 min;"
+	@echo "                   then measures pages, jobs and load with wrk; see bench/README.md)"
 
 $(STAMP): pyproject.toml constraints.txt scripts/setup-venv
 	@scripts/setup-venv
@@ -56,6 +58,10 @@ lock: $(STAMP)
 	@mv constraints.txt.new constraints.txt
 	@touch $(STAMP)
 	@echo "constraints.txt rewritten ($$(grep -vc '^#' constraints.txt) packages)"
+
+# Not part of `make test`: it needs PostgreSQL on 127.0.0.1:5432 and takes a while.
+bench: $(STAMP)
+	@exec bench/run
 
 clean:
 	rm -rf $(VENV) .ruff_cache

@@ -56,8 +56,8 @@ def explain_captured(captured: list[dict[str, str]]) -> list[dict[str, Any]]:
 
 def explain_queryset(queryset: QuerySet) -> dict[str, Any]:
     """The plan of a queryset's SQL as Django would send it."""
-    compiler = queryset.query.get_compiler(using=queryset.db)
-    sql, params = compiler.as_sql()
-    with connection.cursor() as cursor:
-        bound = cursor.mogrify(sql, params)
+    with transaction.atomic():  # SELECT ... FOR UPDATE compiles only inside one
+        sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+        with connection.cursor() as cursor:
+            bound = cursor.mogrify(sql, params)
     return explain_sql(bound if isinstance(bound, str) else bound.decode())

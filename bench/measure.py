@@ -1,8 +1,9 @@
 """In-process measurements against the bench database: `python -m bench.measure <phase>`.
 
-Phases: `fixtures` (make the extra shapes, print the API token), `pages` (queue, API list,
-ticket page), `jobs` (SLA sweep, e-mail intake) and `surveys` (needs EMAIL_URL pointing at an
-SMTP sink). Each writes bench/results/<phase>.json: its metrics and its queries' plans.
+Phases: `fixtures` (make the extra shapes, write the API token), `pages` (queue, API list,
+ticket page, public form), `jobs` (SLA sweep, e-mail intake) and `surveys` (needs EMAIL_URL
+pointing at an SMTP sink); each writes bench/results/<phase>.json: its metrics and its queries'
+plans. `mark` and `restore` bracket the load test, removing the rows it added.
 bench.main runs them with the environment of bench.config.django_env.
 """
 
@@ -26,12 +27,20 @@ def main(phase: str) -> None:
 
     from complaints.models import Ticket
 
-    from . import fixtures, jobs, pages
+    from . import fixtures, jobs, pages, restore
 
     translation.activate("en")
     runs = int(os.environ.get("BENCH_RUNS", "50"))
     tickets = Ticket.objects.count()
     plans: dict[str, list[dict]] = {}
+    if phase == "mark":  # before the load test, whose tickets "restore" removes afterwards
+        _write(phase, {"watermarks": restore.watermarks()})
+        return
+    if phase == "restore":
+        marks = json.loads((RESULTS_DIR / "mark.json").read_text())["watermarks"]
+        removed = restore.remove_rows_above(marks)
+        print(f"  removed the load test's rows: {removed}")
+        return
     if phase == "fixtures":
         agent = fixtures.agent()
         ticket = fixtures.timeline_ticket(agent)
@@ -70,7 +79,10 @@ def main(phase: str) -> None:
                 note=f"{timeline.reference}",
             ),
         ]
+        marks = restore.watermarks()
         metrics = pages.measure_pages(measured, runs, plans)
+        metrics.append(pages.measure_submission(runs, plans))
+        restore.remove_rows_above(marks)
     elif phase == "jobs":
         due = max(1, tickets // 100)
         metrics = [

@@ -7,6 +7,7 @@ run again under EXPLAIN (ANALYZE, BUFFERS) for bench/README.md.
 """
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -82,3 +83,49 @@ def timed_calls(call: Callable[[], object], runs: int) -> list[float]:
         call()
         samples.append((time.perf_counter() - started) * 1000)
     return samples
+
+
+def submission_form(number: int, token: str) -> dict[str, str]:
+    """A complete /submit/ form from a new customer (so it opens a ticket, not a repeat)."""
+    return {
+        "csrfmiddlewaretoken": token,
+        "name": f"测试用户 {number}",
+        "email": f"inprocess.{number}.{uuid.uuid4().hex[:8]}@example.org",
+        "location": "北京市朝阳区",
+        "subject": f"宽带断网 {number}",
+        "description": "从昨天晚上开始宽带一直掉线，重启光猫也没有用。Broadband keeps dropping.",
+        "desired_outcome": "尽快修好",
+        "consent": "on",
+        "submission_id": str(uuid.uuid4()),
+    }
+
+
+def measure_submission(runs: int, plans: dict[str, list[dict]]) -> Metric:
+    """POST /submit/ in-process, a new complaint each time (the ticket is opened within the request)."""
+    client = Client(enforce_csrf_checks=True)
+    client.get("/submit/")
+    token = client.cookies["csrftoken"].value
+
+    def post(number: int) -> None:
+        response = client.post("/submit/", submission_form(number, token))
+        if response.status_code != 302:
+            raise RuntimeError(f"POST /submit/ answered {response.status_code}")
+
+    for number in range(WARM_UP):
+        post(number)
+    samples = []
+    for number in range(runs):
+        started = time.perf_counter()
+        post(WARM_UP + number)
+        samples.append((time.perf_counter() - started) * 1000)
+    with CaptureQueriesContext(connection) as captured:
+        post(WARM_UP + runs)
+    plans["Public submission"] = explain.explain_captured(captured.captured_queries)
+    metric = timed_metric(
+        "Public submission (POST /submit/, in-process)",
+        samples,
+        limit_ms=0,
+        queries=len(captured.captured_queries),
+    )
+    metric.target, metric.passed = "(throughput target: see the load test)", None
+    return metric

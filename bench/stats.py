@@ -22,6 +22,7 @@ class Metric:
     unit: str  # "ms", "s", "/s"
     median: float
     p95: float | None = None
+    p95_unit: str = ""  # when the p95 is of something else (a rate's latency: "ms"); else `unit`
     queries: int | None = None
     target: str = ""
     passed: bool | None = None

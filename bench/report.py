@@ -1,0 +1,122 @@
+"""The results table: printed, and written as bench/results/latest.json and latest.md.
+
+Also the ratios against django-helpdesk when bench/helpdesk/run left bench/results/helpdesk.json.
+"""
+
+import json
+from typing import Any
+
+from .config import RESULTS_DIR
+
+# Ours (a metric name prefix) against django-helpdesk's (a key of its metrics, see bench/helpdesk/).
+COMPARISONS = [
+    ("Ticket list, sorted by due time", "Queue page: team queue", "ticket_list_due"),
+    ("Ticket list", "Queue page: team queue", "ticket_list"),
+    ("Ticket page", "Ticket page", "ticket_page"),
+    ("Public submission (in-process)", "Public submission", "public_submit"),
+]
+
+
+def _cell(value: float | None, unit: str) -> str:
+    if value is None:
+        return "–"
+    return f"{value:g} {unit}".strip()
+
+
+def rows(metrics: list[dict[str, Any]]) -> list[list[str]]:
+    table = [["metric", "median", "p95", "queries", "target", "result"]]
+    for m in metrics:
+        table.append(
+            [
+                m["name"],
+                _cell(m["median"], m["unit"]),
+                _cell(m.get("p95"), m.get("p95_unit") or m["unit"]),
+                "–" if m.get("queries") is None else str(m["queries"]),
+                m.get("target", ""),
+                {True: "pass", False: "MISS", None: ""}[m.get("passed")],
+            ]
+        )
+    return table
+
+
+def _text_table(table: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _markdown_table(table: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(table[0]) + " |", "|" + "---|" * len(table[0])]
+    lines += ["| " + " | ".join(row) + " |" for row in table[1:]]
+    return "\n".join(lines)
+
+
+def _ratio(theirs: float | None, ours: float | None) -> str:
+    return f"{theirs / ours:.2f}x" if theirs and ours else "–"
+
+
+def comparisons(metrics: list[dict[str, Any]], helpdesk: dict[str, Any] | None) -> list[list[str]]:
+    """Ours vs django-helpdesk: median times and their ratio (theirs / ours; above 1 we are faster)."""
+    theirs_all = (helpdesk or {}).get("metrics") or {}
+    if not isinstance(theirs_all, dict) or not theirs_all:
+        return []
+    table = [["measurement", "ours (median)", "django-helpdesk (median)", "theirs / ours"]]
+    for label, ours_prefix, key in COMPARISONS:
+        ours = next((m for m in metrics if m["name"].startswith(ours_prefix)), None)
+        theirs = theirs_all.get(key)
+        if ours is None or not isinstance(theirs, dict):
+            continue
+        theirs_ms = theirs.get("median_ms")
+        ours_text = f"{_cell(ours['median'], ours['unit'])}, {ours.get('queries')} q"
+        theirs_text = f"{_cell(theirs_ms, 'ms')}, {theirs.get('queries')} q"
+        table.append([label, ours_text, theirs_text, _ratio(theirs_ms, ours["median"])])
+    escalation = theirs_all.get("escalation")
+    sweep = next((m for m in metrics if m["name"].startswith("SLA sweep") and "due" in m["name"]), None)
+    if isinstance(escalation, dict) and sweep is not None and sweep["unit"] == "s":
+        ours_per = sweep["extra"].get("ms_per_clock")
+        theirs_per = escalation.get("ms_per_escalated")
+        table.append(
+            [
+                "Escalation run (per item escalated)",
+                f"{sweep['median']:g} s for {sweep['extra'].get('clocks')} clocks, {ours_per} ms each",
+                f"{escalation.get('seconds')} s for {escalation.get('escalated')} tickets, {theirs_per} ms each",
+                _ratio(theirs_per, ours_per),
+            ]
+        )
+    nothing_due = next((m for m in metrics if m["name"] == "SLA sweep, nothing due"), None)
+    if isinstance(escalation, dict) and nothing_due is not None and escalation.get("idle_ms") is not None:
+        table.append(
+            [
+                "Escalation run, nothing due",
+                _cell(nothing_due["median"], "ms"),
+                _cell(escalation["idle_ms"], "ms"),
+                _ratio(escalation["idle_ms"], nothing_due["median"]),
+            ]
+        )
+    return table if len(table) > 1 else []
+
+
+def write(results: dict[str, Any]) -> str:
+    """Write latest.json and latest.md; return the text to print."""
+    metrics = results["metrics"]
+    helpdesk = results.get("helpdesk")
+    table = rows(metrics)
+    versus = comparisons(metrics, helpdesk)
+    results["comparison"] = versus
+    RESULTS_DIR.mkdir(exist_ok=True)
+    (RESULTS_DIR / "latest.json").write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str))
+    header = (
+        f"{results['tickets']:,} tickets in {results['database']}; loaded in {results['load_seconds']:.0f} s "
+        f"({results['load_note']}); {results['machine']}"
+    )
+    notes = [f"- {m['name']}: {m['note']}" for m in metrics if m.get("note")]
+    markdown = [f"# Bench results {results['finished_at']}", "", header, "", _markdown_table(table), ""]
+    text = [header, "", _text_table(table), ""]
+    if versus:
+        markdown += ["## Against django-helpdesk", "", _markdown_table(versus), ""]
+        text += ["Against django-helpdesk (ratio > 1: we are faster)", _text_table(versus), ""]
+    markdown += ["## Notes", "", *notes, ""]
+    text += notes
+    (RESULTS_DIR / "latest.md").write_text("\n".join(markdown))
+    return "\n".join(text)

@@ -156,7 +156,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Queues by kind of work, so a flood of one kind cannot starve another: production runs a worker per
 # queue (Procfile, docs/deploy.md); a worker started without -Q (make run, the tests) consumes all four.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = [Queue("celery"), Queue("intake"), Queue("notifications"), Queue("sla")]
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in ("celery", "intake", "notifications", "sla")]
 CELERY_TASK_ROUTES = {
     # intake: outside input turned into tickets and messages.
     "channels_intake.tasks.poll_mailboxes": {"queue": "intake"},

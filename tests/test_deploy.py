@@ -88,6 +88,14 @@ def test_tasks_are_routed_by_kind():
     } | {task: "celery" for task in project_tasks() if task not in django_settings.CELERY_TASK_ROUTES}
 
 
+def test_each_queue_is_bound_by_its_own_name():
+    # A queue declared without its own routing key is bound with the default one ("celery"), and then
+    # every worker receives a copy of every task.
+    assert {name: queue.routing_key for name, queue in app.amqp.queues.items()} == {
+        name: name for name in ("celery", "intake", "notifications", "sla")
+    }
+
+
 def test_every_task_lands_on_a_queue_a_production_worker_consumes():
     workers = {kind: consumed_queues(cmd) for kind, cmd in procfile().items() if "worker" in cmd}
     assert all(queues for queues in workers.values()), f"a production worker without --queues: {workers}"
@@ -357,7 +365,12 @@ def test_production_procfile_serves_and_runs_each_task_on_its_queue_worker(tmp_p
         assert http(f"{base}{stylesheet}")[0] == 200
 
         def worker_lines(kind: str, task: str) -> list[str]:
-            return [line for line in text().splitlines() if line.startswith(kind) and task in line]
+            """Lines of one process about runs of a task (honcho prefixes "HH:MM:SS <process>.<n> | ")."""
+            return [
+                line
+                for line in text().splitlines()
+                if f" {kind}." in line.split("|")[0] and f"{task}[" in line
+            ]
 
         wait_for(
             lambda: any(
@@ -380,7 +393,7 @@ def test_production_procfile_serves_and_runs_each_task_on_its_queue_worker(tmp_p
             "worker-intake", "send_delivery"
         )
         assert not worker_lines("worker-notifications", "sla.tasks.sweep")
-        assert worker_lines("beat", "holding the beat lock")
+        assert any("holding the beat lock" in line for line in text().splitlines() if " beat." in line)
     finally:
         stop(honcho, timeout=40)
         drop_keys(prefix)

@@ -8,8 +8,8 @@ from .tickets import Attachment, Message, Resolution, Ticket, TicketEvent
 __all__ = [
     "Attachment",
     "CannedReply",
-    "ConfigChange",
     "Category",
+    "ConfigChange",
     "Customer",
     "ExportRecord",
     "IdempotencyKey",

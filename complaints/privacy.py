@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from .audit import record_pii_access
 from .errors import ComplaintError, NotFound
+from .exports import neutralise
 from .models import (
     Attachment,
     Customer,
@@ -53,7 +54,6 @@ tickets_anonymised = Signal()
 # What replaces a text that carried personal data; neutral in either language.
 ERASED_TEXT = "[erased]"
 RETENTION_BATCH = 200
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 Rows = tuple[list[str], Iterable[Sequence[Any]]]
 # file name -> fn(customer) -> (header, rows): other apps' data about a customer in the export.
@@ -75,8 +75,7 @@ def _cell(value: Any) -> str:
         return timezone.localtime(value).isoformat(timespec="seconds")
     if isinstance(value, date | int | float | Decimal) and not isinstance(value, bool):
         return str(value)
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+    return neutralise(str(value))
 
 
 def _csv(header: list[str], rows: Iterable[Sequence[Any]]) -> tuple[bytes, int]:

@@ -89,8 +89,8 @@ def test_tasks_are_routed_by_kind():
 
 
 def test_each_queue_is_bound_by_its_own_name():
-    # A queue declared without its own routing key is bound with the default one ("celery"), and then
-    # every worker receives a copy of every task.
+    # A queue declared without its own routing key is bound with the default one ("celery"): Redis still
+    # delivers by queue name, but on an AMQP broker (RabbitMQ) every worker would get a copy of every task.
     assert {name: queue.routing_key for name, queue in app.amqp.queues.items()} == {
         name: name for name in ("celery", "intake", "notifications", "sla")
     }

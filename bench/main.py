@@ -116,22 +116,20 @@ def surveys_phase(bench: BenchSettings) -> dict[str, Any]:
 
 
 def helpdesk(bench: BenchSettings) -> dict[str, Any] | None:
-    """django-helpdesk's figures from bench/helpdesk/run (another virtualenv), when it is there."""
+    """django-helpdesk's figures: bench/helpdesk/run (its own virtualenv) is run when present.
+
+    With BENCH_SKIP_HELPDESK=1 it is not run, but figures it wrote earlier are still compared.
+    """
     runner = BENCH_DIR / "helpdesk" / "run"
     out = RESULTS_DIR / "helpdesk.json"
-    if os.environ.get("BENCH_SKIP_HELPDESK") == "1" or not runner.exists():
-        return (
-            json.loads(out.read_text())
-            if out.exists() and os.environ.get("BENCH_SKIP_HELPDESK") != "1"
-            else None
-        )
-    log("django-helpdesk side (bench/helpdesk/run)")
-    env = {**os.environ, "BENCH_TICKETS": str(bench.tickets), "BENCH_RUNS": str(bench.runs)}
-    done = subprocess.run([str(runner)], cwd=ROOT, env=env, check=False)  # noqa: S603
-    if done.returncode != 0 or not out.exists():
-        log(f"bench/helpdesk/run failed ({done.returncode}); no comparison")
-        return None
-    return json.loads(out.read_text())
+    if os.environ.get("BENCH_SKIP_HELPDESK") != "1" and runner.exists():
+        log("django-helpdesk side (bench/helpdesk/run)")
+        env = {**os.environ, "BENCH_TICKETS": str(bench.tickets), "BENCH_RUNS": str(bench.runs)}
+        done = subprocess.run([str(runner)], cwd=ROOT, env=env, check=False)  # noqa: S603
+        if done.returncode != 0:
+            log(f"bench/helpdesk/run failed ({done.returncode}); no comparison")
+            return None
+    return json.loads(out.read_text()) if out.exists() else None
 
 
 def flush_broker(bench: BenchSettings) -> None:

@@ -52,7 +52,7 @@ def bench_settings() -> BenchSettings:
         duration=int(os.environ.get("BENCH_DURATION", "30")),
         connections=int(os.environ.get("BENCH_CONNECTIONS", "16")),
         workers=int(os.environ.get("BENCH_WORKERS", "4")),
-        port=int(os.environ.get("BENCH_PORT", "8765")),
+        port=int(os.environ.get("BENCH_PORT", "8775")),
         redis_url=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
     )
 

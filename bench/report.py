@@ -71,6 +71,18 @@ def comparisons(metrics: list[dict[str, Any]], helpdesk: dict[str, Any] | None) 
         ours_text = f"{_cell(ours['median'], ours['unit'])}, {ours.get('queries')} q"
         theirs_text = f"{_cell(theirs_ms, 'ms')}, {theirs.get('queries')} q"
         table.append([label, ours_text, theirs_text, _ratio(theirs_ms, ours["median"])])
+    load = theirs_all.get("public_submit_load")
+    ours_load = next((m for m in metrics if m["name"].startswith("Create via web form")), None)
+    if isinstance(load, dict) and ours_load is not None:
+        theirs_rate = load.get("created_per_s")
+        table.append(
+            [
+                "Public submission under load (ours / theirs)",
+                f"{ours_load['median']:g} tickets/s, p95 {ours_load.get('p95')} ms",
+                f"{theirs_rate} tickets/s, p95 {load.get('p95_ms')} ms",
+                _ratio(ours_load["median"], theirs_rate),
+            ]
+        )
     escalation = theirs_all.get("escalation")
     sweep = next((m for m in metrics if m["name"].startswith("SLA sweep") and "due" in m["name"]), None)
     if isinstance(escalation, dict) and sweep is not None and sweep["unit"] == "s":

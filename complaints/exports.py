@@ -199,7 +199,30 @@ TICKET_HEADERS = [
 
 def ticket_rows(queryset: QuerySet[Ticket], *, full_contact: bool) -> Iterator[list]:
     """One row per ticket, in chunks from the database; contact data masked unless `full_contact`."""
-    for ticket in selectors.ticket_list(queryset).iterator(chunk_size=2000):
+    # Labels once per export, in the language active when the first row is asked for:
+    # get_FOO_display() per cell costs more than the rest of the row.
+    labels = {
+        name: {value: str(label) for value, label in choices}
+        for name, choices in (
+            ("status", Ticket.Status.choices),
+            ("priority", Ticket.Priority.choices),
+            ("kind", Ticket.Kind.choices),
+            ("channel", Ticket.Channel.choices),
+            ("sla_state", Ticket.SlaState.choices),
+        )
+    }
+    names: dict[tuple[str, int], str] = {}
+
+    def name_of(kind: str, obj: object, pk: int | None) -> str:
+        if pk is None:
+            return ""
+        if (kind, pk) not in names:
+            names[kind, pk] = str(obj)
+        return names[kind, pk]
+
+    # The long texts are not exported: leave them in the database.
+    tickets = selectors.ticket_list(queryset).defer("description", "desired_outcome")
+    for ticket in tickets.iterator(chunk_size=2000):
         customer = ticket.customer
         if full_contact:
             contact = [customer.name, customer.phone, customer.email]
@@ -208,15 +231,15 @@ def ticket_rows(queryset: QuerySet[Ticket], *, full_contact: bool) -> Iterator[l
         yield [
             ticket.reference,
             ticket.created_at,
-            ticket.get_status_display(),
-            ticket.get_priority_display(),
-            ticket.get_kind_display(),
-            str(ticket.category) if ticket.category_id else "",
-            str(ticket.team) if ticket.team_id else "",
+            labels["status"].get(ticket.status, ticket.status),
+            labels["priority"].get(ticket.priority, ticket.priority),
+            labels["kind"].get(ticket.kind, ticket.kind),
+            name_of("category", ticket.category, ticket.category_id),
+            name_of("team", ticket.team, ticket.team_id),
             ticket.assignee.get_username() if ticket.assignee_id else "",
-            ticket.get_channel_display(),
+            labels["channel"].get(ticket.channel, ticket.channel),
             ticket.escalation_level,
-            ticket.get_sla_state_display(),
+            labels["sla_state"].get(ticket.sla_state, ticket.sla_state),
             ticket.sla_due_at,
             ticket.resolved_at,
             *contact,

@@ -15,7 +15,7 @@ from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext, ngettext
@@ -281,7 +281,7 @@ class TicketAdmin(admin.ModelAdmin):
         if not (self.has_view_permission(request) and self.has_export_permission(request)):
             raise PermissionDenied
         if file_format not in exports.FORMATS:
-            raise PermissionDenied
+            raise Http404(gettext("No such export format."))
         try:
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:

@@ -1,5 +1,6 @@
 """Figures the bench reports: one metric's repeated samples as median and 95th percentile."""
 
+import math
 import statistics
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -10,7 +11,7 @@ def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     if not ordered:
         return float("nan")
-    rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    rank = max(0, min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1))
     return ordered[rank]
 
 

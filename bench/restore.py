@@ -22,8 +22,26 @@ def _tables_with_id() -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def _refuse_other_writers() -> None:
+    """Rows above a watermark are deleted later: nobody else may be writing to this database."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, left(query, 80) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction') "
+            "AND backend_type = 'client backend'"
+        )
+        busy = cursor.fetchall()
+    if busy:
+        raise RuntimeError(f"another session is writing to the bench database (still loading?): {busy}")
+
+
 def watermarks() -> dict[str, int]:
-    """The highest id of every table that has one (0 for an empty table)."""
+    """The highest id of every table that has one (0 for an empty table).
+
+    Refused while another session is in a transaction on the database: what it inserts in the
+    meantime would be taken for the bench's rows and removed.
+    """
+    _refuse_other_writers()
     marks = {}
     with connection.cursor() as cursor:
         for table in _tables_with_id():

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import redis
+from celery import Celery
 from celery.beat import PersistentScheduler
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ class BeatLock:
         self.client.eval(_RELEASE, 1, self.key, self.token)
 
 
-def lock_for(app: object) -> BeatLock | None:
+def lock_for(app: Celery) -> BeatLock | None:
     """The beat lock of the app's broker, or None when the broker is not Redis."""
     url = app.conf.broker_url or ""
     if not url.startswith(("redis://", "rediss://")):

@@ -258,6 +258,26 @@ def test_a_second_beat_waits_and_takes_over_and_one_told_not_to_wait_exits(beats
     assert redis.Redis.from_url(REDIS).get(beats.key) is None
 
 
+@needs_redis
+def test_a_beat_whose_lock_was_taken_over_stops(tmp_path):
+    from config.beat import BeatLock, SingleBeatScheduler
+
+    key = f"deploy-beat-{os.getpid()}-lost:complaint-desk:beat-lock"
+    client = redis.Redis.from_url(REDIS)
+    lock = BeatLock(client, key=key, ttl=30)
+    try:
+        assert lock.acquire()
+        scheduler = SingleBeatScheduler(app=app, schedule_filename=str(tmp_path / "schedule"), lazy=True)
+        scheduler.lock, scheduler._renewed_at = lock, 0.0
+        # Its lock expired during an outage and another beat took it.
+        client.set(key, "other-host:4242:cafe")
+        with pytest.raises(SystemExit):
+            scheduler._renew()
+        assert client.get(key) == b"other-host:4242:cafe"  # the other beat keeps its lock
+    finally:
+        client.delete(key)
+
+
 # --- the production Procfile under honcho -------------------------------------------------------------
 
 

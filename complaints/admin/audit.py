@@ -35,15 +35,6 @@ class PiiAccessAdmin(AuditAdmin):
     list_select_related = ["user", "customer", "ticket"]
     search_fields = ["ticket__reference", "user__username"]
 
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        # Who may see personal data in full may see who else did (no separate grant was made for this trail).
-        return super().has_view_permission(request, obj) or request.user.has_perm(
-            "complaints.view_customer_pii"
-        )
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return self.has_view_permission(request)
-
 
 @admin.register(ExportRecord)
 class ExportRecordAdmin(AuditAdmin):

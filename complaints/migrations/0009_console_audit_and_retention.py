@@ -22,6 +22,7 @@ def grant_supervisors(apps, schema_editor):
                 "export_tickets",
                 "erase_customer",
                 "view_exportrecord",
+                "view_piiaccess",
                 "view_configchange",
                 "view_retentionpolicy",
                 "change_retentionpolicy",

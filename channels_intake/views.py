@@ -11,7 +11,6 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from complaints.models import Ticket
 
 from . import services, webhooks, wechat
+from .customer import ratelimit
 from .forms import ComplaintForm, PhoneCallForm
 from .models import InboundItem, WebhookChannel, WeChatAccount
 from .tokens import customer_ticket_url
@@ -35,27 +35,11 @@ SESSION_REFERENCE = "channels_intake.submitted_reference"
 # --- web form --------------------------------------------------------------------------
 
 
-def seconds_until_allowed(request: HttpRequest) -> int:
-    """Count one form submission from this client IP; the seconds to wait if over the limit, else 0."""
-    limit = settings.INTAKE["WEB_FORM_RATE_LIMIT"]
-    window = settings.INTAKE["WEB_FORM_RATE_WINDOW"]
-    now = int(time.time())
-    ip = request.META.get("REMOTE_ADDR", "unknown")
-    key = f"channels_intake:web-form:{ip}:{now // window}"
-    cache.add(key, 0, timeout=window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        count = 1
-    return window - now % window if count > limit else 0
-
-
 @require_http_methods(["GET", "POST"])
 def submit(request: HttpRequest) -> HttpResponse:
     """The public complaint form; a valid submission redirects to the success page."""
     if request.method == "POST":
-        wait = seconds_until_allowed(request)
+        wait = ratelimit.hit(ratelimit.web_form_limit(request)).retry_after
         if wait:
             return render(
                 request,

@@ -75,6 +75,14 @@ def track_limits(request: HttpRequest, reference: str) -> list[Limit]:
     ]
 
 
+def web_form_limit(request: HttpRequest) -> Limit:
+    """Complaints submitted through the public form, per client IP (behind a proxy: the forwarded one)."""
+    intake = settings.INTAKE
+    return Limit(
+        "web-form", client_ip(request), intake["WEB_FORM_RATE_LIMIT"], intake["WEB_FORM_RATE_WINDOW"]
+    )
+
+
 def customer_post_limits(request: HttpRequest, reference: str) -> list[Limit]:
     """Limits on what a customer posts on a ticket page: per ticket and per client IP."""
     conf = settings.COMPLAINTS

@@ -222,6 +222,22 @@ def test_rate_limit_shows_a_try_again_page(client, settings):
 
 
 @pytest.mark.django_db
+def test_behind_a_proxy_each_customer_has_their_own_limit(client, settings):
+    """Behind nginx every request comes from 127.0.0.1: the limit must follow the forwarded address."""
+    settings.INTAKE = {**settings.INTAKE, "WEB_FORM_RATE_LIMIT": 1, "WEB_FORM_RATE_WINDOW": 600}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    first = client.post("/submit/", form_data(), REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    other = client.post(
+        "/submit/",
+        form_data(subject="另一件事"),
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR="198.51.100.9",
+    )
+    again = client.post("/submit/", form_data(), REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert (first.status_code, other.status_code, again.status_code) == (302, 302, 429)
+
+
+@pytest.mark.django_db
 def test_the_same_submission_twice_is_one_ticket(client):
     data = form_data()
     first = client.post("/submit/", data)

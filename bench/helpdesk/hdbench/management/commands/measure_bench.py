@@ -19,6 +19,7 @@ project's own bench measures itself. Queries are counted with CaptureQueriesCont
 """
 
 import json
+import os
 import platform
 import re
 import statistics
@@ -53,6 +54,17 @@ def summary(times_ms: list[float], queries: int) -> dict:
     }
 
 
+class QueryCounter:
+    """An execute wrapper that only counts: for runs of far more than 9,000 queries."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
 def timed(func):
     """Run func once; return (milliseconds, number of queries, result)."""
     # CaptureQueriesContext keeps the connection's query log across requests and the log holds
@@ -72,6 +84,12 @@ class Command(BaseCommand):
         parser.add_argument("--runs", type=int, default=50)
         parser.add_argument("--out", default=None, help="write the results as JSON to this file")
         parser.add_argument("--skip-escalation", action="store_true")
+        parser.add_argument(
+            "--api-runs",
+            type=int,
+            default=int(os.environ.get("BENCH_HELPDESK_API_RUNS", "0")),
+            help="time GET /api/tickets/ this many times (default 0: minutes per request at 1M)",
+        )
 
     def handle(self, *args, **options):
         runs = options["runs"]
@@ -91,6 +109,8 @@ class Command(BaseCommand):
         metrics["ticket_list_due"] = self._ticket_list(client, queue, runs, "&sort=due_date")
         metrics["ticket_page"] = self._ticket_page(client, runs)
         metrics["public_submit"] = self._public_submit(queue, runs)
+        if options["api_runs"]:
+            metrics["api_list"] = self._api_list(options["api_runs"])
         if not options["skip_escalation"]:
             metrics["escalation"] = self._escalation()
 
@@ -218,6 +238,23 @@ class Command(BaseCommand):
             mail.outbox = []
         return {**summary(times, queries), "url": "/tickets/submit/"}
 
+    def _api_list(self, runs):
+        """GET /api/tickets/ (its REST list, 25 a page) as a superuser; its queryset touches every ticket."""
+        admin = get_user_model().objects.get(username="benchadmin")
+        client = Client()
+        client.force_login(admin)
+        times, queries = [], 0
+        for _ in range(runs):
+            counter = QueryCounter()
+            with connection.execute_wrapper(counter):
+                started = time.perf_counter()
+                response = client.get("/api/tickets/")
+                times.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                raise CommandError(f"/api/tickets/ answered {response.status_code}")
+            queries = counter.count
+        return {**summary(times, queries), "url": "/api/tickets/"}
+
     def _escalation(self):
         due = prepare_escalation()
         with connection.cursor() as cursor:
@@ -229,15 +266,9 @@ class Command(BaseCommand):
                 "SELECT id, priority, modified FROM helpdesk_ticket WHERE status IN (1, 2)"
             )
         mail.outbox = []
-        queries = 0
-
-        def count(execute, sql, params, many, context):
-            nonlocal queries
-            queries += 1
-            return execute(sql, params, many, context)
-
         # A counting wrapper, not CaptureQueriesContext: that one keeps only the last 9,000.
-        with connection.execute_wrapper(count):
+        counter = QueryCounter()
+        with connection.execute_wrapper(counter):
             started = time.perf_counter()
             call_command("escalate_tickets")
             seconds = time.perf_counter() - started
@@ -260,7 +291,7 @@ class Command(BaseCommand):
             "due": due,
             "escalated": escalated,
             "emails": emails,
-            "queries": queries,
+            "queries": counter.count,
             "ms_per_escalated": round(seconds * 1000 / escalated, 2) if escalated else None,
         }
 
@@ -271,7 +302,9 @@ class Command(BaseCommand):
             f"N = {result['meta']['N']:,}, load {result['load_seconds']} s"
         )
         self.stdout.write(f"{'operation':<22}{'median ms':>11}{'p95 ms':>10}{'queries':>9}")
-        for name in ("ticket_list", "ticket_list_due", "ticket_page", "public_submit"):
+        for name in ("ticket_list", "ticket_list_due", "ticket_page", "public_submit", "api_list"):
+            if name not in metrics:
+                continue
             m = metrics[name]
             self.stdout.write(f"{name:<22}{m['median_ms']:>11.1f}{m['p95_ms']:>10.1f}{m['queries']:>9}")
             for part in ("html", "data"):
@@ -289,6 +322,4 @@ class Command(BaseCommand):
 
 
 def _cpus() -> int:
-    import os
-
     return os.cpu_count() or 0

@@ -6,6 +6,7 @@ what gunicorn would spend on it minus the socket. Each page is warmed up first, 
 run again under EXPLAIN (ANALYZE, BUFFERS) for bench/README.md.
 """
 
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -20,6 +21,9 @@ from . import explain
 from .stats import Metric, timed_metric
 
 WARM_UP = 5
+MIN_RUNS = 10
+# Time per page after which timing stops (once MIN_RUNS are in): a 2-second page needs no 50 runs.
+PAGE_SECONDS = float(os.environ.get("BENCH_PAGE_SECONDS", "60"))
 
 
 @dataclass(frozen=True)
@@ -53,10 +57,13 @@ def measure_page(page: Page, runs: int, plans: dict[str, list[dict]]) -> Metric:
     for _ in range(WARM_UP):
         _get(client, page)
     samples = []
+    budget = time.perf_counter() + PAGE_SECONDS
     for _ in range(runs):
         started = time.perf_counter()
         _get(client, page)
         samples.append((time.perf_counter() - started) * 1000)
+        if len(samples) >= MIN_RUNS and started > budget:
+            break  # a slow page: its median is clear long before `runs` requests
     with CaptureQueriesContext(connection) as captured:
         _get(client, page)
     plans[page.name] = explain.explain_captured(captured.captured_queries)

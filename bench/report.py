@@ -24,13 +24,14 @@ def _cell(value: float | None, unit: str) -> str:
 
 
 def rows(metrics: list[dict[str, Any]]) -> list[list[str]]:
-    table = [["metric", "median", "p95", "queries", "target", "result"]]
+    table = [["metric", "median", "p95", "runs", "queries", "target", "result"]]
     for m in metrics:
         table.append(
             [
                 m["name"],
                 _cell(m["median"], m["unit"]),
                 _cell(m.get("p95"), m.get("p95_unit") or m["unit"]),
+                str(m.get("runs", "")),
                 "–" if m.get("queries") is None else str(m["queries"]),
                 m.get("target", ""),
                 {True: "pass", False: "MISS", None: ""}[m.get("passed")],

@@ -4,6 +4,7 @@ Also the ratios against django-helpdesk when bench/helpdesk/run left bench/resul
 """
 
 import json
+import re
 from typing import Any
 
 from .config import RESULTS_DIR
@@ -110,6 +111,27 @@ def comparisons(metrics: list[dict[str, Any]], helpdesk: dict[str, Any] | None) 
     return table if len(table) > 1 else []
 
 
+def _what(sql: str) -> str:
+    """A short name for a query: its first table and whether it counts, aggregates or locks."""
+    table = re.search(r'FROM "(\w+)"(?! "U\d)', sql)  # subqueries are aliased U0, U1, ...
+    kind = "count" if "COUNT(" in sql[:200] else "select"
+    lock = " FOR UPDATE" if "FOR UPDATE" in sql else ""
+    return f"{kind} {table.group(1) if table else '?'}{lock}"
+
+
+def plan_summary(plans: dict[str, list[dict[str, Any]]], top: int = 3) -> list[str]:
+    """Per hot path, its slowest queries under EXPLAIN ANALYZE: time, rows, indexes, sequential scans."""
+    lines = ["| path | query | execution | rows | indexes used | seq scans |", "|---|---|---|---|---|---|"]
+    for path, queries in plans.items():
+        ranked = sorted(queries, key=lambda q: q.get("execution_ms") or 0, reverse=True)[:top]
+        for query in ranked:
+            lines.append(
+                f"| {path} | {_what(query['sql'])} | {query.get('execution_ms')} ms | {query.get('rows')} | "
+                f"{', '.join(query.get('indexes') or []) or '–'} | {', '.join(query.get('seq_scans') or []) or '–'} |"
+            )
+    return lines
+
+
 def write(results: dict[str, Any]) -> str:
     """Write latest.json and latest.md; return the text to print."""
     metrics = results["metrics"]
@@ -130,6 +152,12 @@ def write(results: dict[str, Any]) -> str:
         markdown += ["## Against django-helpdesk", "", _markdown_table(versus), ""]
         text += ["Against django-helpdesk (ratio > 1: we are faster)", _text_table(versus), ""]
     markdown += ["## Notes", "", *notes, ""]
+    markdown += [
+        "## Slowest queries per path (EXPLAIN ANALYZE, BUFFERS)",
+        "",
+        *plan_summary(results["plans"]),
+        "",
+    ]
     text += notes
     (RESULTS_DIR / "latest.md").write_text("\n".join(markdown))
     return "\n".join(text)

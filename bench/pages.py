@@ -37,6 +37,7 @@ class Page:
     query_limit: int | None
     headers: dict[str, str] | None = None
     note: str = ""
+    informational: bool = False  # measured for the picture, no target of its own
 
 
 def _client(user: AbstractBaseUser) -> Client:
@@ -67,7 +68,7 @@ def measure_page(page: Page, runs: int, plans: dict[str, list[dict]]) -> Metric:
     with CaptureQueriesContext(connection) as captured:
         _get(client, page)
     plans[page.name] = explain.explain_captured(captured.captured_queries)
-    return timed_metric(
+    metric = timed_metric(
         page.name,
         samples,
         limit_ms=page.limit_ms,
@@ -75,6 +76,9 @@ def measure_page(page: Page, runs: int, plans: dict[str, list[dict]]) -> Metric:
         query_limit=page.query_limit,
         note=page.note,
     )
+    if page.informational:
+        metric.target, metric.passed = "(no target: for the picture)", None
+    return metric
 
 
 def measure_pages(pages: list[Page], runs: int, plans: dict[str, list[dict]]) -> list[Metric]:

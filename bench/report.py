@@ -86,7 +86,9 @@ def comparisons(metrics: list[dict[str, Any]], helpdesk: dict[str, Any] | None) 
             ]
         )
     escalation = theirs_all.get("escalation")
-    sweep = next((m for m in metrics if m["name"].startswith("SLA sweep") and "due" in m["name"]), None)
+    sweep = next(
+        (m for m in metrics if m["name"].startswith("SLA sweep") and "clocks due" in m["name"]), None
+    )
     if isinstance(escalation, dict) and sweep is not None and sweep["unit"] == "s":
         ours_per = sweep["extra"].get("ms_per_clock")
         theirs_per = escalation.get("ms_per_escalated")

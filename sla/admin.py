@@ -9,8 +9,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from complaints.admin.config_audit import AuditedModelAdmin
 
@@ -147,7 +147,7 @@ def calendar_preview(calendar: BusinessCalendar, *, now: datetime | None = None)
         hours = int(duration.total_seconds() // 3600)
         examples.append(
             (
-                gettext_now("%(hours)d business hours") % {"hours": hours},
+                ngettext("%(hours)d business hour", "%(hours)d business hours", hours) % {"hours": hours},
                 date_format(due.astimezone(spec.tz), "Y-m-d H:i"),
             )
         )

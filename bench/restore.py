@@ -58,12 +58,14 @@ def remove_rows_above(marks: dict[str, int]) -> dict[str, int]:
         progress = False
         for table, mark in list(pending.items()):
             try:
+                # Foreign keys are checked at commit (deferred), so a refused delete fails there.
                 with transaction.atomic(), connection.cursor() as cursor:
                     cursor.execute(f'DELETE FROM "{table}" WHERE id > %s', [mark])  # noqa: S608
-                    if cursor.rowcount:
-                        removed[table] = removed.get(table, 0) + cursor.rowcount
+                    count = cursor.rowcount
             except DatabaseError:
                 continue  # still referenced by rows of a table not yet cleared: next pass
+            if count:
+                removed[table] = count
             del pending[table]
             progress = True
         if not progress:

@@ -22,7 +22,7 @@ help:
 	@echo "make messages      update locale/zh_Hans/LC_MESSAGES/django.po from the source (developers)"
 	@echo "make translations  compile the .po catalogs into .mo"
 	@echo "make lock          rewrite constraints.txt from what is installed in .venv"
-	@echo "make bench         performance at 1,000,000 tickets on PostgreSQL (loads once, ~30 min;"
+	@echo "make bench         performance at 1,000,000 tickets on PostgreSQL (loads once, 25-40 min;"
 	@echo "                   then measures pages, jobs and load with wrk; see bench/README.md)"
 
 $(STAMP): pyproject.toml constraints.txt scripts/setup-venv

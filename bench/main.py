@@ -175,6 +175,8 @@ def main() -> None:
         finally:
             phase(bench, "restore")
     flush_broker(bench)
+    if set(wanted) != {"pages", "jobs", "surveys", "load"}:
+        metrics, plans = _carried_over(metrics, plans, bench.database, dataset["tickets"])
     results = {
         "started_at": started.isoformat(),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -191,6 +193,28 @@ def main() -> None:
     print(report.write(results))
     failed = [m["name"] for m in metrics if m.get("passed") is False]
     print(f"\n{len(failed)} target(s) missed" + (": " + "; ".join(failed) if failed else ""))
+
+
+def _carried_over(
+    metrics: list[dict[str, Any]], plans: dict[str, Any], database: str, tickets: int
+) -> tuple[list, dict]:
+    """A partial run (BENCH_ONLY) keeps the other metrics of the previous latest.json of the same
+    database and size, marked as such."""
+    previous_path = RESULTS_DIR / "latest.json"
+    if not previous_path.exists():
+        return metrics, plans
+    previous = json.loads(previous_path.read_text())
+    if previous.get("database") != database or previous.get("tickets") != tickets:
+        return metrics, plans
+    fresh = {m["name"]: m for m in metrics}
+    merged = []
+    for old in previous.get("metrics", []):
+        if old["name"] in fresh:
+            merged.append(fresh.pop(old["name"]))
+        else:
+            note = f"(from the run finished {previous.get('finished_at')}) {old.get('note', '')}".strip()
+            merged.append({**old, "note": note})
+    return merged + list(fresh.values()), {**previous.get("plans", {}), **plans}
 
 
 if __name__ == "__main__":

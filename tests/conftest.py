@@ -1,16 +1,20 @@
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from tests.factories import AgentFactory, SupervisorFactory, TeamFactory
 
 
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path):
-    """Each test gets its own media folder and an empty cache (rate limits, tokens)."""
+    """Each test gets its own media folder, an empty cache (rate limits, tokens) and the default
+    language (a request or an e-mail in Chinese must not leak its language into the next test)."""
     settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()
+    translation.activate(settings.LANGUAGE_CODE)
     yield
     cache.clear()
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

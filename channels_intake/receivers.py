@@ -15,7 +15,13 @@ def on_ticket_event(sender: type, *, ticket: Ticket, event: TicketEvent, **kwarg
 
 
 def on_customer_erased(
-    sender: type, *, customer_id: int, ticket_ids: list[int], email_index: str, phone_index: str, **kwargs: object
+    sender: type,
+    *,
+    customer_id: int,
+    ticket_ids: list[int],
+    email_index: str,
+    phone_index: str,
+    **kwargs: object,
 ) -> None:
     privacy.forget_customer(
         customer_id=customer_id, ticket_ids=ticket_ids, email_index=email_index, phone_index=phone_index

@@ -10,7 +10,9 @@ from .models import Survey, SurveyAnswer
 
 def forget_tickets(*, ticket_ids: list[int]) -> int:
     """Empty the free-text survey comments about these tickets; ratings stay for the CSAT figures."""
-    return SurveyAnswer.objects.filter(survey__ticket_id__in=ticket_ids).exclude(comment="").update(comment="")
+    return (
+        SurveyAnswer.objects.filter(survey__ticket_id__in=ticket_ids).exclude(comment="").update(comment="")
+    )
 
 
 def surveys_export(customer: Customer) -> tuple[list[str], Sequence[Sequence[Any]]]:

@@ -17,21 +17,14 @@ TIME_RE = re.compile(r"Execution Time: ([\d.]+) ms")
 ROWS_RE = re.compile(r"actual time=[\d.]+\.\.[\d.]+ rows=(\d+)")
 
 
-class _Rollback(Exception):
-    pass
-
-
 def explain_sql(sql: str) -> dict[str, Any]:
     """The plan of one statement with its execution time, indexes used and sequential scans."""
-    plan = ""
-    try:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
-                plan = "\n".join(row[0] for row in cursor.fetchall())
-            raise _Rollback
-    except _Rollback:
-        pass
+    # ANALYZE runs the statement: whatever it would write is rolled back.
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        transaction.set_rollback(True)
     time_match = TIME_RE.search(plan)
     rows_match = ROWS_RE.search(plan)
     return {

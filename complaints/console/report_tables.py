@@ -5,7 +5,7 @@ By month the rows are the whole calendar months the period touches, each beside 
 """
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -240,10 +240,7 @@ def build_reports(*, user: AbstractBaseUser, period: Period, by: str) -> Reports
 
     group_label = str(DIMENSION_LABELS[by])
     tables = [
-        _volume_table(current, earlier, pairs, labels, group_label, by),
-        _sla_table(current, earlier, pairs, labels, group_label, by),
-        _satisfaction_table(current, earlier, pairs, labels, group_label, by),
-        _repeats_table(current, earlier, pairs, labels, group_label, by),
+        *_compared_tables(current, earlier, pairs, labels, group_label, by),
         _compensation_table(current, earlier, pairs, labels, group_label, by),
         _causes_table(now, before),
         _remedies_table(now, before),
@@ -257,122 +254,98 @@ def _row(key: str, before_key: str, labels: dict[str, str], cells: list[Change],
     )
 
 
-def _volume_table(
-    current: dict,
-    earlier: dict,
-    pairs: list[tuple[str, str]],
-    labels: dict[str, str],
-    group_label: str,
-    by: str,
-) -> Table:
-    table = Table(
+def _sla_cells(now: dict, then: dict) -> list[Change]:
+    return [
+        Change(now["met"], then["met"]),
+        Change(now["missed"], then["missed"]),
+        Change(
+            _rate(now["met"], now["met"] + now["missed"]),
+            _rate(then["met"], then["met"] + then["missed"]),
+            "percent",
+        ),
+    ]
+
+
+def _satisfaction_cells(now: dict, then: dict) -> list[Change]:
+    return [
+        Change(now["answered"], then["answered"]),
+        Change(now["csat"], then["csat"], "percent"),
+        Change(now["response_rate"], then["response_rate"], "percent"),
+    ]
+
+
+def _repeat_cells(now: dict, then: dict) -> list[Change]:
+    return [
+        Change(now["received"], then["received"]),
+        Change(now["folded"] + now["linked"], then["folded"] + then["linked"]),
+        Change(
+            round(100 * now["rate"], 1) if now["received"] else None,
+            round(100 * then["rate"], 1) if then["received"] else None,
+            "percent",
+        ),
+    ]
+
+
+# The tables that compare one section of the breakdown row by row:
+# (table id, title, help, columns, section, figures of a group with no data, cells(now, then)).
+COMPARED_TABLES: list[tuple[str, Any, Any, list, str, Any, Callable[[Any, Any], list[Change]]]] = [
+    (
         "volume",
-        _("Volume"),
-        _("Tickets received (opened) in the period."),
-        group_label,
-        [_("Tickets received")],
-    )
-    for key, before_key in pairs:
-        change = Change(current["volume"].get(key, 0), earlier["volume"].get(before_key, 0))
-        table.rows.append(_row(key, before_key, labels, [change], by))
-    return table
-
-
-def _sla_table(
-    current: dict,
-    earlier: dict,
-    pairs: list[tuple[str, str]],
-    labels: dict[str, str],
-    group_label: str,
-    by: str,
-) -> Table:
-    table = Table(
+        gettext_lazy("Volume"),
+        gettext_lazy("Tickets received (opened) in the period."),
+        [gettext_lazy("Tickets received")],
+        "volume",
+        0,
+        lambda now, then: [Change(now, then)],
+    ),
+    (
         "sla",
-        _("SLA compliance"),
-        _("Service-level targets that fell due in the period: met, missed and the share met."),
-        group_label,
-        [_("Met"), _("Missed"), _("Compliance")],
-    )
-    empty = {"met": 0, "missed": 0}
-    for key, before_key in pairs:
-        now, then = current["sla"].get(key, empty), earlier["sla"].get(before_key, empty)
-        table.rows.append(
-            _row(
-                key,
-                before_key,
-                labels,
-                [
-                    Change(now["met"], then["met"]),
-                    Change(now["missed"], then["missed"]),
-                    Change(
-                        _rate(now["met"], now["met"] + now["missed"]),
-                        _rate(then["met"], then["met"] + then["missed"]),
-                        "percent",
-                    ),
-                ],
-                by,
-            )
-        )
-    return table
-
-
-def _satisfaction_table(
-    current: dict,
-    earlier: dict,
-    pairs: list[tuple[str, str]],
-    labels: dict[str, str],
-    group_label: str,
-    by: str,
-) -> Table:
-    table = Table(
+        gettext_lazy("SLA compliance"),
+        gettext_lazy("Service-level targets that fell due in the period: met, missed and the share met."),
+        [gettext_lazy("Met"), gettext_lazy("Missed"), gettext_lazy("Compliance")],
+        "sla",
+        {"met": 0, "missed": 0},
+        _sla_cells,
+    ),
+    (
         "csat",
-        _("Satisfaction (CSAT)"),
-        _("Surveys sent in the period: answers, the share rating 4 or 5 (CSAT) and the response rate."),
-        group_label,
-        [_("Surveys answered"), _("CSAT"), _("Response rate")],
-    )
-    empty = {"answered": 0, "csat": None, "response_rate": None}
-    for key, before_key in pairs:
-        now = current["satisfaction"].get(key, empty)
-        then = earlier["satisfaction"].get(before_key, empty)
-        cells = [
-            Change(now["answered"], then["answered"]),
-            Change(now["csat"], then["csat"], "percent"),
-            Change(now["response_rate"], then["response_rate"], "percent"),
-        ]
-        table.rows.append(_row(key, before_key, labels, cells, by))
-    return table
+        gettext_lazy("Satisfaction (CSAT)"),
+        gettext_lazy(
+            "Surveys sent in the period: answers, the share rating 4 or 5 (CSAT) and the response rate."
+        ),
+        [gettext_lazy("Surveys answered"), gettext_lazy("CSAT"), gettext_lazy("Response rate")],
+        "satisfaction",
+        {"answered": 0, "csat": None, "response_rate": None},
+        _satisfaction_cells,
+    ),
+    (
+        "repeats",
+        gettext_lazy("Repeat complaints"),
+        gettext_lazy("Complaints received in the period and how many repeated an earlier one."),
+        [gettext_lazy("Received"), gettext_lazy("Repeats"), gettext_lazy("Repeat rate")],
+        "repeats",
+        {"received": 0, "folded": 0, "linked": 0, "rate": 0.0},
+        _repeat_cells,
+    ),
+]
 
 
-def _repeats_table(
+def _compared_tables(
     current: dict,
     earlier: dict,
     pairs: list[tuple[str, str]],
     labels: dict[str, str],
     group_label: str,
     by: str,
-) -> Table:
-    table = Table(
-        "repeats",
-        _("Repeat complaints"),
-        _("Complaints received in the period and how many repeated an earlier one."),
-        group_label,
-        [_("Received"), _("Repeats"), _("Repeat rate")],
-    )
-    empty = {"received": 0, "folded": 0, "linked": 0, "rate": 0.0}
-    for key, before_key in pairs:
-        now, then = current["repeats"].get(key, empty), earlier["repeats"].get(before_key, empty)
-        cells = [
-            Change(now["received"], then["received"]),
-            Change(now["folded"] + now["linked"], then["folded"] + then["linked"]),
-            Change(
-                round(100 * now["rate"], 1) if now["received"] else None,
-                round(100 * then["rate"], 1) if then["received"] else None,
-                "percent",
-            ),
-        ]
-        table.rows.append(_row(key, before_key, labels, cells, by))
-    return table
+) -> list[Table]:
+    tables = []
+    for table_id, title, help_text, columns, section, empty, cells in COMPARED_TABLES:
+        table = Table(table_id, title, help_text, group_label, columns)
+        for key, before_key in pairs:
+            now, then = current[section].get(key, empty), earlier[section].get(before_key, empty)
+            table.rows.append(_row(key, before_key, labels, cells(now, then), by))
+        tables.append(table)
+    return tables
 
 
 def _compensation_table(

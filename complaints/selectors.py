@@ -1,8 +1,11 @@
 """Shared reads: querysets shaped for the pages, the admin and the API that show them."""
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
@@ -28,8 +31,30 @@ SUPERVISORS_GROUP = "Supervisors"
 AGENTS_GROUP = "Agents"
 
 
+def _remembered[T](user: AbstractBaseUser, name: str, compute: Callable[[], T]) -> T:
+    """`compute()` once per user object: a request asks the same question of request.user many times."""
+    memo = user.__dict__.setdefault("_complaints_memo", {})
+    if name not in memo:
+        memo[name] = compute()
+    return memo[name]
+
+
 def is_supervisor(user: AbstractBaseUser) -> bool:
-    return user.is_superuser or user.groups.filter(name=SUPERVISORS_GROUP).exists()
+    return user.is_superuser or _remembered(
+        user, "is_supervisor", lambda: user.groups.filter(name=SUPERVISORS_GROUP).exists()
+    )
+
+
+def team_ids_of(user: AbstractBaseUser) -> list[int]:
+    """The teams the user works in. A list of ids rather than a subquery: with the teams known,
+    PostgreSQL can walk a team's queue in index order instead of sorting all of it."""
+    if not user.is_authenticated:
+        return []
+    return _remembered(
+        user,
+        "team_ids",
+        lambda: sorted(TeamMembership.objects.filter(user=user).values_list("team_id", flat=True)),
+    )
 
 
 def tickets_visible_to(user: AbstractBaseUser) -> QuerySet[Ticket]:
@@ -39,9 +64,7 @@ def tickets_visible_to(user: AbstractBaseUser) -> QuerySet[Ticket]:
         return tickets.none()
     if is_supervisor(user):
         return tickets
-    # A subquery rather than a join: no duplicate rows, so no DISTINCT over a large queue.
-    my_teams = TeamMembership.objects.filter(user=user).values("team_id")
-    return tickets.filter(Q(team__in=my_teams) | Q(assignee=user) | Q(created_by=user))
+    return tickets.filter(Q(team_id__in=team_ids_of(user)) | Q(assignee=user) | Q(created_by=user))
 
 
 def ticket_list(queryset: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
@@ -163,8 +186,7 @@ def _queue_condition(user: AbstractBaseUser, queue: str, now: datetime) -> Q:
     if queue == Queue.MINE:
         return open_ & Q(assignee=user)
     if queue == Queue.TEAM_UNASSIGNED:
-        my_teams = TeamMembership.objects.filter(user=user).values("team_id")
-        return open_ & Q(assignee__isnull=True, team__in=my_teams)
+        return open_ & Q(assignee__isnull=True, team_id__in=team_ids_of(user))
     if queue == Queue.AT_RISK:
         return open_ & Q(sla_state__in=[Ticket.SlaState.AT_RISK, Ticket.SlaState.BREACHED])
     if queue == Queue.AWAITING:
@@ -192,12 +214,84 @@ def ticket_queue(user: AbstractBaseUser, queue: str, *, now: datetime | None = N
 
 
 def queue_counts(user: AbstractBaseUser, *, now: datetime | None = None) -> dict[str, int]:
-    """How many tickets each of the user's queues holds, in one query."""
+    """How many tickets each of the user's queues holds.
+
+    The team-wide part (unassigned, at risk, awaiting, recently resolved: per team) is counted once
+    for all agents and shared through the cache for COMPLAINTS["QUEUE_COUNTS_SECONDS"], because
+    recounting every open ticket for each agent's page and 30-second poll does not scale. The
+    user's own tickets are counted live, so their own actions show at once.
+    """
     now = now or timezone.now()
-    counts = {
-        queue.value: Count("pk", filter=_queue_condition(user, queue, now)) for queue in queues_for(user)
-    }
-    return tickets_visible_to(user).aggregate(**counts)
+    queues = queues_for(user)
+    supervisor = is_supervisor(user)
+    per_team = _team_queue_counts(now)
+    my_teams = team_ids_of(user)
+    counts = dict.fromkeys((queue.value for queue in queues), 0)
+    for team in per_team if supervisor else my_teams:
+        for queue in TEAM_WIDE_QUEUES:
+            counts[queue] += per_team.get(team, {}).get(queue, 0)
+    # Unassigned tickets of the user's own teams only, even for a supervisor.
+    counts[Queue.TEAM_UNASSIGNED] = sum(per_team.get(team, {}).get(UNASSIGNED, 0) for team in my_teams)
+    for queue, count in _own_queue_counts(user, now, outside_teams=None if supervisor else my_teams).items():
+        counts[queue] += count
+    if Queue.RETURN_VISITS in queues:
+        counts[Queue.RETURN_VISITS] = _return_visit_count(user)
+    if Queue.ALL in queues:
+        counts[Queue.ALL] = cache.get_or_set(
+            "desk:queue-counts:all", Ticket.objects.count, settings.COMPLAINTS["QUEUE_COUNTS_SECONDS"]
+        )
+    return counts
+
+
+# Queues whose tickets a whole team shares; MINE and RETURN_VISITS are counted per user.
+TEAM_WIDE_QUEUES = (Queue.AT_RISK, Queue.AWAITING, Queue.RESOLVED)
+UNASSIGNED = "unassigned"
+
+
+def _countable(now: datetime) -> Q:
+    """The tickets a queue count can include: open ones and those resolved lately."""
+    since = now - timedelta(days=RECENTLY_RESOLVED_DAYS)
+    return Q(status__in=OPEN_STATUSES) | Q(
+        status__in=[Status.RESOLVED, Status.CLOSED], resolved_at__gte=since
+    )
+
+
+def _team_queue_counts(now: datetime) -> dict[int | None, dict[str, int]]:
+    """Per team id (None: no team), the team-wide queue counts and its open unassigned tickets."""
+
+    def count() -> dict[int | None, dict[str, int]]:
+        conditions = {queue.value: _queue_condition(None, queue, now) for queue in TEAM_WIDE_QUEUES}
+        conditions[UNASSIGNED] = Q(status__in=OPEN_STATUSES, assignee__isnull=True)
+        rows = (
+            Ticket.objects.filter(_countable(now))
+            .values("team_id")
+            .annotate(**{name: Count("pk", filter=condition) for name, condition in conditions.items()})
+            .order_by()
+        )
+        return {row.pop("team_id"): row for row in rows}
+
+    return cache.get_or_set("desk:queue-counts:teams", count, settings.COMPLAINTS["QUEUE_COUNTS_SECONDS"])
+
+
+def _own_queue_counts(
+    user: AbstractBaseUser, now: datetime, *, outside_teams: list[int] | None
+) -> dict[str, int]:
+    """MINE, and for an agent (outside_teams given) the tickets they see as assignee or creator
+    outside their teams, which the team counts leave out."""
+    conditions = {Queue.MINE.value: _queue_condition(user, Queue.MINE, now)}
+    if outside_teams is not None:
+        outside = ~Q(team_id__in=outside_teams) if outside_teams else Q()
+        conditions |= {
+            queue.value: outside & _queue_condition(user, queue, now) for queue in TEAM_WIDE_QUEUES
+        }
+    own = Ticket.objects.filter(Q(assignee=user) | Q(created_by=user)).filter(_countable(now))
+    return own.aggregate(**{name: Count("pk", filter=condition) for name, condition in conditions.items()})
+
+
+def _return_visit_count(user: AbstractBaseUser) -> int:
+    model = return_visit_model()
+    pending = model.objects.filter(completed_at__isnull=True, ticket__in=tickets_visible_to(user))
+    return pending.values("ticket_id").distinct().count()
 
 
 def filter_ticket_queue(

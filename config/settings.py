@@ -315,6 +315,8 @@ COMPLAINTS = {
     # The customer's ticket link (/t/<token>/) works while the ticket is open and this many days
     # after it closes (or after a new link was sent, if later).
     "TICKET_LINK_DAYS_AFTER_CLOSE": env.int("TICKET_LINK_DAYS_AFTER_CLOSE", default=30),
+    # The desk's team-wide queue counts are shared by every agent and recounted at most this often.
+    "QUEUE_COUNTS_SECONDS": env.int("QUEUE_COUNTS_SECONDS", default=15),
     # /track/ and "e-mail me my link": attempts per client IP and per reference in one window.
     "TRACK_ATTEMPTS_PER_IP": env.int("TRACK_ATTEMPTS_PER_IP", default=20),
     "TRACK_ATTEMPTS_PER_REFERENCE": env.int("TRACK_ATTEMPTS_PER_REFERENCE", default=5),

@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -374,10 +375,7 @@ def _workspace_context(
         )
     return {
         "ticket": ticket,
-        "timeline": [
-            {"item": item, "is_message": isinstance(item, Message)}
-            for item in selectors.ticket_timeline(ticket)
-        ],
+        "timeline": [_timeline_entry(item) for item in selectors.ticket_timeline(ticket)],
         "evidence": list(ticket.attachments.all()),
         "resolution": next(iter(ticket.resolutions.all()), None),
         "compose_panels": [p for p in panels if p["action"].compose],
@@ -394,6 +392,18 @@ def _workspace_context(
         "sla_clocks_template": _optional_template(SLA_CLOCKS_TEMPLATE),
         "phone_log_url": f"{PHONE_LOG_PATH}?ticket={ticket.reference}",
         "return_visits": _return_visits(ticket),
+    }
+
+
+def _timeline_entry(item: Message | TicketEvent) -> dict:
+    # The times are formatted here: the date filter, twice for each of a hundred entries, was a
+    # large share of the page's rendering time.
+    moment = timezone.localtime(item.created_at)
+    return {
+        "item": item,
+        "is_message": isinstance(item, Message),
+        "iso": moment.isoformat(),
+        "when": moment.strftime("%Y-%m-%d %H:%M"),
     }
 
 

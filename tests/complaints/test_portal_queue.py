@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from complaints import selectors
@@ -288,7 +289,9 @@ def test_a_queue_page_costs_the_same_queries_for_5_or_50_rows(
     _tickets(10, team, agent)
     params = {"queue": "all" if queue == "all" else "mine", "per_page": 50, "q": ""}
     client.force_login(agent)
-    with django_assert_max_num_queries(30) as few:
+    client.get("/desk/", params)  # the shared team counts and filter options are now in the cache
+    # Session, user, permissions (2), supervisor?, teams, own counts, return visits, page count, rows.
+    with django_assert_max_num_queries(10) as few:
         assert client.get("/desk/", params).status_code == 200
     expected = len(few.captured_queries)  # read now: each request resets the connection's query log
     _tickets(100, team, agent)
@@ -297,3 +300,43 @@ def test_a_queue_page_costs_the_same_queries_for_5_or_50_rows(
     # Same count, whatever the page length: rows bring their customer, team, category and assignee along.
     with django_assert_num_queries(expected):
         client.get("/desk/", params)
+
+
+def test_team_counts_are_shared_for_a_while_but_my_own_show_at_once(signed_in, agent, team, settings):
+    settings.COMPLAINTS = {**settings.COMPLAINTS, "QUEUE_COUNTS_SECONDS": 60}
+
+    def counts() -> dict[str, int]:
+        return {q.value: c for q, c in signed_in.get("/desk/").context["queues"]}
+
+    TicketFactory(team=team)
+    assert counts()["team"] == 1
+    TicketFactory(team=team)  # a colleague's new ticket: the shared count catches up later
+    TicketFactory(team=team, assignee=agent)  # mine: counted live
+    assert counts()["team"] == 1
+    assert counts()["mine"] == 1
+    cache.clear()  # the interval is over
+    assert counts()["team"] == 2
+
+
+def test_tickets_i_hold_outside_my_teams_are_counted(signed_in, agent, team):
+    other = TeamFactory(slug="legal")
+    TicketFactory(team=other, assignee=agent, sla_state=Ticket.SlaState.BREACHED)
+    TicketFactory(team=other, sla_state=Ticket.SlaState.BREACHED)  # not mine, not my team's
+    TicketFactory(team=team, sla_state=Ticket.SlaState.AT_RISK)
+    counts = {q.value: c for q, c in signed_in.get("/desk/").context["queues"]}
+    assert counts["at_risk"] == 2
+    assert counts["mine"] == 1
+    assert counts["team"] == 1
+
+
+def test_supervisor_counts_cover_every_team_and_tickets_without_one(client, team):
+    supervisor = SupervisorFactory()
+    TicketFactory(team=team, sla_state=Ticket.SlaState.AT_RISK)
+    TicketFactory(team=TeamFactory(slug="legal"), sla_state=Ticket.SlaState.BREACHED)
+    TicketFactory(team=None, status=Status.AWAITING_CUSTOMER)
+    client.force_login(supervisor)
+    counts = {q.value: c for q, c in client.get("/desk/").context["queues"]}
+    assert counts["at_risk"] == 2
+    assert counts["awaiting"] == 1
+    assert counts["all"] == 3
+    assert counts["team"] == 0  # unassigned of the supervisor's own teams: none

@@ -90,6 +90,7 @@ def main(phase: str) -> None:
         ]
         marks = restore.watermarks()
         metrics = pages.measure_pages(measured, runs, plans)
+        metrics.append(pages.measure_queue_recount(agent, min(runs, 20)))
         metrics.append(pages.measure_submission(runs, plans))
         restore.remove_rows_above(marks)
     elif phase == "jobs":

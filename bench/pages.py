@@ -85,6 +85,24 @@ def measure_pages(pages: list[Page], runs: int, plans: dict[str, list[dict]]) ->
     return [measure_page(page, runs, plans) for page in pages]
 
 
+def measure_queue_recount(user: AbstractBaseUser, runs: int) -> Metric:
+    """The queue counts with the shared team counts recomputed: what one page view pays once per
+    COMPLAINTS["QUEUE_COUNTS_SECONDS"] for every agent (the pages above mostly find them cached)."""
+    from django.core.cache import cache
+
+    from complaints import selectors
+
+    def recount() -> None:
+        cache.delete(selectors.TEAM_QUEUE_COUNTS_KEY)
+        selectors.queue_counts(user)
+
+    metric = timed_metric(
+        "Queue counts recomputed (shared, once per 15 s)", timed_calls(recount, runs), limit_ms=0
+    )
+    metric.target, metric.passed = "(no target: for the picture)", None
+    return metric
+
+
 def timed_calls(call: Callable[[], object], runs: int) -> list[float]:
     """Milliseconds of `runs` calls of `call` (after one warm-up call)."""
     call()

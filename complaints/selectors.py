@@ -246,6 +246,7 @@ def queue_counts(user: AbstractBaseUser, *, now: datetime | None = None) -> dict
 # Queues whose tickets a whole team shares; MINE and RETURN_VISITS are counted per user.
 TEAM_WIDE_QUEUES = (Queue.AT_RISK, Queue.AWAITING, Queue.RESOLVED)
 UNASSIGNED = "unassigned"
+TEAM_QUEUE_COUNTS_KEY = "desk:queue-counts:teams"
 
 
 def _countable(now: datetime) -> Q:
@@ -270,7 +271,7 @@ def _team_queue_counts(now: datetime) -> dict[int | None, dict[str, int]]:
         )
         return {row.pop("team_id"): row for row in rows}
 
-    return cache.get_or_set("desk:queue-counts:teams", count, settings.COMPLAINTS["QUEUE_COUNTS_SECONDS"])
+    return cache.get_or_set(TEAM_QUEUE_COUNTS_KEY, count, settings.COMPLAINTS["QUEUE_COUNTS_SECONDS"])
 
 
 def _own_queue_counts(

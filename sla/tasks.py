@@ -35,6 +35,11 @@ def sweep() -> int:
     soft_time_limit=50,
     time_limit=60,
 )
-def send_alert(alert_id: int) -> int:
-    """E-mail the people an SLA warning or breach concerns. Returns how many were mailed."""
-    return notifications.send_alert_mail(alert_id=alert_id)
+def send_alert(alert_id: int | list[int]) -> int:
+    """E-mail the people SLA warnings or breaches concern. Returns how many mails went out (recipients).
+
+    The sweep queues a list of alert ids; a single id is what it queued before, still accepted.
+    Each alert is sent at most once, so a retry after a failed mail skips the ones already sent.
+    """
+    alert_ids = alert_id if isinstance(alert_id, list) else [alert_id]
+    return sum(notifications.send_alert_mail(alert_id=pk) for pk in alert_ids)

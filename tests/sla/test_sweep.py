@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from complaints import services
@@ -15,7 +15,7 @@ from complaints.events import EventKind
 from complaints.models import Message, Ticket, TicketEvent
 from sla import services as sla_services
 from sla import tasks
-from sla.models import SlaAlert, SlaClock, SlaPolicy, SlaTarget
+from sla.models import BusinessCalendar, SlaAlert, SlaClock, SlaPolicy, SlaTarget
 from tests.factories import SupervisorFactory, TeamFactory
 
 from .conftest import fresh, sh
@@ -35,9 +35,9 @@ def sweep_at(moment, **kwargs) -> sla_services.SweepResult:
 
 @pytest.fixture
 def queued(monkeypatch):
-    """The alert ids whose e-mail task was queued on commit."""
+    """The alert ids whose e-mail task was queued on commit (the sweep queues lists of them)."""
     sent: list[int] = []
-    monkeypatch.setattr(tasks.send_alert, "delay", lambda alert_id: sent.append(alert_id))
+    monkeypatch.setattr(tasks.send_alert, "delay", lambda alert_ids: sent.extend(alert_ids))
     return sent
 
 
@@ -166,6 +166,78 @@ def test_nothing_due_costs_one_query(open_ticket):
     assert len(queries) == 1, [q["sql"] for q in queries]
 
 
+def test_a_batch_costs_the_same_queries_for_one_ticket_or_many(
+    open_ticket, monkeypatch, django_assert_num_queries
+):
+    # Calendars are configuration read once per sweep (or per process): count the batch's own work.
+    specs = {c.pk: c.spec() for c in BusinessCalendar.objects.prefetch_related("intervals", "days")}
+    monkeypatch.setattr(
+        sla_services.CalendarSpecs, "__missing__", lambda self, pk: self.setdefault(pk, specs[pk])
+    )
+    with time_machine.travel(T0, tick=False):
+        first = open_ticket(kind=Ticket.Kind.INQUIRY)
+    with time_machine.travel(T0 + timedelta(minutes=10), tick=False):
+        for n in range(3):
+            open_ticket(
+                kind=Ticket.Kind.INQUIRY, email=f"c{n}@example.com", subject=f"Question {n} about Wi-Fi"
+            )
+    # The due clocks; the batch's transaction (a savepoint here, inside the test's: 2); lock the
+    # tickets, their clocks; alerts already there; move the clocks; the timeline (savepoint, lock,
+    # insert, release); the alerts; the tickets' SLA summaries.
+    with django_assert_num_queries(13):
+        result = sweep_at(T0 + timedelta(minutes=15))
+    assert (result.tickets, result.fired) == (1, 1)
+    with django_assert_num_queries(13):
+        result = sweep_at(T0 + timedelta(minutes=25))  # the first's 80 %, the others' 50 %
+    assert (result.tickets, result.fired, result.skipped) == (4, 4, 0)
+    assert alerts(first, EventKind.SLA_WARNING) == [("first_response", 50), ("first_response", 80)]
+    assert TicketEvent.objects.filter(kind=EventKind.SLA_WARNING).count() == 5
+    assert set(Ticket.objects.values_list("sla_state", flat=True)) == {Ticket.SlaState.AT_RISK}
+
+
+def test_alert_mails_are_queued_in_lists_and_each_goes_out_once(
+    open_ticket, agent, django_capture_on_commit_callbacks, monkeypatch
+):
+    with time_machine.travel(T0, tick=False):
+        for n in range(3):
+            open_ticket(
+                kind=Ticket.Kind.INQUIRY, email=f"c{n}@example.com", subject=f"Question {n} about Wi-Fi"
+            )
+    queued: list[list[int]] = []
+    monkeypatch.setattr(tasks.send_alert, "delay", lambda alert_ids: queued.append(alert_ids))
+    monkeypatch.setattr(sla_services, "ALERT_MAIL_CHUNK", 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = sweep_at(T0 + timedelta(minutes=15))
+    assert queued == [result.alerts[:2], result.alerts[2:]] and result.fired == 3
+    assert tasks.send_alert(result.alerts) == 3  # one mail each, to the assignee
+    assert [m.to for m in mail.outbox] == [[agent.email]] * 3
+    assert tasks.send_alert(result.alerts) == 0  # a second delivery of the task sends nothing
+
+
+def test_a_locked_ticket_is_left_for_the_next_run(open_ticket, monkeypatch):
+    with time_machine.travel(T0, tick=False):
+        tickets = [
+            open_ticket(
+                kind=Ticket.Kind.INQUIRY, email=f"c{n}@example.com", subject=f"Question {n} about Wi-Fi"
+            )
+            for n in range(2)
+        ]
+    # What SKIP LOCKED does while another transaction holds the first ticket (for real on PostgreSQL below).
+    real = sla_services.Ticket.objects.select_for_update
+
+    def held_elsewhere(**kwargs):
+        locked = real(**kwargs)
+        return locked.exclude(pk=tickets[0].pk) if kwargs.get("skip_locked") else locked
+
+    monkeypatch.setattr(sla_services.Ticket.objects, "select_for_update", held_elsewhere)
+    result = sweep_at(T0 + timedelta(minutes=15))
+    assert (result.picked, result.tickets, result.skipped, result.fired) == (2, 1, 1, 1)
+    assert alerts(tickets[0], EventKind.SLA_WARNING) == []
+    monkeypatch.undo()
+    assert sweep_at(T0 + timedelta(minutes=15)).fired == 1
+    assert alerts(tickets[0], EventKind.SLA_WARNING) == [("first_response", 50)]
+
+
 def test_the_task_requeues_itself_while_batches_come_back_full(open_ticket, monkeypatch):
     with time_machine.travel(T0, tick=False):
         for n in range(3):
@@ -228,3 +300,42 @@ def test_two_concurrent_sweeps_fire_each_alert_once(open_ticket):
     for ticket in tickets:
         assert len(alerts(ticket, EventKind.SLA_WARNING)) == 3
         assert len(alerts(ticket, EventKind.SLA_BREACHED)) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks with SKIP LOCKED need PostgreSQL")
+def test_a_ticket_another_transaction_holds_is_skipped_then_fired_by_the_next_run(open_ticket):
+    with time_machine.travel(T0, tick=False):
+        held, free = (
+            open_ticket(
+                kind=Ticket.Kind.INQUIRY, email=f"c{n}@example.com", subject=f"Question {n} about Wi-Fi"
+            )
+            for n in range(2)
+        )
+    locked, release = threading.Event(), threading.Event()
+
+    def agent_holding_the_ticket() -> None:
+        try:
+            with transaction.atomic():
+                Ticket.objects.select_for_update().get(pk=held.pk)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=agent_holding_the_ticket)
+    thread.start()
+    try:
+        assert locked.wait(timeout=30)
+        result = sla_services.fire_due_clocks(now=T0 + timedelta(minutes=15))
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert (result.picked, result.tickets, result.skipped, result.fired) == (2, 1, 1, 1)
+    assert (alerts(held, EventKind.SLA_WARNING), alerts(free, EventKind.SLA_WARNING)) == (
+        [],
+        [("first_response", 50)],
+    )
+    assert sla_services.fire_due_clocks(now=T0 + timedelta(minutes=15)).fired == 1
+    assert alerts(held, EventKind.SLA_WARNING) == [("first_response", 50)]

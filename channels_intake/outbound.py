@@ -47,13 +47,21 @@ def _route(ticket: Ticket, *, passive_allowed: bool) -> tuple[str, str] | None:
     return None
 
 
-def _queue(*, key: str, ticket: Ticket, message: Message | None, purpose: str, passive: bool) -> None:
+def _queue(
+    *,
+    key: str,
+    ticket: Ticket,
+    message: Message | None,
+    purpose: str,
+    passive: bool,
+    key_is_new: bool = False,
+) -> None:
     route = _route(ticket, passive_allowed=passive)
     if route is None:
         logger.info("Ticket %s: no way to reach the customer for %s", ticket.reference, purpose)
         return
     transport, recipient = route
-    if OutboundMessage.objects.filter(key=key).exists():
+    if not key_is_new and OutboundMessage.objects.filter(key=key).exists():
         return
     delivery = OutboundMessage.objects.create(
         key=key,
@@ -79,8 +87,15 @@ def queue_acknowledgement(*, ticket: Ticket, event: TicketEvent) -> None:
     message = None
     if event.kind == TicketEvent.Kind.REPEAT_FOLDED and event.detail.get("message_id"):
         message = Message.objects.filter(pk=event.detail["message_id"]).first()
+    # The event was recorded a moment ago in this transaction, so no delivery can carry its key yet
+    # (the unique key still guards it): one query less on every new ticket.
     _queue(
-        key=f"ack:{event.pk}", ticket=ticket, message=message, purpose=Purpose.ACKNOWLEDGEMENT, passive=True
+        key=f"ack:{event.pk}",
+        ticket=ticket,
+        message=message,
+        purpose=Purpose.ACKNOWLEDGEMENT,
+        passive=True,
+        key_is_new=True,
     )
 
 

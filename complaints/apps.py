@@ -6,3 +6,9 @@ class ComplaintsConfig(AppConfig):
     name = "complaints"
     verbose_name = _("Complaints")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import config_cache
+        from .models import Category, RoutingRule, Team
+
+        config_cache.watch(Category, RoutingRule, Team)

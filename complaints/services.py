@@ -19,7 +19,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import repeats, routing
+from . import config_cache, repeats, routing
 from .attachments import CheckedFile
 from .errors import ComplaintError, IllegalTransition, NotFound, StaleVersion
 from .events import EventKind, ticket_event
@@ -141,6 +141,11 @@ class CustomerDetails:
 
 def find_or_create_customer(details: CustomerDetails) -> Customer:
     """The known customer with this e-mail or phone (blind index), completed with new details; else a new one."""
+    return _find_or_create_customer(details)[0]
+
+
+def _find_or_create_customer(details: CustomerDetails) -> tuple[Customer, bool]:
+    """find_or_create_customer, and whether the customer is new."""
     from . import pii
 
     email_index = pii.blind_index("email", details.email)
@@ -154,13 +159,14 @@ def find_or_create_customer(details: CustomerDetails) -> Customer:
         lookup |= Q(phone_index=phone_index)
     customer = Customer.objects.filter(lookup).order_by("pk").first()
     if customer is None:
-        return Customer.objects.create(
+        created = Customer.objects.create(
             name=details.name.strip(),
             email=details.email.strip(),
             phone=details.phone.strip(),
             customer_number=details.customer_number.strip(),
             preferred_language=details.language or "zh-hans",
         )
+        return created, True
     changed = []
     for field in ("name", "email", "phone", "customer_number"):
         value = getattr(details, field).strip()
@@ -172,7 +178,7 @@ def find_or_create_customer(details: CustomerDetails) -> Customer:
         changed.append("preferred_language")
     if changed:
         customer.save(update_fields=changed)
-    return customer
+    return customer, False
 
 
 # --- opening ---------------------------------------------------------------------------
@@ -217,12 +223,21 @@ def open_ticket(
     if not subject or not description:
         raise ComplaintError(_("Say in a few words what happened: a subject and a description are required."))
     now = timezone.now()
-    with transaction.atomic():
-        person = customer if isinstance(customer, Customer) else find_or_create_customer(customer)
+    # Routing here and the SLA receivers read the configuration: one version for all of them.
+    with config_cache.one_version(), transaction.atomic():
+        if isinstance(customer, Customer):
+            person, is_new_customer = customer, False
+        else:
+            person, is_new_customer = _find_or_create_customer(customer)
         decision = routing.classify(channel=channel, category=category, text=f"{subject}\n{description}")
         chosen_category = decision.category
-        match = repeats.find_repeat(
-            customer=person, category=chosen_category, subject=subject, description=description, now=now
+        # A customer created just now has no earlier ticket to repeat.
+        match = (
+            None
+            if is_new_customer
+            else repeats.find_repeat(
+                customer=person, category=chosen_category, subject=subject, description=description, now=now
+            )
         )
         if match is not None and repeats.is_foldable(match):
             return _fold_repeat(

@@ -7,14 +7,16 @@ class SlaConfig(AppConfig):
     verbose_name = _("Service levels")
 
     def ready(self) -> None:
-        from complaints import extensions
+        from complaints import config_cache, extensions
         from complaints.events import ticket_event, tickets_bulk_loaded
 
         from . import receivers, reports, selectors
+        from .models import BusinessCalendar, CalendarDay, SlaPolicy, WorkingInterval
 
         ticket_event.connect(receivers.move_clocks, dispatch_uid="sla.move_clocks")
         tickets_bulk_loaded.connect(
             receivers.build_clocks_for_loaded, dispatch_uid="sla.build_clocks_for_loaded"
         )
+        config_cache.watch(BusinessCalendar, CalendarDay, SlaPolicy, WorkingInterval)
         extensions.register_stats_section("sla", reports.stats_section)
         extensions.register_ticket_field("sla", selectors.ticket_sla, prefetch=selectors.clocks_prefetch())

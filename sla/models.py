@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from complaints.config_cache import ConfigQuerySet
 from complaints.models import Category, Team, Ticket
 
 from .calendars import CalendarSpec, business_time_between
@@ -59,6 +60,8 @@ class BusinessCalendar(models.Model):
     )
     holiday_subdivision = models.CharField(_("region"), max_length=16, blank=True)
 
+    objects = ConfigQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("business calendar")
@@ -105,6 +108,8 @@ class WorkingInterval(models.Model):
     start = models.TimeField(_("from"))
     end = models.TimeField(_("until"), help_text=_("00:00 means midnight at the end of the day."))
 
+    objects = ConfigQuerySet.as_manager()
+
     class Meta:
         ordering = ["weekday", "start"]
         verbose_name = _("working interval")
@@ -129,6 +134,8 @@ class CalendarDay(models.Model):
         _("working day"), default=False, help_text=_("Ticked: an extra working day; unticked: closed.")
     )
     note = models.CharField(_("note"), max_length=100, blank=True)
+
+    objects = ConfigQuerySet.as_manager()
 
     class Meta:
         ordering = ["date"]
@@ -243,6 +250,8 @@ class SlaPolicy(models.Model):
         related_name="+",
         verbose_name=_("on breach: move to team"),
     )
+
+    objects = ConfigQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "pk"]

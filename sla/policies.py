@@ -3,9 +3,11 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from complaints import config_cache
 from complaints.models import Category, Ticket
 
-from .models import SlaPolicy
+from .calendars import CalendarSpec
+from .models import BusinessCalendar, SlaPolicy
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,11 @@ class TicketFacts:
 
 
 def category_ancestors() -> dict[int, frozenset[int]]:
-    """Each category id → itself and all its ancestors (one query; the tree is small)."""
+    """Each category id → itself and all its ancestors (kept per process until a category changes)."""
+    return dict(config_cache.cached("sla.category_ancestors", _load_category_ancestors))
+
+
+def _load_category_ancestors() -> dict[int, frozenset[int]]:
     parents = dict(Category.objects.values_list("pk", "parent_id"))
     lineage: dict[int, frozenset[int]] = {}
     for pk in parents:
@@ -58,9 +64,24 @@ def matches(policy: SlaPolicy, facts: TicketFacts, lineage: dict[int, frozenset[
 
 
 def active_policies() -> list[SlaPolicy]:
-    return list(
+    """Every active policy with its calendars (kept per process until a policy or calendar changes)."""
+    return list(config_cache.cached("sla.active_policies", _load_active_policies))
+
+
+def _load_active_policies() -> tuple[SlaPolicy, ...]:
+    return tuple(
         SlaPolicy.objects.filter(is_active=True).select_related("calendar", "first_response_calendar")
     )
+
+
+def calendar_specs() -> dict[int, CalendarSpec]:
+    """Every business calendar as the business-time functions take it, by id (kept per process)."""
+    return config_cache.cached("sla.calendar_specs", _load_calendar_specs)
+
+
+def _load_calendar_specs() -> dict[int, CalendarSpec]:
+    calendars = BusinessCalendar.objects.prefetch_related("intervals", "days")
+    return {calendar.pk: calendar.spec() for calendar in calendars}
 
 
 def choose(

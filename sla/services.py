@@ -55,11 +55,14 @@ SlaState = Ticket.SlaState
 
 
 class CalendarSpecs(dict):
-    """Calendar id → CalendarSpec, loaded on first use; one per sweep or bulk load."""
+    """Calendar id → CalendarSpec, taken from the per-process copy on first use; one per sweep or bulk load."""
 
     def __missing__(self, calendar_id: int) -> CalendarSpec:
-        calendar = BusinessCalendar.objects.prefetch_related("intervals", "days").get(pk=calendar_id)
-        spec = self[calendar_id] = calendar.spec()
+        spec = policies.calendar_specs().get(calendar_id)
+        if spec is None:  # not in the copy (made behind the ORM's back): straight from the database
+            calendar = BusinessCalendar.objects.prefetch_related("intervals", "days").get(pk=calendar_id)
+            spec = calendar.spec()
+        self[calendar_id] = spec
         return spec
 
 
@@ -251,8 +254,11 @@ def handle_ticket_event(*, ticket: Ticket, event: TicketEvent) -> None:
     if kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACHED, EventKind.SLA_RETARGETED):
         return
     if kind == EventKind.OPENED:
-        if start_clocks(ticket=ticket, at=at):
-            refresh_summary(ticket.pk)
+        clocks = start_clocks(ticket=ticket, at=at)
+        if clocks:
+            # A new ticket has no other clocks: summarise those just started instead of reading them back.
+            state, due = summarise(clocks)
+            complaint_services.update_sla_summary(ticket_id=ticket.pk, state=state, due_at=due)
         return
     handler = _HANDLERS.get(kind)
     if handler is None:

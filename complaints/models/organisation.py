@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ..config_cache import ConfigQuerySet
 from .bilingual import pick
 
 
@@ -22,6 +23,8 @@ class Team(models.Model):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="TeamMembership", related_name="teams", blank=True
     )
+
+    objects = ConfigQuerySet.as_manager()
 
     class Meta:
         ordering = ["slug"]
@@ -74,6 +77,8 @@ class Category(models.Model):
         verbose_name=_("default team"),
     )
     is_active = models.BooleanField(_("active"), default=True)
+
+    objects = ConfigQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "slug"]
@@ -149,6 +154,8 @@ class RoutingRule(models.Model):
     )
     set_priority = models.PositiveSmallIntegerField(_("set priority"), null=True, blank=True)
     set_complexity = models.CharField(_("set complexity"), max_length=16, blank=True)
+
+    objects = ConfigQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "pk"]

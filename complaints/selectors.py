@@ -200,12 +200,19 @@ def _queue_condition(user: AbstractBaseUser, queue: str, now: datetime) -> Q:
     return Q()
 
 
+VISIBLE_BY_DEFINITION = (Queue.MINE, Queue.TEAM_UNASSIGNED)
+
+
 def ticket_queue(user: AbstractBaseUser, queue: str, *, now: datetime | None = None) -> QuerySet[Ticket]:
     """The tickets of one queue that the user may see, shaped for a list row."""
     now = now or timezone.now()
     if queue not in queues_for(user):
         raise ValueError(f"not a queue of {user}: {queue}")
-    tickets = ticket_queue_for(user).filter(_queue_condition(user, queue, now))
+    # My tickets and my teams' unassigned ones are visible by definition. Leaving out the
+    # visibility filter (an OR over team, assignee and creator) lets PostgreSQL read these two
+    # queues, count and page alike, from their partial indexes alone.
+    visible = Ticket.objects.all() if queue in VISIBLE_BY_DEFINITION else tickets_visible_to(user)
+    tickets = ticket_list(visible).filter(_queue_condition(user, queue, now))
     model = return_visit_model()
     if queue == Queue.RETURN_VISITS and model is not None:
         due = model.objects.filter(ticket=OuterRef("pk"), completed_at__isnull=True).order_by("due_at")
@@ -216,10 +223,11 @@ def ticket_queue(user: AbstractBaseUser, queue: str, *, now: datetime | None = N
 def queue_counts(user: AbstractBaseUser, *, now: datetime | None = None) -> dict[str, int]:
     """How many tickets each of the user's queues holds.
 
-    The team-wide part (unassigned, at risk, awaiting, recently resolved: per team) is counted once
-    for all agents and shared through the cache for COMPLAINTS["QUEUE_COUNTS_SECONDS"], because
-    recounting every open ticket for each agent's page and 30-second poll does not scale. The
-    user's own tickets are counted live, so their own actions show at once.
+    Recounting every open ticket for each agent's page and 30-second poll does not scale, so the
+    counts are kept in the cache for COMPLAINTS["QUEUE_COUNTS_SECONDS"]: the team-wide part
+    (unassigned, at risk, awaiting, recently resolved: per team) once for all agents, the user's
+    own part per user, dropped when the user acts on a ticket (forget_own_queue_counts) so their
+    own actions show at once.
     """
     now = now or timezone.now()
     queues = queues_for(user)
@@ -232,7 +240,12 @@ def queue_counts(user: AbstractBaseUser, *, now: datetime | None = None) -> dict
             counts[queue] += per_team.get(team, {}).get(queue, 0)
     # Unassigned tickets of the user's own teams only, even for a supervisor.
     counts[Queue.TEAM_UNASSIGNED] = sum(per_team.get(team, {}).get(UNASSIGNED, 0) for team in my_teams)
-    for queue, count in _own_queue_counts(user, now, outside_teams=None if supervisor else my_teams).items():
+    own = cache.get_or_set(
+        _own_counts_key(user),
+        lambda: _own_queue_counts(user, now, outside_teams=None if supervisor else my_teams),
+        settings.COMPLAINTS["QUEUE_COUNTS_SECONDS"],
+    )
+    for queue, count in own.items():
         counts[queue] += count
     if Queue.RETURN_VISITS in queues:
         counts[Queue.RETURN_VISITS] = _return_visit_count(user)
@@ -241,6 +254,14 @@ def queue_counts(user: AbstractBaseUser, *, now: datetime | None = None) -> dict
             "desk:queue-counts:all", Ticket.objects.count, settings.COMPLAINTS["QUEUE_COUNTS_SECONDS"]
         )
     return counts
+
+
+def forget_own_queue_counts(user: AbstractBaseUser) -> None:
+    cache.delete(_own_counts_key(user))
+
+
+def _own_counts_key(user: AbstractBaseUser) -> str:
+    return f"desk:queue-counts:user:{user.pk}"
 
 
 # Queues whose tickets a whole team shares; MINE and RETURN_VISITS are counted per user.

@@ -486,6 +486,7 @@ def ticket_action(request: HttpRequest, reference: str, action: str) -> HttpResp
         fresh = _visible_ticket(request, reference, detail=True)
         return _render_workspace(request, fresh, status=refusal.http_status, bound=form)
     messages.success(request, done)
+    selectors.forget_own_queue_counts(request.user)
     if request.htmx:
         return _render_workspace(request, _visible_ticket(request, reference, detail=True))
     return redirect("desk:ticket", reference)

@@ -6,6 +6,7 @@ Outside effects (mail to staff) are queued with `transaction.on_commit`.
 """
 
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -80,6 +81,8 @@ def ensure_allowed(ticket: Ticket, to: str) -> None:
 
 def _save(ticket: Ticket, *fields: str) -> None:
     ticket.version += 1
+    if ticket.__dict__.pop(_SLA_SUMMARY_UNSAVED, False):
+        fields = (*fields, "sla_state", "sla_due_at")
     ticket.save(update_fields=[*fields, "version", "updated_at"])
 
 
@@ -269,21 +272,29 @@ def open_ticket(
             created_by=actor if actor is not None and actor.is_authenticated else None,
         )
         _store_files(ticket, None, files)
-        record(ticket, actor, EventKind.OPENED, after=Status.NEW, channel=channel, external_id=external_id)
-        if decision.rule is not None:
+        opening = _being_opened.set(ticket)
+        try:
             record(
-                ticket,
-                actor,
-                EventKind.ROUTED,
-                after=decision.team.slug if decision.team else "",
-                rule=decision.rule.name,
-                rule_id=decision.rule.pk,
-                keyword=decision.matched_keyword,
+                ticket, actor, EventKind.OPENED, after=Status.NEW, channel=channel, external_id=external_id
             )
-        if match is not None:
-            record(ticket, actor, EventKind.LINKED, after=match.ticket.reference, score=match.score)
-        if ticket.team_id:
-            _assign_automatically(ticket)
+            if decision.rule is not None:
+                record(
+                    ticket,
+                    actor,
+                    EventKind.ROUTED,
+                    after=decision.team.slug if decision.team else "",
+                    rule=decision.rule.name,
+                    rule_id=decision.rule.pk,
+                    keyword=decision.matched_keyword,
+                )
+            if match is not None:
+                record(ticket, actor, EventKind.LINKED, after=match.ticket.reference, score=match.score)
+            if ticket.team_id:
+                _assign_automatically(ticket)
+        finally:
+            _being_opened.reset(opening)
+        if _SLA_SUMMARY_UNSAVED in ticket.__dict__:
+            _write_sla_summary(ticket)
     return Opened(ticket=ticket, message=None)
 
 
@@ -803,12 +814,29 @@ def merge(*, source_id: int, target_id: int, actor: Actor, reason: str = "") -> 
 # --- SLA bookkeeping (called by the sla app) ---------------------------------------------
 
 
+# The ticket open_ticket is opening (its receivers run meanwhile), and the mark that its SLA summary
+# waits to be written with its next save: the clocks start on OPENED and auto-assignment saves the
+# ticket right after, so one UPDATE carries both.
+_being_opened: ContextVar[Ticket | None] = ContextVar("complaints_ticket_being_opened", default=None)
+_SLA_SUMMARY_UNSAVED = "_sla_summary_unsaved"
+
+
+def _write_sla_summary(ticket: Ticket) -> None:
+    ticket.__dict__.pop(_SLA_SUMMARY_UNSAVED, None)
+    Ticket.objects.filter(pk=ticket.pk).update(sla_state=ticket.sla_state, sla_due_at=ticket.sla_due_at)
+
+
 def update_sla_summary(*, ticket_id: int, state: str, due_at: datetime | None) -> None:
     """Keep the ticket's SLA summary in step with its clocks.
 
     Bookkeeping, not an agent's change: it neither bumps the version (an agent's open
     form stays valid) nor writes an event (alerts are recorded by record_sla_alert).
     """
+    opening = _being_opened.get()
+    if opening is not None and opening.pk == ticket_id:
+        opening.sla_state, opening.sla_due_at = state, due_at
+        opening.__dict__[_SLA_SUMMARY_UNSAVED] = True  # written by open_ticket, in the same transaction
+        return
     Ticket.objects.filter(pk=ticket_id).update(sla_state=state, sla_due_at=due_at)
 
 

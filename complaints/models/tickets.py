@@ -187,6 +187,8 @@ class Ticket(models.Model):
                 condition=Q(status__in=sorted(OPEN_STATUSES), assignee__isnull=True),
                 name="ticket_open_unassigned_due",
             ),
+            # A supervisor's "all tickets" in the same order.
+            models.Index(fields=["sla_due_at", "priority", "id"], name="ticket_due_order"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -4,7 +4,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.db import connection
 
-from complaints.models import Attachment, CannedReply, KBArticle, Message, PiiAccess
+from complaints.models import Attachment, CannedReply, KBArticle, Message, PiiAccess, Ticket
 from tests.complaints.portal_helpers import HTMX
 from tests.factories import (
     AgentFactory,
@@ -222,13 +222,15 @@ def test_workspace_query_count_does_not_grow_with_the_timeline(
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes exist on PostgreSQL only")
-def test_word_search_uses_the_trigram_index_on_postgresql(agent, team):
+def test_word_search_uses_the_trigram_index_on_postgresql(team):
     from django.db import connection as pg
 
     from complaints import selectors
 
     TicketFactory(team=team, subject="宽带断网三天")
-    query = selectors.search_tickets(selectors.tickets_visible_to(agent), "断网三天")
+    # Over every ticket (a supervisor's search): an agent's team filter may rightly be the cheaper
+    # index on a table this small.
+    query = selectors.search_tickets(Ticket.objects.all(), "断网三天")
     sql, params = query.query.sql_with_params()
     with pg.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")

@@ -6,6 +6,7 @@ complaints.services; this module never writes Ticket or TicketEvent rows itself.
 
 import logging
 import smtplib
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,14 +14,14 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.db.models import Q
+from django.db import DatabaseError, transaction
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from complaints import services as complaint_services
 from complaints.errors import ComplaintError, NotFound
-from complaints.models import Customer, Message, TeamMembership, Ticket
+from complaints.models import Customer, Message, Resolution, TeamMembership, Ticket
 from complaints.states import Status
 
 from . import delivery
@@ -149,6 +150,10 @@ def opt_out_of_surveys(*, customer_id: int) -> Customer:
 
 # --- sending -------------------------------------------------------------------------------
 
+# A sender claims its batch by moving the surveys' due time this far ahead (see _claim); it stops
+# sending once half of it has passed, so no other sender can take the same surveys while it works.
+CLAIM_LEASE = timedelta(minutes=10)
+
 
 @dataclass
 class SendReport:
@@ -160,7 +165,9 @@ class SendReport:
     failed: int = 0
     cancelled: int = 0
     expired: int = 0
+    # The mail server or SMS gateway failed during the run: the next batch waits for the next run.
     stopped_early: bool = False
+    connections: int = 0  # connections to the mail server opened
 
     @property
     def handled(self) -> int:
@@ -171,11 +178,6 @@ def _survey_policy(survey: Survey) -> SurveyPolicy:
     return survey.policy or SurveyPolicy(name="default")
 
 
-def _cancel(survey: Survey, reason: str) -> None:
-    survey.state, survey.cancel_reason = Survey.State.CANCELLED, reason[:200]
-    survey.save(update_fields=["state", "cancel_reason"])
-
-
 def _why_not_send(survey: Survey, *, reminder: bool) -> str:
     """Why this survey must not go out any more, or "" when it may."""
     ticket = survey.ticket
@@ -184,76 +186,11 @@ def _why_not_send(survey: Survey, *, reminder: bool) -> str:
     if ticket.is_spam or ticket.duplicate_of_id:
         return _("The ticket was marked as spam or merged.")
     if not reminder:
-        latest = ticket.resolutions.order_by("-created_at", "-pk").values_list("pk", flat=True).first()
+        # latest_resolution_id is annotated by _claim, so this costs no query per survey.
+        latest = survey.latest_resolution_id
         if ticket.status not in (Status.RESOLVED, Status.CLOSED) or latest != survey.resolution_id:
             return _("The ticket was reopened before the survey went out.")
     return ""
-
-
-def _deliver_one(survey: Survey, *, now: datetime, reminder: bool, report: SendReport) -> bool:
-    """Send (or remind) one locked survey and record the result; False when the run should stop."""
-    policy = _survey_policy(survey)
-    reason = _why_not_send(survey, reminder=reminder)
-    if reason:
-        if reminder:
-            survey.remind_at = None
-            survey.save(update_fields=["remind_at"])
-        else:
-            _cancel(survey, reason)
-        report.cancelled += 1
-        return True
-    allowed_at = outside_quiet_hours(now, policy)
-    if allowed_at != now:
-        if reminder:
-            survey.remind_at = allowed_at
-            survey.save(update_fields=["remind_at"])
-        else:
-            survey.send_after = allowed_at
-            survey.save(update_fields=["send_after"])
-        report.postponed += 1
-        return True
-    try:
-        delivery.deliver(survey, reminder=reminder)
-    except delivery.NoSmsGateway:
-        # Never pretend: without a gateway the customer gets nothing, so the survey is cancelled.
-        _cancel(survey, _("No SMS gateway is configured and the customer has no e-mail address."))
-        report.cancelled += 1
-        return True
-    except (OSError, delivery.SmsDeliveryError) as error:
-        survey.attempts += 1
-        survey.last_error = f"{type(error).__name__}: {error}"[:1000]
-        fields = ["attempts", "last_error"]
-        if survey.attempts >= MAX_DELIVERY_ATTEMPTS:
-            survey.state = survey.state if reminder else Survey.State.CANCELLED
-            survey.cancel_reason = "" if reminder else _("Delivery failed repeatedly.")
-            survey.remind_at = None
-            fields += ["state", "cancel_reason", "remind_at"]
-        elif reminder:
-            survey.remind_at = now + RETRY_BASE * 2 ** (survey.attempts - 1)
-            fields.append("remind_at")
-        else:
-            survey.send_after = now + RETRY_BASE * 2 ** (survey.attempts - 1)
-            fields.append("send_after")
-        survey.save(update_fields=fields)
-        report.failed += 1
-        logger.warning("Survey %s not delivered (attempt %s): %s", survey.pk, survey.attempts, error)
-        # A refused recipient is this message's problem; anything else means the server is away.
-        return isinstance(error, smtplib.SMTPRecipientsRefused)
-    survey.attempts, survey.last_error = 0, ""
-    if reminder:
-        survey.state, survey.reminded_at, survey.remind_at = Survey.State.REMINDED, now, None
-        survey.save(update_fields=["state", "reminded_at", "remind_at", "attempts", "last_error"])
-        report.reminded += 1
-        return True
-    survey.state, survey.sent_at = Survey.State.SENT, now
-    survey.expires_at = now + timedelta(days=policy.answer_within_days)
-    survey.remind_at = None
-    if policy.reminder_after_days:
-        remind_at = outside_quiet_hours(now + timedelta(days=policy.reminder_after_days), policy)
-        survey.remind_at = remind_at if remind_at < survey.expires_at else None
-    survey.save(update_fields=["state", "sent_at", "expires_at", "remind_at", "attempts", "last_error"])
-    report.sent += 1
-    return True
 
 
 def _due(now: datetime, *, reminder: bool) -> Q:
@@ -262,32 +199,202 @@ def _due(now: datetime, *, reminder: bool) -> Q:
     return Q(state=Survey.State.SCHEDULED, send_after__lte=now)
 
 
+def _lease_field(reminder: bool) -> str:
+    return "remind_at" if reminder else "send_after"
+
+
+def _claim(now: datetime, *, reminder: bool, limit: int) -> list[Survey]:
+    """Claim up to `limit` due surveys for this sender, oldest first, in one short transaction.
+
+    The rows are locked with SKIP LOCKED (a sender claiming at the same moment takes others) and
+    their due time is moved CLAIM_LEASE ahead, so once this commits no other sender picks them.
+    Why a claim rather than holding the row locks while sending: a lock lasts as long as its
+    transaction, so the batch's results could only be committed at its end, and a worker killed
+    mid-batch (time limit, lost database connection, deploy) would roll back every survey already
+    mailed: up to a batch of customers mailed twice by the next run. Claimed, each result is
+    committed as soon as the mail server has accepted the message, so a crash leaves at most the
+    one message in flight to go out again, and the rest of the claim waits out the lease.
+    """
+    if limit <= 0:
+        return []
+    latest_resolution = (
+        Resolution.objects.filter(ticket_id=OuterRef("ticket_id")).order_by("-created_at", "-pk").values("pk")
+    )
+    with transaction.atomic():
+        surveys = list(
+            Survey.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(_due(now, reminder=reminder))
+            .select_related("ticket", "customer", "policy")
+            .annotate(latest_resolution_id=Subquery(latest_resolution[:1]))
+            .order_by("pk")[:limit]
+        )
+        if surveys:
+            Survey.objects.filter(pk__in=[survey.pk for survey in surveys]).update(
+                **{_lease_field(reminder): now + CLAIM_LEASE}
+            )
+    return surveys
+
+
+def _record(survey: Survey, *, reminder: bool, **fields: object) -> bool:
+    """Write what became of a claimed survey in one UPDATE; False if it was cancelled meanwhile.
+
+    The due time the claim moved is given back unless `fields` sets it. Only a survey still in the
+    state it was claimed in is written, so a reopen or opt-out during the batch is not overwritten.
+    """
+    lease_field = _lease_field(reminder)
+    fields.setdefault(lease_field, getattr(survey, lease_field))
+    claimed_state = Survey.State.SENT if reminder else Survey.State.SCHEDULED
+    return bool(Survey.objects.filter(pk=survey.pk, state=claimed_state).update(**fields))
+
+
+def _release(surveys: list[Survey], *, now: datetime, reminder: bool) -> None:
+    """Give claimed surveys that were not tried back to the next run, due at once."""
+    if not surveys:
+        return
+    claimed_state = Survey.State.SENT if reminder else Survey.State.SCHEDULED
+    try:
+        Survey.objects.filter(pk__in=[survey.pk for survey in surveys], state=claimed_state).update(
+            **{_lease_field(reminder): now}
+        )
+    except DatabaseError as error:  # they come back anyway once the lease has run out
+        logger.warning("%s claimed surveys not given back: %s", len(surveys), error)
+
+
+def _deliver_one(
+    survey: Survey, *, mailer: delivery.SurveyMailer, now: datetime, reminder: bool, report: SendReport
+) -> bool:
+    """Send (or remind) one claimed survey and record the result; False when the mail server or SMS
+    gateway failed in a way that may fail the next ones too (a refused recipient does not)."""
+    policy = _survey_policy(survey)
+    reason = _why_not_send(survey, reminder=reminder)
+    if reason:
+        if reminder:
+            _record(survey, reminder=True, remind_at=None)
+        else:
+            _record(survey, reminder=False, state=Survey.State.CANCELLED, cancel_reason=reason[:200])
+        report.cancelled += 1
+        return True
+    allowed_at = outside_quiet_hours(now, policy)
+    if allowed_at != now:
+        _record(survey, reminder=reminder, **{_lease_field(reminder): allowed_at})
+        report.postponed += 1
+        return True
+    try:
+        delivery.deliver(survey, mailer=mailer, reminder=reminder)
+    except delivery.NoSmsGateway:
+        # Never pretend: without a gateway the customer gets nothing, so the survey is cancelled.
+        reason = _("No SMS gateway is configured and the customer has no e-mail address.")
+        _record(survey, reminder=reminder, state=Survey.State.CANCELLED, cancel_reason=reason[:200])
+        report.cancelled += 1
+        return True
+    except (OSError, delivery.SmsDeliveryError) as error:
+        attempts = survey.attempts + 1
+        fields: dict[str, object] = {
+            "attempts": attempts,
+            "last_error": f"{type(error).__name__}: {error}"[:1000],
+        }
+        if attempts >= MAX_DELIVERY_ATTEMPTS:
+            fields["state"] = survey.state if reminder else Survey.State.CANCELLED
+            fields["cancel_reason"] = "" if reminder else _("Delivery failed repeatedly.")
+            fields["remind_at"] = None
+        else:
+            fields[_lease_field(reminder)] = now + RETRY_BASE * 2 ** (attempts - 1)
+        _record(survey, reminder=reminder, **fields)
+        report.failed += 1
+        logger.warning("Survey %s not delivered (attempt %s): %s", survey.pk, attempts, error)
+        # A refused recipient is this message's problem; anything else means the server is away.
+        return isinstance(error, smtplib.SMTPRecipientsRefused)
+    if reminder:
+        recorded = _record(
+            survey,
+            reminder=True,
+            state=Survey.State.REMINDED,
+            reminded_at=now,
+            remind_at=None,
+            attempts=0,
+            last_error="",
+        )
+    else:
+        expires_at = now + timedelta(days=policy.answer_within_days)
+        remind_at = None
+        if policy.reminder_after_days:
+            remind_at = outside_quiet_hours(now + timedelta(days=policy.reminder_after_days), policy)
+            remind_at = remind_at if remind_at < expires_at else None
+        recorded = _record(
+            survey,
+            reminder=False,
+            state=Survey.State.SENT,
+            sent_at=now,
+            expires_at=expires_at,
+            remind_at=remind_at,
+            attempts=0,
+            last_error="",
+        )
+    if not recorded:
+        # The ticket was reopened or the customer opted out while the batch was being sent, after
+        # this survey's check: the message went out, the survey stays cancelled.
+        logger.warning("Survey %s was sent but had been cancelled meanwhile.", survey.pk)
+        report.cancelled += 1
+    elif reminder:
+        report.reminded += 1
+    else:
+        report.sent += 1
+    return True
+
+
+def _deliver_batch(
+    surveys: list[Survey], *, mailer: delivery.SurveyMailer, now: datetime, reminder: bool, report: SendReport
+) -> bool:
+    """Deliver a claimed batch over the mailer's one connection; False when the run must stop.
+
+    After a mail server failure the next e-mail gets one fresh connection (an idle or dropped
+    connection is the usual cause); a second failure in the run stops it. The surveys not tried
+    then (or after any error, or when the lease is half gone) are given back for the next run.
+    """
+    started = time.monotonic()
+    tried = 0
+    try:
+        for survey in surveys:
+            if time.monotonic() - started > CLAIM_LEASE.total_seconds() / 2:
+                logger.warning(
+                    "Survey batch too slow: %s surveys left for the next run.", len(surveys) - tried
+                )
+                report.stopped_early = True
+                return False
+            # Counted before sending: a survey whose fate is unknown (a crash right after the server
+            # accepted it) is never given back early; it waits out the lease.
+            tried += 1
+            if _deliver_one(survey, mailer=mailer, now=now, reminder=reminder, report=report):
+                continue
+            report.stopped_early = True
+            mailer.reset()
+            mailer.failures += 1
+            if survey.channel == Survey.Channel.SMS or mailer.failures > 1:
+                return False
+        return True
+    finally:
+        _release(surveys[tried:], now=now, reminder=reminder)
+
+
 def send_due_surveys(*, now: datetime | None = None, batch_size: int = 100) -> SendReport:
     """Send every survey and reminder that is due, up to `batch_size`, and expire stale links.
 
-    Safe with several senders at once: each survey is sent inside its own transaction
-    holding its row lock, and the others skip locked rows, so each goes out once.
+    Safe with several senders at once: each claims its own surveys (see _claim), so each goes out
+    once. All the e-mails of the run share one connection to the mail server.
     """
     now = now or timezone.now()
     report = SendReport()
     report.expired = Survey.objects.filter(
         state__in=[Survey.State.SENT, Survey.State.REMINDED], expires_at__lte=now
     ).update(state=Survey.State.EXPIRED, remind_at=None)
-    for reminder in (False, True):
-        while report.handled < batch_size:
-            with transaction.atomic():
-                survey = (
-                    Survey.objects.select_for_update(skip_locked=True, of=("self",))
-                    .filter(_due(now, reminder=reminder))
-                    .select_related("ticket", "customer", "policy")
-                    .order_by("pk")
-                    .first()
-                )
-                if survey is None:
+    with delivery.SurveyMailer() as mailer:
+        try:
+            for reminder in (False, True):
+                surveys = _claim(now, reminder=reminder, limit=batch_size - report.handled)
+                if not _deliver_batch(surveys, mailer=mailer, now=now, reminder=reminder, report=report):
                     break
-                if not _deliver_one(survey, now=now, reminder=reminder, report=report):
-                    report.stopped_early = True
-                    return report
+        finally:
+            report.connections = mailer.opened
     return report
 
 

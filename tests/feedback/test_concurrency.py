@@ -1,10 +1,15 @@
-"""Two senders at once (two threads, two PostgreSQL connections): every survey is e-mailed exactly once."""
+"""Two senders at once (two threads, two PostgreSQL connections): every survey is e-mailed exactly once.
+
+Each sender works in batches smaller than the number of due surveys (as the beat task does, re-queuing
+itself), so both claim batches at the same time and both really send.
+"""
 
 import threading
 from collections import Counter
 from datetime import time
 
 import pytest
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 
 from complaints import services as complaint_services
@@ -21,19 +26,23 @@ pytestmark = [
 ]
 
 SURVEYS = 20
+BATCH = 5
 
 
-class RecordingBackend:
+class RecordingBackend(BaseEmailBackend):
     """Mail backend recording (thread, recipient); the first message of each thread waits for the
-    other thread's first message, so both senders are inside a delivery, holding a row lock, at once."""
+    other thread's first message, so both senders are inside a delivery of a claimed batch at once."""
 
     sent: list[tuple[str, str]] = []
+    opened: list[str] = []
     lock = threading.Lock()
     both_sending = threading.Barrier(2, timeout=20)
     seen_threads: set[str] = set()
 
-    def __init__(self, alias: str | None = None, **kwargs: object) -> None:
-        pass
+    def open(self) -> bool:
+        with self.lock:
+            self.opened.append(threading.current_thread().name)
+        return True
 
     def send_messages(self, messages: list) -> int:
         name = threading.current_thread().name
@@ -51,6 +60,7 @@ class RecordingBackend:
 def due_surveys(settings) -> list[Survey]:
     settings.MAILERS = {"default": {"BACKEND": f"{__name__}.RecordingBackend"}}
     RecordingBackend.sent.clear()
+    RecordingBackend.opened.clear()
     RecordingBackend.seen_threads.clear()
     RecordingBackend.both_sending.reset()
     # Due at once and no quiet hours, so the test does not depend on the time of day.
@@ -67,14 +77,18 @@ def due_surveys(settings) -> list[Survey]:
 
 
 def test_two_concurrent_senders_send_each_survey_exactly_once(due_surveys):
-    reports: dict[str, services.SendReport] = {}
+    reports: dict[str, list[services.SendReport]] = {"worker-a": [], "worker-b": []}
     errors: list[BaseException] = []
     start = threading.Barrier(2)
 
     def sender(name: str) -> None:
         try:
             start.wait()
-            reports[name] = services.send_due_surveys(batch_size=100)
+            while True:  # batch after batch, like the task re-queuing itself, until nothing is due
+                report = services.send_due_surveys(batch_size=BATCH)
+                reports[name].append(report)
+                if report.handled < BATCH:
+                    break
         except BaseException as error:  # surfaced in the main thread
             errors.append(error)
         finally:
@@ -91,5 +105,8 @@ def test_two_concurrent_senders_send_each_survey_exactly_once(due_surveys):
     assert len(recipients) == SURVEYS
     assert set(recipients.values()) == {1}
     assert {name for name, _to in RecordingBackend.sent} == {"worker-a", "worker-b"}  # both really worked
-    assert reports["worker-a"].sent + reports["worker-b"].sent == SURVEYS
+    runs = reports["worker-a"] + reports["worker-b"]
+    assert sum(report.sent for report in runs) == SURVEYS
     assert set(Survey.objects.values_list("state", flat=True)) == {Survey.State.SENT}
+    # One mail connection per batch that had something to send, none for the empty last runs.
+    assert len(RecordingBackend.opened) == sum(1 for report in runs if report.sent)

@@ -48,12 +48,20 @@ def is_supervisor(user: AbstractBaseUser) -> bool:
 def team_ids_of(user: AbstractBaseUser) -> list[int]:
     """The teams the user works in. A list of ids rather than a subquery: with the teams known,
     PostgreSQL can walk a team's queue in index order instead of sorting all of it."""
+    return sorted(team for team, _role in _memberships(user))
+
+
+def led_team_ids(user: AbstractBaseUser) -> set[int]:
+    return {team for team, role in _memberships(user) if role == TeamMembership.Role.LEAD}
+
+
+def _memberships(user: AbstractBaseUser) -> list[tuple[int, str]]:
     if not user.is_authenticated:
         return []
     return _remembered(
         user,
-        "team_ids",
-        lambda: sorted(TeamMembership.objects.filter(user=user).values_list("team_id", flat=True)),
+        "memberships",
+        lambda: list(TeamMembership.objects.filter(user=user).values_list("team_id", "role")),
     )
 
 

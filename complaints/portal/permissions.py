@@ -3,17 +3,14 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from complaints.models import TeamMembership, Ticket
-from complaints.selectors import is_supervisor
+from complaints.models import Ticket
+from complaints.selectors import is_supervisor, led_team_ids
 
 from .forms import staff_users
 
 
 def leads_team(user: AbstractBaseUser, team_id: int | None) -> bool:
-    return (
-        team_id is not None
-        and TeamMembership.objects.filter(user=user, team_id=team_id, role=TeamMembership.Role.LEAD).exists()
-    )
+    return team_id is not None and team_id in led_team_ids(user)
 
 
 def can_reassign(user: AbstractBaseUser, ticket: Ticket) -> bool:

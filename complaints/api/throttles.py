@@ -15,7 +15,36 @@ if TYPE_CHECKING:  # DRF imports this module while rest_framework.views is still
     from rest_framework.views import APIView
 
 
-class TokenRateThrottle(SimpleRateThrottle):
+class FixedWindowRateThrottle(SimpleRateThrottle):
+    """Counts requests per fixed window with one atomic increment in the cache.
+
+    DRF's default keeps the timestamp of every request of the window in one cache entry, read and
+    rewritten whole on each request: at a few thousand requests a minute that list cost more than
+    opening the ticket (the API made 50 tickets/s under load where the web form made 65). A fixed
+    window may let up to twice the rate through across a window's edge; a limit is still a limit.
+    """
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        self.now = self.timer()
+        window_key = f"{key}:{int(self.now // self.duration)}"
+        self.cache.add(window_key, 0, self.duration)
+        try:
+            count = self.cache.incr(window_key)
+        except ValueError:  # the entry expired between add and incr: this request opens the window
+            self.cache.set(window_key, 1, self.duration)
+            count = 1
+        return count <= self.num_requests
+
+    def wait(self) -> float:
+        return self.duration - (self.now % self.duration)
+
+
+class TokenRateThrottle(FixedWindowRateThrottle):
     """Counts each token separately, so two integrations of one account do not starve each other."""
 
     scope = "user"
@@ -32,7 +61,7 @@ class TokenRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-class AnonymousRateThrottle(AnonRateThrottle):
+class AnonymousRateThrottle(FixedWindowRateThrottle, AnonRateThrottle):
     scope = "anon"
 
 
@@ -42,7 +71,7 @@ class TicketCreateThrottle(TokenRateThrottle):
     scope = "ticket_create"
 
 
-class LoginRateThrottle(SimpleRateThrottle):
+class LoginRateThrottle(FixedWindowRateThrottle):
     """Password guesses against the token endpoint, counted per client IP."""
 
     scope = "login"

@@ -129,7 +129,11 @@ def restore_rates():
     api_settings.reload()
 
 
-def test_each_token_has_its_own_limit(settings, restore_rates):
+WITHIN_ONE_WINDOW = "2026-11-23 10:00:05+08:00"
+
+
+def test_each_token_has_its_own_limit(settings, restore_rates, time_machine):
+    time_machine.move_to(WITHIN_ONE_WINDOW, tick=False)  # limits count per fixed minute
     from rest_framework.throttling import SimpleRateThrottle
 
     _rates(settings, user="3/minute")
@@ -149,7 +153,8 @@ def test_each_token_has_its_own_limit(settings, restore_rates):
         SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
 
 
-def test_anonymous_clients_are_limited_per_ip(settings, restore_rates):
+def test_anonymous_clients_are_limited_per_ip(settings, restore_rates, time_machine):
+    time_machine.move_to(WITHIN_ONE_WINDOW, tick=False)  # limits count per fixed minute
     from rest_framework.throttling import SimpleRateThrottle
 
     _rates(settings, anon="2/minute")
@@ -167,7 +172,8 @@ def test_anonymous_clients_are_limited_per_ip(settings, restore_rates):
     assert other_ip == 200
 
 
-def test_password_guessing_on_the_token_endpoint_is_limited(settings, restore_rates):
+def test_password_guessing_on_the_token_endpoint_is_limited(settings, restore_rates, time_machine):
+    time_machine.move_to(WITHIN_ONE_WINDOW, tick=False)  # limits count per fixed minute
     from rest_framework.throttling import SimpleRateThrottle
 
     _rates(settings, login="3/minute")
@@ -183,3 +189,28 @@ def test_password_guessing_on_the_token_endpoint_is_limited(settings, restore_ra
 
         SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
     assert answers == [400, 400, 400, 429]
+
+
+def test_a_busy_token_costs_one_counter_not_a_list_of_requests(settings, restore_rates, time_machine):
+    import hashlib
+    import time
+
+    from django.core.cache import cache
+    from rest_framework.authtoken.models import Token
+    from rest_framework.throttling import SimpleRateThrottle
+
+    time_machine.move_to(WITHIN_ONE_WINDOW, tick=False)
+    _rates(settings, user="1000/minute")
+    SimpleRateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    try:
+        integration = make_integration("busy")
+        client = client_for(integration)
+        assert {client.get(TICKETS).status_code for _ in range(30)} == {200}
+    finally:
+        from rest_framework.settings import api_settings
+
+        SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    token = Token.objects.get(user=integration).key
+    ident = "token-" + hashlib.sha256(token.encode()).hexdigest()[:32]
+    # One integer per token and minute, whatever the rate (DRF's default keeps a list of 30 times).
+    assert cache.get(f"throttle_user_{ident}:{int(time.time() // 60)}") == 30

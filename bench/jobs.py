@@ -253,8 +253,9 @@ def send_surveys(count: int, plans: dict[str, list[dict]]) -> Metric:
         made = _due_surveys(count)
         now = timezone.now()
         due = Survey.objects.filter(feedback_services._due(now, reminder=False)).order_by("pk")
-        plans["Survey sender, due query"] = [
-            explain.explain_queryset(due.select_for_update(skip_locked=True, of=("self",))[:1])
+        # The sender claims a batch per query (feedback.services._claim); its shape without the joins.
+        plans["Survey sender, claim query"] = [
+            explain.explain_queryset(due.select_for_update(skip_locked=True, of=("self",))[:SURVEY_BATCH])
         ]
         sent = failed = 0
         batch_seconds = []

@@ -1,22 +1,32 @@
 """Thin Celery tasks of the complaint core: staff notifications and the auto-close sweep."""
 
-from celery import shared_task
+from celery import Task, shared_task
+from celery.utils.time import get_exponential_backoff_interval
 from django.db import OperationalError
 
 from . import notifications, privacy, services
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-    soft_time_limit=50,
-    time_limit=60,
-)
-def notify_staff(event_id: int) -> int:
-    """Tell the people concerned about an event (assignee, team leads, supervisors). Returns mails sent."""
-    return notifications.notify_staff_of_event(event_id=event_id)
+@shared_task(bind=True, acks_late=True, max_retries=5, soft_time_limit=50, time_limit=60)
+def notify_staff(self: Task, event_id: int | list[int]) -> int:
+    """Tell the people concerned about events (assignee, team leads, supervisors). Returns mails sent.
+
+    Bulk services queue a list of event ids; a single id (what every message queued before carries)
+    is still accepted. A failed mail retries with backoff, only for the events not mailed yet: the
+    ones before it went out and must not go out twice.
+    """
+    event_ids = event_id if isinstance(event_id, list) else [event_id]
+    sent = 0
+    for position, pk in enumerate(event_ids):
+        try:
+            sent += notifications.notify_staff_of_event(event_id=pk)
+        except OSError as exc:
+            # What autoretry_for=(OSError,) with retry_backoff=True did, narrowed to the rest of the list.
+            countdown = get_exponential_backoff_interval(
+                factor=1, retries=self.request.retries, maximum=600, full_jitter=True
+            )
+            raise self.retry(args=[event_ids[position:]], kwargs={}, exc=exc, countdown=countdown) from exc
+    return sent
 
 
 @shared_task(

@@ -508,11 +508,12 @@ def fire_due_clocks(*, now: datetime | None = None, batch_size: int = 500) -> Sw
     """Fire every warning and breach due by `now`, for at most `batch_size` due clocks.
 
     With nothing due this is one indexed query. Otherwise the batch is one transaction whose
-    query count does not grow with its size, except for the policies' breach actions (per
-    breaching clock, through the complaint services). Safe to run concurrently: tickets another
-    worker holds are skipped (SKIP LOCKED) and left for the next run, and a fired alert is a
-    unique row. The batch's tickets stay locked until it commits (under a second for 500 warnings,
-    a few seconds when most of them breach and escalate): an agent saving one waits that long.
+    query count does not grow with its size: escalations on breach (the default policies' action)
+    are one bulk service call; only a policy that also raises the priority or moves the ticket to a
+    team costs queries per breaching clock (through the complaint services, one by one). Safe to
+    run concurrently: tickets another worker holds are skipped (SKIP LOCKED) and left for the next
+    run, and a fired alert is a unique row. The batch's tickets stay locked until it commits (under
+    a second for 500 warnings or breaches): an agent saving one waits that long.
     """
     now = now or timezone.now()
     result = SweepResult()
@@ -583,9 +584,7 @@ def _fire_for_tickets(tickets: dict[int, Ticket], now: datetime, specs: Calendar
     # Before the breach actions: a receiver that moves clocks on their events (a reclassification
     # re-applies the policy) stores the summary again from the clocks as they are then.
     _store_summaries(tickets, clocks, due)
-    for f in firings:
-        if f.level == SlaAlert.BREACH:
-            _breach_actions(tickets, f.clock)
+    _breach_actions(tickets, [f.clock for f in firings if f.level == SlaAlert.BREACH])
 
     from . import tasks
 
@@ -688,19 +687,50 @@ def _store_summaries(tickets: dict[int, Ticket], clocks: list[SlaClock], due: li
     complaint_services.update_sla_summaries(summaries=summaries)
 
 
-def _breach_actions(tickets: dict[int, Ticket], clock: SlaClock) -> None:
-    """What the policy does when this clock breaches, always through the complaint services.
-
-    Keeps `tickets` up to date with what the services return (the next breach of the same ticket
-    starts from there).
-    """
-    policy = clock.policy
-    if policy is None:
-        return
-    reason = _("SLA breached: %(target)s was due %(due)s.") % {
+def _breach_reason(clock: SlaClock) -> str:
+    return _("SLA breached: %(target)s was due %(due)s.") % {
         "target": clock.get_target_display(),
         "due": _due_label(clock),
     }
+
+
+def _escalates_only(policy: SlaPolicy | None) -> bool:
+    return policy is None or not (policy.raise_priority or policy.move_to_team_id is not None)
+
+
+def _breach_actions(tickets: dict[int, Ticket], breached: list[SlaClock]) -> None:
+    """What the policies do when these clocks breach, always through the complaint services.
+
+    A ticket whose policies only escalate (the default policies) is escalated with the rest of the
+    batch in one escalate_for_sla call: one step per breached clock, in order, as escalate would.
+    A ticket whose policy also raises the priority or moves it to a team takes each breach's actions
+    one service call at a time, in the policy's order. Keeps `tickets` up to date with the rows the
+    services return.
+    """
+    by_ticket: dict[int, list[SlaClock]] = {}
+    for clock in breached:
+        by_ticket.setdefault(clock.ticket_id, []).append(clock)
+    escalations: list[tuple[int, str]] = []
+    for ticket_id, own in by_ticket.items():
+        if all(_escalates_only(clock.policy) for clock in own):
+            escalations += [
+                (ticket_id, _breach_reason(clock))
+                for clock in own
+                if clock.policy is not None and clock.policy.raise_escalation
+            ]
+        else:
+            for clock in own:
+                _breach_actions_one_by_one(tickets, clock)
+    for event in complaint_services.escalate_for_sla(escalations=escalations):
+        tickets[event.ticket_id] = event.ticket
+
+
+def _breach_actions_one_by_one(tickets: dict[int, Ticket], clock: SlaClock) -> None:
+    """One breach's actions, each through its complaint service (priority, escalation, team)."""
+    policy = clock.policy
+    if policy is None:
+        return
+    reason = _breach_reason(clock)
     ticket_id = clock.ticket_id
     ticket = tickets[ticket_id]
     try:

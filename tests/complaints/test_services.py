@@ -583,3 +583,120 @@ def test_least_loaded_also_skips_away_agents(team, category, settings):
     TeamMembership.objects.filter(user=away).update(is_away=True)
     make(team=team, assignee=present, status=Status.IN_PROGRESS)
     assert open_(category).assignee == present
+
+
+# --- escalations in bulk (the SLA sweep's) -----------------------------------------------------
+
+EVENT_FIELDS = ("ticket_id", "actor_id", "kind", "from_value", "to_value", "reason", "detail")
+
+
+def event_rows(ticket: Ticket) -> list[tuple]:
+    return list(core_events(ticket).order_by("pk").values_list(*EVENT_FIELDS))
+
+
+def test_escalations_in_bulk_write_what_escalate_writes_and_stop_at_the_top(
+    team, monkeypatch, django_capture_on_commit_callbacks
+):
+    from complaints import tasks
+    from complaints.events import ticket_event
+
+    one_by_one, bulk = make(team=team), make(team=team)
+    for _ in range(2):
+        services.escalate(ticket_id=one_by_one.pk, actor=None, version=None, reason="SLA breached")
+    top, closed = make(team=team, escalation_level=3), make(Status.CLOSED, team=team)
+    heard: list[tuple[int, str]] = []
+
+    def receiver(sender, ticket, event, **kwargs) -> None:
+        heard.append((ticket.pk, event.kind))
+
+    queued: list[list[int]] = []
+    monkeypatch.setattr(tasks.notify_staff, "delay", lambda event_ids: queued.append(event_ids))
+    ticket_event.connect(receiver, dispatch_uid="test-escalate-for-sla-receiver")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            events = services.escalate_for_sla(
+                escalations=[
+                    (bulk.pk, "SLA breached"),
+                    (top.pk, "x"),
+                    (closed.pk, "x"),
+                    (bulk.pk, "SLA breached"),
+                ]
+            )
+    finally:
+        ticket_event.disconnect(dispatch_uid="test-escalate-for-sla-receiver")
+    # Two steps, the same rows as two escalate calls (but the ticket), each announced, mailed in one task.
+    expected = [(bulk.pk, *row[1:]) for row in event_rows(one_by_one)]
+    assert event_rows(bulk) == expected and len(expected) == 2
+    assert heard == [(bulk.pk, EventKind.ESCALATED)] * 2
+    assert queued == [[event.pk for event in events]]
+    bulk.refresh_from_db()
+    one_by_one.refresh_from_db()
+    assert (
+        (bulk.escalation_level, bulk.version) == (one_by_one.escalation_level, one_by_one.version) == (2, 3)
+    )
+    assert bulk.updated_at > one_by_one.updated_at
+    # Already at the top, or closed: left alone, no event.
+    assert [
+        (t.escalation_level, t.version)
+        for t in Ticket.objects.filter(pk__in=[top.pk, closed.pk]).order_by("pk")
+    ] == [(3, 1), (0, 1)]
+    assert not core_events(top).exists() and not core_events(closed).exists()
+    # Capped: a third and fourth step stop at level 3.
+    services.escalate_for_sla(escalations=[(bulk.pk, "Still late")] * 2)
+    assert Ticket.objects.get(pk=bulk.pk).escalation_level == 3
+    assert list(core_events(bulk).order_by("pk").values_list("to_value", flat=True)) == ["1", "2", "3"]
+    with pytest.raises(ComplaintError):
+        services.escalate_for_sla(escalations=[(bulk.pk, "  ")])
+    assert services.escalate_for_sla(escalations=[]) == []
+
+
+def test_escalations_in_bulk_cost_the_same_queries_for_one_ticket_or_many(team, django_assert_num_queries):
+    few, many = [make(team=team)], [make(team=team) for _ in range(5)]
+    # Savepoint, lock, one UPDATE, the events' insert, release.
+    with django_assert_num_queries(5):
+        services.escalate_for_sla(escalations=[(t.pk, "late") for t in few])
+    with django_assert_num_queries(5):
+        services.escalate_for_sla(escalations=[(t.pk, "late") for t in many])
+    # Tickets raised by different numbers of steps: one UPDATE per number of steps.
+    with django_assert_num_queries(6):
+        services.escalate_for_sla(escalations=[(t.pk, "late") for t in many] + [(many[0].pk, "later")])
+    assert sorted(
+        Ticket.objects.filter(pk__in=[t.pk for t in many]).values_list("escalation_level", flat=True)
+    ) == [2, 2, 2, 2, 3]
+
+
+def test_staff_mails_queued_as_a_list_go_out_once_each_and_a_failure_retries_only_the_rest(team, monkeypatch):
+    from complaints import notifications, tasks
+
+    lead = AgentFactory(team=team, team__role="lead", email="lead@staff.example.com")
+    tickets = [make(team=team) for _ in range(3)]
+    events = services.escalate_for_sla(escalations=[(t.pk, "SLA breached") for t in tickets])
+    from django.core import mail
+
+    mail.outbox.clear()
+    assert tasks.notify_staff([e.pk for e in events]) == 3
+    assert [m.to for m in mail.outbox] == [[lead.email]] * 3
+    assert tasks.notify_staff(events[0].pk) == 1  # a single id, as messages queued before carry
+
+    real = notifications.notify_staff_of_event
+    retried: list[list[int]] = []
+
+    def flaky(*, event_id: int) -> int:
+        if event_id == events[1].pk:
+            raise OSError("SMTP down")
+        return real(event_id=event_id)
+
+    class Retry(Exception):
+        pass
+
+    def retry(*, args, **kwargs):
+        retried.append(args[0])
+        return Retry()
+
+    monkeypatch.setattr(notifications, "notify_staff_of_event", flaky)
+    monkeypatch.setattr(tasks.notify_staff, "retry", retry)
+    mail.outbox.clear()
+    with pytest.raises(Retry):
+        tasks.notify_staff([e.pk for e in events])
+    assert len(mail.outbox) == 1  # the first went out; the retry carries the failed one and the rest
+    assert retried == [[events[1].pk, events[2].pk]]

@@ -339,3 +339,44 @@ def test_a_ticket_another_transaction_holds_is_skipped_then_fired_by_the_next_ru
     )
     assert sla_services.fire_due_clocks(now=T0 + timedelta(minutes=15)).fired == 1
     assert alerts(held, EventKind.SLA_WARNING) == [("first_response", 50)]
+
+
+def test_breach_escalations_cost_the_same_queries_for_one_ticket_or_many_and_reach_the_supervisors(
+    open_ticket, lead, monkeypatch, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from complaints import tasks as complaint_tasks
+
+    SlaPolicy.objects.filter(match_kind="inquiry", match_complexity="simple").update(raise_escalation=True)
+    supervisor = SupervisorFactory(email="boss@staff.example.com")
+    specs = {c.pk: c.spec() for c in BusinessCalendar.objects.prefetch_related("intervals", "days")}
+    monkeypatch.setattr(
+        sla_services.CalendarSpecs, "__missing__", lambda self, pk: self.setdefault(pk, specs[pk])
+    )
+    queued: list[list[int]] = []
+    monkeypatch.setattr(complaint_tasks.notify_staff, "delay", lambda event_ids: queued.append(event_ids))
+    with time_machine.travel(T0, tick=False):
+        first = open_ticket(kind=Ticket.Kind.INQUIRY)
+    with time_machine.travel(T0 + timedelta(minutes=20), tick=False):
+        others = [
+            open_ticket(
+                kind=Ticket.Kind.INQUIRY, email=f"c{n}@example.com", subject=f"Question {n} about Wi-Fi"
+            )
+            for n in range(3)
+        ]
+    # 13 as for warnings alone (see above) and the escalations: savepoint, lock, one UPDATE,
+    # the events' insert, release.
+    with django_assert_num_queries(18), django_capture_on_commit_callbacks(execute=True):
+        result = sweep_at(T0 + timedelta(minutes=30))  # the first's breach
+    assert (result.tickets, fresh(first).escalation_level) == (1, 1)
+    with django_assert_num_queries(18), django_capture_on_commit_callbacks(execute=True):
+        result = sweep_at(T0 + timedelta(minutes=50))  # the others' breaches
+    assert result.tickets == 4  # and the first's 80 % on resolution
+    assert [fresh(t).escalation_level for t in [first, *others]] == [1, 1, 1, 1]
+    escalated = list(TicketEvent.objects.filter(kind=EventKind.ESCALATED).order_by("pk"))
+    assert [e.actor for e in escalated] == [None] * 4
+    assert escalated[0].reason.startswith("SLA breached:") and escalated[0].to_value == "1"
+    # One notify_staff task per batch: the team lead and the supervisors hear of each escalation.
+    assert queued == [[escalated[0].pk], [e.pk for e in escalated[1:]]]
+    mail.outbox.clear()
+    assert complaint_tasks.notify_staff(queued[1]) == 6
+    assert {tuple(sorted(m.to)) for m in mail.outbox} == {tuple(sorted([lead.email, supervisor.email]))}

@@ -165,9 +165,8 @@ def _raw_email(number: int) -> bytes:
 
 
 def _intake_one(raw: bytes) -> str:
-    """What the IMAP poller does per fetched message: store it raw, then turn it into a ticket."""
-    item, _created = intake_services.receive_email(raw=raw, mailbox=None)
-    return intake_services.process_item(item_id=item.pk).state
+    """What the IMAP poller does per fetched message: store it raw and turn it into a ticket (one transaction)."""
+    return intake_services.take_email(raw=raw, mailbox=None).state
 
 
 def email_intake(count: int) -> Metric:

@@ -98,8 +98,7 @@ def poll_mailbox(mailbox: Mailbox) -> PollResult:
             raw = _raw_message(_check(conn.uid("FETCH", uid, "(BODY.PEEK[])")))
             if raw is None:
                 continue  # deleted by someone else meanwhile
-            item, _created = services.receive_email(raw=raw, mailbox=mailbox)
-            item = services.process_item(item_id=item.pk)
+            item = services.take_email(raw=raw, mailbox=mailbox)
             result.add(item.state)
             mark_done(conn, uid, mailbox, can_move=can_move)
         if mailbox.processed_folder:

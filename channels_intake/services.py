@@ -123,21 +123,50 @@ class _RecentParse:
 _recent_parse = _RecentParse()
 
 
-def receive_email(*, raw: bytes, mailbox: Mailbox | None) -> tuple[InboundItem, bool]:
-    """Store one fetched e-mail under its Message-ID (a hash of the bytes when it has none)."""
+def _email_item_fields(raw: bytes, mailbox: Mailbox | None) -> dict[str, Any]:
+    """An e-mail's item: under its Message-ID (a hash of the bytes when it has none), sender hashed."""
     message_id, sender = "", ""
     try:
         parsed = _recent_parse.parse(raw)
         message_id, sender = parsed.message_id, parsed.from_address
     except (mailparse.MalformedEmail, ValueError, LookupError):
         pass  # stored anyway; processing records why it cannot be read
-    return receive(
-        channel=Channel.EMAIL,
-        source_id=mailparse.source_id_for(raw, message_id),
-        raw=InboundItem.encode_bytes(raw),
-        sender_index=pii.blind_index("email", sender),
-        mailbox=mailbox,
-    )
+    return {
+        "channel": Channel.EMAIL,
+        "source_id": mailparse.source_id_for(raw, message_id),
+        "raw": InboundItem.encode_bytes(raw),
+        "sender_index": pii.blind_index("email", sender),
+        "mailbox": mailbox,
+    }
+
+
+def receive_email(*, raw: bytes, mailbox: Mailbox | None) -> tuple[InboundItem, bool]:
+    """Store one fetched e-mail, to be processed by process_item."""
+    return receive(**_email_item_fields(raw, mailbox))
+
+
+def take_email(*, raw: bytes, mailbox: Mailbox | None) -> InboundItem:
+    """Store and process one fetched e-mail in a single transaction (the IMAP poller, per message).
+
+    receive_email + process_item committed twice and read the item back. Here processing runs in a
+    savepoint first and the item is then inserted once, with its outcome: a failure rolls back what
+    processing made and the raw mail is still stored, failed, with its error, as before. A crash
+    before the commit stores nothing, and the poller, which marks a message only once this returns,
+    fetches it again. The same mail again (a re-fetch, or a copy in a second mailbox) fails the
+    unique key at the INSERT: all of this is rolled back and the stored item is handed to
+    process_item, which leaves it alone once processed.
+    """
+    item = InboundItem(**_email_item_fields(raw, mailbox))
+    item.received_at = timezone.now()  # the throttle reads it; the INSERT stamps its own a moment later
+    try:
+        with transaction.atomic():
+            _process(item)
+            item.save(force_insert=True)
+    except IntegrityError:
+        # Only the INSERT can raise it here: processing keeps its own failures on the item.
+        stored = InboundItem.objects.get(channel=item.channel, source_id=item.source_id)
+        return process_item(item_id=stored.pk)
+    return item
 
 
 # --- processing ------------------------------------------------------------------------
@@ -150,28 +179,37 @@ def process_item(*, item_id: int) -> InboundItem:
         item = InboundItem.objects.select_for_update().get(pk=item_id)
         if item.state in (State.PROCESSED, State.IGNORED):
             return item
-        item.attempts += 1
-        try:
-            with transaction.atomic():
-                intake = NORMALISERS[item.channel](item)
-                if intake.ignore_reason:
-                    item.state, item.error = State.IGNORED, intake.ignore_reason
-                else:
-                    _deliver(item, intake)
-                    item.state, item.error = State.PROCESSED, ""
-        except ComplaintError as exc:
-            item.state, item.error = State.FAILED, exc.message
-        except Exception as exc:
-            # Nothing inbound is lost: an unexpected failure is kept on the item for reprocessing.
-            logger.exception("Inbound item %s failed", item.pk)
-            item.state, item.error = State.FAILED, f"{type(exc).__name__}: {exc}"
-        item.processed_at = timezone.now()
+        intake = _process(item)
         item.save(update_fields=["state", "error", "attempts", "processed_at", "ticket", "message"])
-        if item.state == State.PROCESSED and (
+        if intake is not None and (
             item.files.exists() if intake.has_kept_files is None else intake.has_kept_files
         ):
             _drop_kept_files(item)
     return item
+
+
+def _process(item: InboundItem) -> Intake | None:
+    """Normalise and deliver the item in a savepoint, setting its outcome in memory (the caller saves
+    it); the intake when a ticket or message was made."""
+    item.attempts += 1
+    intake = None
+    try:
+        with transaction.atomic():
+            normalised = NORMALISERS[item.channel](item)
+            if normalised.ignore_reason:
+                item.state, item.error = State.IGNORED, normalised.ignore_reason
+            else:
+                _deliver(item, normalised)
+                item.state, item.error = State.PROCESSED, ""
+                intake = normalised
+    except ComplaintError as exc:
+        item.state, item.error = State.FAILED, exc.message
+    except Exception as exc:
+        # Nothing inbound is lost: an unexpected failure is kept on the item for reprocessing.
+        logger.exception("Inbound item %s failed", item.pk or item.source_id)
+        item.state, item.error = State.FAILED, f"{type(exc).__name__}: {exc}"
+    item.processed_at = timezone.now()
+    return intake
 
 
 def reprocess_items(*, item_ids: list[int]) -> dict[str, int]:
@@ -338,7 +376,9 @@ def _sender_over_limit(item: InboundItem) -> bool:
         received_at__gte=since,
         received_at__lte=item.received_at,
         state=State.PROCESSED,
-    ).exclude(pk=item.pk)
+    )
+    if item.pk is not None:  # take_email's item is not stored yet
+        earlier = earlier.exclude(pk=item.pk)
     return earlier.count() >= limit
 
 

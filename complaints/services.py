@@ -114,6 +114,33 @@ def record(
     return event
 
 
+def _record_together(ticket: Ticket, actor: Actor, events: list[tuple[EventKind, dict[str, object]]]) -> None:
+    """record() for several events that are always written together: one INSERT, then each announced
+    in order, as record would. Each entry is (kind, record's keyword arguments)."""
+    made = []
+    for kind, fields in events:
+        detail = dict(fields)
+        before, after, reason = detail.pop("before", ""), detail.pop("after", ""), detail.pop("reason", "")
+        made.append(
+            TicketEvent(
+                ticket=ticket,
+                actor=actor if actor is not None and actor.is_authenticated else None,
+                kind=kind,
+                from_value="" if before is None else str(before),
+                to_value="" if after is None else str(after),
+                reason=reason,
+                detail=detail,
+            )
+        )
+    TicketEvent.objects.bulk_create(made)
+    for event in made:
+        ticket_event.send(sender=Ticket, ticket=ticket, event=event)
+        if event.kind in STAFF_NOTIFIED:
+            from .tasks import notify_staff
+
+            notify_staff.delay_on_commit(event.pk)
+
+
 STAFF_NOTIFIED = frozenset(
     {
         EventKind.ASSIGNED,
@@ -272,28 +299,40 @@ def open_ticket(
             created_by=actor if actor is not None and actor.is_authenticated else None,
         )
         _store_files(ticket, None, files)
+        events: list[tuple[EventKind, dict[str, object]]] = [
+            (EventKind.OPENED, {"after": Status.NEW, "channel": channel, "external_id": external_id})
+        ]
+        if decision.rule is not None:
+            events.append(
+                (
+                    EventKind.ROUTED,
+                    {
+                        "after": decision.team.slug if decision.team else "",
+                        "rule": decision.rule.name,
+                        "rule_id": decision.rule.pk,
+                        "keyword": decision.matched_keyword,
+                    },
+                )
+            )
+        if match is not None:
+            events.append((EventKind.LINKED, {"after": match.ticket.reference, "score": match.score}))
+        # The agent is picked before the events are written, so opened, routed, linked and assigned
+        # are one INSERT, and the ticket one UPDATE (assignee and SLA summary) after the receivers.
+        claimed = _claim_agent(ticket.team_id) if ticket.team_id else None
+        if claimed is not None:
+            membership, strategy = claimed
+            ticket.assignee = membership.user
+            events.append(
+                (EventKind.ASSIGNED, {"after": membership.user.get_username(), "strategy": strategy})
+            )
         opening = _being_opened.set(ticket)
         try:
-            record(
-                ticket, actor, EventKind.OPENED, after=Status.NEW, channel=channel, external_id=external_id
-            )
-            if decision.rule is not None:
-                record(
-                    ticket,
-                    actor,
-                    EventKind.ROUTED,
-                    after=decision.team.slug if decision.team else "",
-                    rule=decision.rule.name,
-                    rule_id=decision.rule.pk,
-                    keyword=decision.matched_keyword,
-                )
-            if match is not None:
-                record(ticket, actor, EventKind.LINKED, after=match.ticket.reference, score=match.score)
-            if ticket.team_id:
-                _assign_automatically(ticket)
+            _record_together(ticket, actor, events)
         finally:
             _being_opened.reset(opening)
-        if _SLA_SUMMARY_UNSAVED in ticket.__dict__:
+        if claimed is not None:
+            _save(ticket, "assignee")  # with the SLA summary the OPENED receivers left in memory
+        elif _SLA_SUMMARY_UNSAVED in ticket.__dict__:
             _write_sla_summary(ticket)
     return Opened(ticket=ticket, message=None)
 
@@ -541,13 +580,22 @@ def _pick_agent(team_id: int, strategy: str) -> TeamMembership | None:
     )
 
 
-def _assign_automatically(ticket: Ticket, *, actor: Actor = None, strategy: str | None = None) -> bool:
+def _claim_agent(team_id: int, strategy: str | None = None) -> tuple[TeamMembership, str] | None:
+    """The team's next agent under the strategy, stamped as just handed a ticket; None if nobody is available."""
     strategy = strategy or settings.COMPLAINTS.get("ASSIGNMENT_STRATEGY", AssignmentStrategy.ROUND_ROBIN)
-    membership = _pick_agent(ticket.team_id, strategy)
+    membership = _pick_agent(team_id, strategy)
     if membership is None:
-        return False
+        return None
     membership.last_assigned_at = timezone.now()
     membership.save(update_fields=["last_assigned_at"])
+    return membership, strategy
+
+
+def _assign_automatically(ticket: Ticket, *, actor: Actor = None, strategy: str | None = None) -> bool:
+    claimed = _claim_agent(ticket.team_id, strategy)
+    if claimed is None:
+        return False
+    membership, strategy = claimed
     ticket.assignee = membership.user
     _save(ticket, "assignee")
     record(ticket, actor, EventKind.ASSIGNED, after=membership.user.get_username(), strategy=strategy)

@@ -71,3 +71,13 @@ def test_the_same_email_twice_at_once_is_one_message():
     run_twice_at_once(deliver)
     assert Message.objects.filter(ticket=ticket).count() == 1
     assert InboundItem.objects.get(source_id="two@x").state == "processed"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_same_email_polled_twice_at_once_is_one_item_and_one_ticket():
+    raw = b"From: b@example.com\r\nSubject: Broken\r\nMessage-ID: <polled@x>\r\n\r\nIt is broken\r\n"
+    results = run_twice_at_once(lambda: services.take_email(raw=raw, mailbox=None).pk)
+    assert len(set(results)) == 1
+    item = InboundItem.objects.get(source_id="polled@x")
+    assert item.state == "processed" and item.attempts == 1
+    assert Ticket.objects.count() == 1

@@ -42,8 +42,37 @@ def plain(
 
 
 def take(raw: bytes, mailbox: Mailbox | None = None) -> InboundItem:
-    item, _ = services.receive_email(raw=raw, mailbox=mailbox)
-    return services.process_item(item_id=item.pk)
+    """What the IMAP poller does with a fetched mail (store and process in one transaction)."""
+    return services.take_email(raw=raw, mailbox=mailbox)
+
+
+@pytest.mark.django_db
+def test_a_mail_taken_twice_is_one_item_and_one_ticket(mailbox):
+    first = take(plain(), mailbox)
+    again = take(plain(), mailbox)  # fetched again after a crash before it was marked on the server
+    assert again.pk == first.pk and again.state == InboundItem.State.PROCESSED and again.attempts == 1
+    assert InboundItem.objects.count() == 1 and Ticket.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_failed_mail_taken_again_is_processed_again(mailbox, monkeypatch):
+    original = services.NORMALISERS["email"]
+    monkeypatch.setitem(services.NORMALISERS, "email", lambda item: 1 / 0)
+    failed = take(plain(), mailbox)
+    assert failed.pk is not None and failed.state == InboundItem.State.FAILED
+    assert "ZeroDivisionError" in InboundItem.objects.get(pk=failed.pk).error
+    monkeypatch.setitem(services.NORMALISERS, "email", original)
+    again = take(plain(), mailbox)
+    assert again.pk == failed.pk and again.state == InboundItem.State.PROCESSED and again.attempts == 2
+    assert Ticket.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_two_step_path_still_stores_then_processes(mailbox):
+    item, created = services.receive_email(raw=plain(), mailbox=mailbox)
+    assert created and item.state == InboundItem.State.RECEIVED
+    assert services.process_item(item_id=item.pk).state == InboundItem.State.PROCESSED
+    assert Ticket.objects.get().channel == "email"
 
 
 @pytest.fixture

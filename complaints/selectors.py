@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import pii
+from .events import EventKind
 from .models import (
     Attachment,
     CannedReply,
@@ -66,13 +67,21 @@ def _memberships(user: AbstractBaseUser) -> list[tuple[int, str]]:
 
 
 def tickets_visible_to(user: AbstractBaseUser) -> QuerySet[Ticket]:
-    """Supervisors see everything; agents their teams' tickets and their own; integrations what they opened."""
+    """Supervisors see everything; agents their teams' tickets and their own; integrations what they
+    opened, and the open tickets they added a customer's repeat complaint to."""
     tickets = Ticket.objects.all()
     if not user.is_authenticated:
         return tickets.none()
     if is_supervisor(user):
         return tickets
-    return tickets.filter(Q(team_id__in=team_ids_of(user)) | Q(assignee=user) | Q(created_by=user))
+    my_teams = team_ids_of(user)
+    condition = Q(team_id__in=my_teams) | Q(assignee=user) | Q(created_by=user)
+    if not my_teams:
+        # An integration's complaint may be folded into the customer's ticket from another channel:
+        # it answers with that ticket and follows it from then on.
+        folded = TicketEvent.objects.filter(actor=user, kind=EventKind.REPEAT_FOLDED).values("ticket_id")
+        condition |= Q(pk__in=folded)
+    return tickets.filter(condition)
 
 
 def ticket_list(queryset: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:

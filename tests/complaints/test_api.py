@@ -85,6 +85,19 @@ def test_a_repeat_of_an_open_ticket_answers_200_with_that_ticket(integration):
     assert Ticket.objects.get().messages.filter(kind="customer").count() == 1
 
 
+def test_a_repeat_sent_by_another_integration_answers_200_and_that_integration_follows_the_ticket():
+    first = client_for(make_integration("shop-app")).post(TICKETS, ticket_payload(), format="json").json()
+    relay = client_for(make_integration("wechat-relay"))
+
+    again = relay.post(TICKETS, ticket_payload(), format="json")
+
+    assert again.status_code == 200
+    assert (again.json()["reference"], again.json()["is_repeat"]) == (first["reference"], True)
+    assert relay.get(f"{TICKETS}{first['reference']}/").status_code == 200
+    outsider = client_for(make_integration("other-app"))
+    assert outsider.get(f"{TICKETS}{first['reference']}/").status_code == 404
+
+
 def test_a_repeat_of_a_closed_ticket_is_a_new_ticket_naming_the_earlier_one(integration, supervisor):
     earlier = open_ticket(actor=integration, **_same_complaint())
     from complaints import services

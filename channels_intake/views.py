@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from complaints import selectors
 from complaints.models import Ticket
 
 from . import services, webhooks, wechat
@@ -224,6 +225,9 @@ def phone_call(request: HttpRequest) -> HttpResponse:
                 else:
                     text = _("Ticket %(ref)s opened for the call.")
                 messages.success(request, text % {"ref": item.ticket.reference})
+                if not selectors.tickets_visible_to(request.user).filter(pk=item.ticket_id).exists():
+                    # Folded into another team's ticket: the caller's record is there, not the agent's.
+                    return redirect("desk:queue")
                 return redirect(reverse("desk:ticket", args=[item.ticket.reference]))
             form.add_error(None, item.error)
     else:

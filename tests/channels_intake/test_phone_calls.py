@@ -97,3 +97,21 @@ def test_the_desk_address_logs_a_call_too(client, agent):
     response = client.post("/desk/calls/new/", call())
     ticket = Ticket.objects.get()
     assert response.status_code == 302 and ticket.channel == "phone"
+
+
+@pytest.mark.django_db
+def test_a_call_added_to_another_teams_ticket_goes_back_to_the_queue_with_the_reference(client, agent):
+    from tests.factories import TeamFactory, TicketFactory
+
+    customer = CustomerFactory(phone="13912345678")
+    elsewhere = TicketFactory(
+        customer=customer,
+        team=TeamFactory(slug="billing-desk"),
+        subject="Charged for a cancelled plan",
+        description="Caller says the old plan is still billed.",
+    )
+    client.force_login(agent)
+    response = client.post("/intake/phone/", call(), follow=True)
+    assert elsewhere.messages.get().kind == Message.Kind.CUSTOMER
+    assert response.redirect_chain[-1][0] == "/desk/"
+    assert f"The call was added to {elsewhere.reference}." in response.content.decode()

@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from complaints import config_cache
 from complaints.models import Category, Resolution, RootCause, Team, Ticket
 from complaints.selectors import Queue, QueueSort
 
@@ -124,11 +125,12 @@ class QueueFilterForm(forms.Form):
     def __init__(self, *args, queues: list[Queue], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["queue"].choices = [(q.value, q.label) for q in queues]
-        self.fields["category"].queryset = Category.objects.filter(is_active=True).select_related("parent")
-        self.fields["team"].queryset = Team.objects.filter(is_active=True)
+        self.fields["category"].queryset = active_categories()
+        self.fields["category"].choices = _options(_configured(active_categories()), "—")
+        self.fields["team"].queryset = active_teams()
+        self.fields["team"].choices = _options(_configured(active_teams()), "—")
         self.fields["assignee"].queryset = staff_users()
-        for name in ("category", "team", "assignee"):
-            self.fields[name].choices = _shared_choices(name, self.fields[name])
+        self.fields["assignee"].choices = _shared_choices("assignee", self.fields["assignee"])
 
     def criteria(self) -> dict[str, object]:
         """The filter arguments for selectors.filter_ticket_queue, leaving out what was not valid."""
@@ -153,13 +155,32 @@ class QueueFilterForm(forms.Form):
         return data.get(name) or default
 
 
-# How long the queue filters' dropdown options are shared between page views.
+def active_categories() -> QuerySet[Category]:
+    return Category.objects.filter(is_active=True).select_related("parent")
+
+
+def active_teams() -> QuerySet[Team]:
+    return Team.objects.filter(is_active=True)
+
+
+def _configured(queryset: QuerySet) -> list:
+    """Categories or teams for a dropdown, kept per process until the configuration changes
+    (complaints.config_cache); a chosen value is still checked against the database."""
+    return config_cache.cached(f"desk.options.{queryset.model._meta.label_lower}", lambda: list(queryset))
+
+
+def _options(objects: list, empty_label: str | None) -> list[tuple[str, str]]:
+    options = [(str(item.pk), str(item)) for item in objects]
+    return options if empty_label is None else [("", empty_label), *options]
+
+
+# How long the staff dropdown's options are shared between page views.
 FILTER_CHOICES_SECONDS = 60
 
 
 def _shared_choices(name: str, field: forms.ModelChoiceField) -> list[tuple[str, str]]:
-    """The options of a filter dropdown, kept in the cache for a minute: they rarely change, and
-    three queries on every queue page add up. A chosen value is still checked against the database."""
+    """The options of a filter dropdown, kept in the cache for a minute: they rarely change, and a
+    query on every queue page adds up. A chosen value is still checked against the database."""
     key = f"desk:filter-choices:{name}:{get_language()}"
     return cache.get_or_set(
         key, lambda: [(str(value), str(label)) for value, label in field.choices], FILTER_CHOICES_SECONDS
@@ -257,7 +278,8 @@ class ReclassifyForm(TicketActionForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = Category.objects.filter(is_active=True).select_related("parent")
+        self.fields["category"].queryset = active_categories()
+        self.fields["category"].choices = _options(_configured(active_categories()), "—")
         if not self.is_bound:
             self.initial.update(
                 kind=self.ticket.kind,
@@ -280,7 +302,10 @@ class RerouteForm(TicketActionForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = Team.objects.filter(is_active=True).exclude(pk=self.ticket.team_id)
+        field = self.fields["team"]
+        field.queryset = active_teams().exclude(pk=self.ticket.team_id)
+        teams = [team for team in _configured(active_teams()) if team.pk != self.ticket.team_id]
+        field.choices = _options(teams, field.empty_label)
 
 
 class AwaitCustomerForm(TicketActionForm):

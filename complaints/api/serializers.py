@@ -4,6 +4,7 @@ Input serializers mirror a service's keyword arguments; output serializers show 
 ticket as its viewer may see it (customer contact data masked).
 """
 
+import copy
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +24,23 @@ MAX_TEXT = 20_000
 MAX_REASON = 2_000
 MAX_VERSION = 2**31 - 1
 OLDEST_OCCURRENCE_YEAR = 2000
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """DRF's ModelSerializer, building its fields from the model once per class.
+
+    DRF introspects the model again for every serializer instance, and a ticket's representation
+    makes several (its category, team, SLA summary, resolution): that was a tenth of the CPU of
+    opening a ticket through the API. The fields depend only on the class, so each instance gets
+    a copy of the ones built first, as DRF itself copies declared fields.
+    """
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        built = type(self).__dict__.get("_built_fields")
+        if built is None:
+            built = super().get_fields()
+            type(self)._built_fields = built
+        return copy.deepcopy(built)
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -45,7 +63,7 @@ class ErrorSerializer(serializers.Serializer):
 # --- reference data ----------------------------------------------------------------------
 
 
-class CategorySerializer(serializers.ModelSerializer):
+class CategorySerializer(ModelSerializer):
     children = serializers.SerializerMethodField()
 
     class Meta:
@@ -58,13 +76,13 @@ class CategorySerializer(serializers.ModelSerializer):
         return CategorySerializer(children, many=True, context=self.context).data
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(ModelSerializer):
     class Meta:
         model = Team
         fields = ["slug", "name", "name_zh", "name_en", "function"]
 
 
-class RootCauseSerializer(serializers.ModelSerializer):
+class RootCauseSerializer(ModelSerializer):
     name = serializers.CharField(source="__str__", read_only=True)
 
     class Meta:
@@ -84,7 +102,7 @@ class TokenSerializer(serializers.Serializer):
 # --- tickets: output ---------------------------------------------------------------------
 
 
-class CategoryRefSerializer(serializers.ModelSerializer):
+class CategoryRefSerializer(ModelSerializer):
     parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
@@ -92,7 +110,7 @@ class CategoryRefSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "name_zh", "name_en", "parent"]
 
 
-class TeamRefSerializer(serializers.ModelSerializer):
+class TeamRefSerializer(ModelSerializer):
     class Meta:
         model = Team
         fields = ["slug", "name"]
@@ -111,7 +129,7 @@ class SlaSummarySerializer(serializers.Serializer):
     due_at = serializers.DateTimeField(source="sla_due_at", allow_null=True)
 
 
-class ResolutionSerializer(serializers.ModelSerializer):
+class ResolutionSerializer(ModelSerializer):
     root_cause = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
@@ -129,7 +147,7 @@ class ResolutionSerializer(serializers.ModelSerializer):
         ]
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class TicketSerializer(ModelSerializer):
     """A ticket as the API shows it.
 
     `sla` holds the ticket's SLA summary merged with the value the sla app registers
@@ -231,7 +249,7 @@ class AttachmentRefSerializer(serializers.Serializer):
     size = serializers.IntegerField(read_only=True)
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(ModelSerializer):
     visibility = serializers.SerializerMethodField()
     author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     attachments = AttachmentRefSerializer(many=True, read_only=True)
@@ -246,7 +264,7 @@ class MessageSerializer(serializers.ModelSerializer):
         return "public" if message.is_public else "internal"
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(ModelSerializer):
     label = serializers.CharField(source="get_kind_display", read_only=True)
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     detail = serializers.JSONField(read_only=True)

@@ -32,12 +32,11 @@ class FixedWindowRateThrottle(SimpleRateThrottle):
             return True
         self.now = self.timer()
         window_key = f"{key}:{int(self.now // self.duration)}"
-        self.cache.add(window_key, 0, self.duration)
         try:
-            count = self.cache.incr(window_key)
-        except ValueError:  # the entry expired between add and incr: this request opens the window
-            self.cache.set(window_key, 1, self.duration)
-            count = 1
+            count = self.cache.incr(window_key)  # one round trip for all but a window's first request
+        except ValueError:  # no counter yet: open the window, unless a concurrent request just did
+            # Kept past its window (never used after it), so it cannot expire between check and increment.
+            count = 1 if self.cache.add(window_key, 1, 2 * self.duration) else self.cache.incr(window_key)
         return count <= self.num_requests
 
     def wait(self) -> float:

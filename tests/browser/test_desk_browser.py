@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
 
 from complaints.models import Message
 from tests.factories import AgentFactory, CustomerFactory, RootCauseFactory, TeamFactory, TicketFactory
@@ -126,3 +127,6 @@ def test_an_agent_filters_opens_replies_resolves_and_sees_a_stale_edit_warning(
     assert colleague.locator(".version-watch >> text=Resolved by li").count() == 1
     colleague.screenshot(path=str(screenshots / "desk-stale-warning.png"), full_page=True)
     assert not Message.objects.filter(ticket=ticket, kind=Message.Kind.NOTE).exists()
+    # Playwright's sync API runs this body in a greenlet, which Django gives a connection of its
+    # own; closed here, or PostgreSQL's test database cannot be dropped at the end of the run.
+    connections.close_all()

@@ -85,8 +85,7 @@ class Server:
         """The csrftoken cookie /submit/ sets; sent back as cookie and form field by the wrk script."""
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-        with opener.open(f"{self.base}/submit/", timeout=10):
-            pass
+        opener.open(f"{self.base}/submit/", timeout=10).close()  # only the cookie it sets is wanted
         for cookie in jar:
             if cookie.name == "csrftoken" and cookie.value:
                 return cookie.value

@@ -125,12 +125,10 @@ class QueueFilterForm(forms.Form):
     def __init__(self, *args, queues: list[Queue], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["queue"].choices = [(q.value, q.label) for q in queues]
-        self.fields["category"].queryset = active_categories()
-        self.fields["category"].choices = _options(_configured(active_categories()), "—")
-        self.fields["team"].queryset = active_teams()
-        self.fields["team"].choices = _options(_configured(active_teams()), "—")
+        _offer_configured(self.fields["category"], active_categories())
+        _offer_configured(self.fields["team"], active_teams())
         self.fields["assignee"].queryset = staff_users()
-        self.fields["assignee"].choices = _shared_choices("assignee", self.fields["assignee"])
+        self.fields["assignee"].choices = _staff_choices(self.fields["assignee"])
 
     def criteria(self) -> dict[str, object]:
         """The filter arguments for selectors.filter_ticket_queue, leaving out what was not valid."""
@@ -163,27 +161,28 @@ def active_teams() -> QuerySet[Team]:
     return Team.objects.filter(is_active=True)
 
 
-def _configured(queryset: QuerySet) -> list:
-    """Categories or teams for a dropdown, kept per process until the configuration changes
-    (complaints.config_cache); a chosen value is still checked against the database."""
-    return config_cache.cached(f"desk.options.{queryset.model._meta.label_lower}", lambda: list(queryset))
-
-
-def _options(objects: list, empty_label: str | None) -> list[tuple[str, str]]:
-    options = [(str(item.pk), str(item)) for item in objects]
-    return options if empty_label is None else [("", empty_label), *options]
+def _offer_configured(
+    field: forms.ModelChoiceField, queryset: QuerySet, *, leave_out: int | None = None
+) -> None:
+    """Offer the rows of `queryset` (categories or teams), less `leave_out`. The options come from
+    the per-process configuration cache (complaints.config_cache), renewed when a change commits;
+    a chosen value is still checked against the database."""
+    field.queryset = queryset.exclude(pk=leave_out) if leave_out is not None else queryset
+    rows = config_cache.cached(f"desk.options.{queryset.model._meta.label_lower}", lambda: list(queryset))
+    options = [(str(row.pk), str(row)) for row in rows if row.pk != leave_out]
+    field.choices = options if field.empty_label is None else [("", field.empty_label), *options]
 
 
 # How long the staff dropdown's options are shared between page views.
-FILTER_CHOICES_SECONDS = 60
+STAFF_CHOICES_SECONDS = 60
 
 
-def _shared_choices(name: str, field: forms.ModelChoiceField) -> list[tuple[str, str]]:
-    """The options of a filter dropdown, kept in the cache for a minute: they rarely change, and a
-    query on every queue page adds up. A chosen value is still checked against the database."""
-    key = f"desk:filter-choices:{name}:{get_language()}"
+def _staff_choices(field: forms.ModelChoiceField) -> list[tuple[str, str]]:
+    """The staff filter's options, kept in the cache for a minute: people are not configuration the
+    cache above watches, and a query on every queue page adds up. A chosen value is still checked."""
+    key = f"desk:filter-choices:assignee:{get_language()}"
     return cache.get_or_set(
-        key, lambda: [(str(value), str(label)) for value, label in field.choices], FILTER_CHOICES_SECONDS
+        key, lambda: [(str(value), str(label)) for value, label in field.choices], STAFF_CHOICES_SECONDS
     )
 
 
@@ -278,8 +277,7 @@ class ReclassifyForm(TicketActionForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = active_categories()
-        self.fields["category"].choices = _options(_configured(active_categories()), "—")
+        _offer_configured(self.fields["category"], active_categories())
         if not self.is_bound:
             self.initial.update(
                 kind=self.ticket.kind,
@@ -302,10 +300,7 @@ class RerouteForm(TicketActionForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["team"]
-        field.queryset = active_teams().exclude(pk=self.ticket.team_id)
-        teams = [team for team in _configured(active_teams()) if team.pk != self.ticket.team_id]
-        field.choices = _options(teams, field.empty_label)
+        _offer_configured(self.fields["team"], active_teams(), leave_out=self.ticket.team_id)
 
 
 class AwaitCustomerForm(TicketActionForm):

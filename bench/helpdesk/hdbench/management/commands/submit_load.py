@@ -74,8 +74,7 @@ class Server:
     def csrf_token(self) -> str:
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-        with opener.open(f"{self.base}/", timeout=10):
-            pass
+        opener.open(f"{self.base}/", timeout=10).close()  # only the cookie it sets is wanted
         for cookie in jar:
             if cookie.name == "csrftoken" and cookie.value:
                 return cookie.value

@@ -9,7 +9,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 
 from channels_intake.tokens import ticket_token
 from complaints import attachments, selectors, services, tasks
@@ -143,9 +143,11 @@ def test_what_happens_next_uses_the_sla_due_time_or_a_sensible_message(client, w
     due = timezone.now() + timedelta(hours=5)
     services.update_sla_summary(ticket_id=worked.pk, state=Ticket.SlaState.ON_TRACK, due_at=due)
     html = client.get(page_url(worked)).content.decode()
-    local = timezone.localtime(due)
     assert "aim to give you an answer by" in html
-    assert f"{local.hour}:{local.minute:02d}" in html or local.strftime("%H:%M") in html
+    # As the page shows it (the English format writes 13:01 as "1:01 p.m."): this used to fail
+    # whenever the due time fell after noon.
+    with translation.override("en"):
+        assert formats.date_format(timezone.localtime(due), "DATETIME_FORMAT") in html
 
 
 def test_a_late_ticket_says_so_and_apologises(client, worked):

@@ -10,9 +10,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from complaints import policy, selectors
 from complaints.attachments import check_uploads
 from complaints.errors import ComplaintError
-from complaints.models import Category, Ticket
+from complaints.models import Category
 from complaints.models.tickets import REFERENCE_PATTERN
 
 # Mainland mobile numbers (1[3-9]x xxxx xxxx), optionally with +86 / 0086.
@@ -197,8 +198,9 @@ class PhoneCallForm(EvidenceMixin, forms.Form):
     files = MultipleFileField(label=_("Recording or files (optional)"), required=False)
     call_id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["category"].queryset = Category.objects.order_by("parent_id", "position")
         self.fields["files"].help_text = _limits_help()
 
@@ -210,8 +212,9 @@ class PhoneCallForm(EvidenceMixin, forms.Form):
 
     def clean_ticket_reference(self) -> str:
         reference = (self.cleaned_data.get("ticket_reference") or "").upper()
-        if reference and not Ticket.objects.filter(reference=reference).exists():
-            raise forms.ValidationError(_("There is no ticket %(ref)s.") % {"ref": reference})
+        # One answer for a ticket that does not exist and one the agent may not work on.
+        if reference and not selectors.tickets_visible_to(self.user).filter(reference=reference).exists():
+            raise forms.ValidationError(policy.no_such_ticket(reference).message)
         return reference
 
     def intake_fields(self, *, language: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from complaints import pii
+from complaints import pii, policy
 from complaints import services as complaint_services
 from complaints.attachments import CheckedFile, check_upload
 from complaints.errors import ComplaintError
@@ -294,12 +294,14 @@ def _identify(intake: Intake) -> Customer | CustomerDetails:
     if identity is not None:
         return identity.customer
     details = intake.customer
-    if details.email or details.phone:
-        customer = complaint_services.find_or_create_customer(details)
-    else:
-        customer = Customer.objects.create(
-            name=details.name.strip(), preferred_language=details.language or settings.LANGUAGE_CODE
-        )
+    # A new identity is a new customer: the e-mail or phone it claims is not proof that it is the
+    # customer we know by them, so it is never tied to that customer's record (or tickets).
+    customer = Customer.objects.create(
+        name=details.name.strip(),
+        email=details.email.strip(),
+        phone=details.phone.strip(),
+        preferred_language=details.language or settings.LANGUAGE_CODE,
+    )
     try:
         with transaction.atomic():
             CustomerIdentity.objects.create(channel=channel, external_id=external_id, customer=customer)
@@ -327,9 +329,11 @@ def _normalise_form(item: InboundItem) -> Intake:
     occurred_at = parse_datetime(data["occurred_at"]) if data.get("occurred_at") else None
     thread = None
     if data.get("ticket_reference"):
+        # The agent who logs the call must be able to work the ticket they name; "not yours" and
+        # "does not exist" get the same answer.
         ticket = Ticket.objects.filter(reference=data["ticket_reference"]).first()
-        if ticket is None:
-            raise IntakeRefused(_("There is no ticket %(ref)s.") % {"ref": data["ticket_reference"]})
+        if ticket is None or item.actor_id is None or not policy.can_see(item.actor, ticket):
+            raise IntakeRefused(policy.no_such_ticket(data["ticket_reference"]).message)
         thread = ticket.pk
     files = _kept_files(item)
     return Intake(
@@ -404,6 +408,9 @@ def find_thread(parsed: mailparse.ParsedEmail) -> Ticket | None:
             ticket = candidate
     # A merged ticket's conversation continues on the ticket it was merged into.
     while ticket is not None and ticket.duplicate_of_id:
+        if ticket.duplicate_of.customer_id != ticket.customer_id:
+            # Merged into another customer's ticket: this customer's mail never lands there.
+            return None
         ticket = ticket.duplicate_of
     if ticket is not None and ticket.status == Ticket.Status.CLOSED:
         return None
@@ -479,12 +486,10 @@ def _normalise_webhook(item: InboundItem) -> Intake:
     from .webhooks import WebhookPayload
 
     payload = WebhookPayload.from_json(item.raw)
+    identity = (item.channel, f"{item.webhook_channel_id}:{payload.user_id}") if payload.user_id else None
     thread = None
     if payload.reference:
-        ticket = Ticket.objects.filter(reference=payload.reference).first()
-        if ticket is None:
-            raise IntakeRefused(_("There is no ticket %(ref)s.") % {"ref": payload.reference})
-        thread = ticket.pk
+        thread = _identity_ticket(identity, payload.reference)
     category = Category.objects.filter(slug=payload.category).first() if payload.category else None
     return Intake(
         subject=payload.subject,
@@ -492,7 +497,7 @@ def _normalise_webhook(item: InboundItem) -> Intake:
         customer=CustomerDetails(
             name=payload.name, email=payload.email, phone=payload.phone, language=payload.language
         ),
-        identity=(item.channel, f"{item.webhook_channel_id}:{payload.user_id}") if payload.user_id else None,
+        identity=identity,
         thread_ticket_id=thread,
         category=category,
         order_number=payload.order_number,
@@ -500,6 +505,32 @@ def _normalise_webhook(item: InboundItem) -> Intake:
         desired_outcome=payload.desired_outcome,
         language=payload.language,
     )
+
+
+def _identity_ticket(identity: tuple[str, str] | None, reference: str) -> int:
+    """The ticket a push names, if it belongs to the customer of the push's channel identity.
+
+    A signed push speaks for one user of the platform (its user_id); the reference alone proves
+    nothing. Not theirs and not existing are the same refusal.
+    """
+    ticket = None
+    if identity is not None:
+        channel, external_id = identity
+        ticket = (
+            Ticket.objects.filter(
+                reference=reference,
+                customer__identities__channel=channel,
+                customer__identities__external_id=external_id,
+            )
+            .values_list("pk", flat=True)
+            .first()
+        )
+    if ticket is None:
+        raise IntakeRefused(
+            _("There is no ticket %(ref)s of this user (send the user_id the ticket was opened with).")
+            % {"ref": reference}
+        )
+    return ticket
 
 
 NORMALISERS = {

@@ -58,7 +58,12 @@ def submit(request: HttpRequest) -> HttpResponse:
                 files=form.cleaned_data["files"],
             )
             if item.state == InboundItem.State.PROCESSED:
-                request.session[SESSION_REFERENCE] = item.ticket.reference
+                # Only a submission that made a new customer and ticket sees its reference and link;
+                # anything else is about a customer we already know by the contact given, and a claimed
+                # contact is not proof of identity: they hear from us at the contact on file.
+                request.session[SESSION_REFERENCE] = (
+                    item.ticket.reference if _is_first_contact(item) else NEUTRAL_RECEIPT
+                )
                 return redirect("public:submit_done")
             form.add_error(None, item.error)
     else:
@@ -67,9 +72,23 @@ def submit(request: HttpRequest) -> HttpResponse:
     return render(request, "public/submit.html", context, status=400 if form.errors else 200)
 
 
+NEUTRAL_RECEIPT = "received"
+
+
+def _is_first_contact(item: InboundItem) -> bool:
+    """A new ticket whose customer has no other ticket: nothing existing to reveal."""
+    if item.message_id:
+        return False
+    return not Ticket.objects.filter(customer_id=item.ticket.customer_id).exclude(pk=item.ticket_id).exists()
+
+
 def submit_done(request: HttpRequest) -> HttpResponse:
-    """The reference, what happens next, and the link to the customer's ticket page."""
+    """The reference, what happens next, and the link to the customer's ticket page; for a customer
+    we already knew, a receipt that names no ticket."""
     reference = request.session.get(SESSION_REFERENCE)
+    if reference == NEUTRAL_RECEIPT:
+        context = {"neutral": True, "promise_hours": settings.INTAKE["ACK_PROMISE_HOURS"]}
+        return render(request, "public/submit_done.html", context)
     ticket = Ticket.objects.filter(reference=reference).first() if reference else None
     if ticket is None:
         return redirect("public:submit")
@@ -167,7 +186,7 @@ def _webhook(request: HttpRequest, slug: str) -> JsonResponse:
         body=body,
         now=time.time(),
     )
-    webhooks.WebhookPayload.from_json(body)  # refuse a bad payload before storing it
+    payload = webhooks.WebhookPayload.from_json(body)  # refuse a bad payload before storing it
     key = request.headers.get("Idempotency-Key", "").strip() or "sha256:" + hashlib.sha256(body).hexdigest()
     if len(key) > 200:
         raise webhooks.WebhookRefused(
@@ -191,6 +210,12 @@ def _webhook(request: HttpRequest, slug: str) -> JsonResponse:
     if item.state != InboundItem.State.PROCESSED:
         raise webhooks.WebhookRefused(item.error, status=400, code="not_processed")
     ticket = item.ticket
+    if item.message_id and not payload.user_id:
+        # Added to the open ticket of the customer the e-mail or phone names: a claimed contact is not
+        # proof of identity, so the answer says nothing about that ticket (the customer is told).
+        return JsonResponse(
+            {"reference": None, "status": None, "result": "received", "replayed": not created}, status=202
+        )
     return JsonResponse(
         {
             "reference": ticket.reference,
@@ -211,7 +236,7 @@ def _webhook(request: HttpRequest, slug: str) -> JsonResponse:
 def phone_call(request: HttpRequest) -> HttpResponse:
     """Agents log a call: a new ticket on channel phone, or a message on the caller's ticket."""
     if request.method == "POST":
-        form = PhoneCallForm(request.POST, request.FILES)
+        form = PhoneCallForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
             item = services.log_phone_call(
                 actor=request.user,
@@ -220,14 +245,18 @@ def phone_call(request: HttpRequest) -> HttpResponse:
                 files=form.cleaned_data["files"],
             )
             if item.state == InboundItem.State.PROCESSED:
+                if not selectors.tickets_visible_to(request.user).filter(pk=item.ticket_id).exists():
+                    # Added to the caller's ticket with another team: the record is there, and its
+                    # reference is not this agent's to know; that team is told.
+                    messages.success(
+                        request, _("The call was added to the caller's ticket with another team.")
+                    )
+                    return redirect("desk:queue")
                 if item.message_id:
                     text = _("The call was added to %(ref)s.")
                 else:
                     text = _("Ticket %(ref)s opened for the call.")
                 messages.success(request, text % {"ref": item.ticket.reference})
-                if not selectors.tickets_visible_to(request.user).filter(pk=item.ticket_id).exists():
-                    # Folded into another team's ticket: the caller's record is there, not the agent's.
-                    return redirect("desk:queue")
                 return redirect(reverse("desk:ticket", args=[item.ticket.reference]))
             form.add_error(None, item.error)
     else:

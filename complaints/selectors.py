@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import pii
-from .events import EventKind
 from .models import (
     Attachment,
     CannedReply,
@@ -67,8 +66,8 @@ def _memberships(user: AbstractBaseUser) -> list[tuple[int, str]]:
 
 
 def tickets_visible_to(user: AbstractBaseUser) -> QuerySet[Ticket]:
-    """Supervisors see everything; agents their teams' tickets and their own; integrations what they
-    opened, and the open tickets they added a customer's repeat complaint to."""
+    """Supervisors see everything; agents their teams' tickets and their own; integrations only what
+    they opened (a claimed contact detail is not proof of identity: see complaints.policy)."""
     tickets = Ticket.objects.all()
     if not user.is_authenticated:
         return tickets.none()
@@ -76,11 +75,6 @@ def tickets_visible_to(user: AbstractBaseUser) -> QuerySet[Ticket]:
         return tickets
     my_teams = team_ids_of(user)
     condition = Q(team_id__in=my_teams) | Q(assignee=user) | Q(created_by=user)
-    if not my_teams:
-        # An integration's complaint may be folded into the customer's ticket from another channel:
-        # it answers with that ticket and follows it from then on.
-        folded = TicketEvent.objects.filter(actor=user, kind=EventKind.REPEAT_FOLDED).values("ticket_id")
-        condition |= Q(pk__in=folded)
     return tickets.filter(condition)
 
 

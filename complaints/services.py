@@ -20,7 +20,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import config_cache, repeats, routing
+from . import config_cache, policy, repeats, routing
 from .attachments import CheckedFile
 from .errors import ComplaintError, IllegalTransition, NotFound, StaleVersion
 from .events import EventKind, ticket_event
@@ -269,7 +269,7 @@ def open_ticket(
                 customer=person, category=chosen_category, subject=subject, description=description, now=now
             )
         )
-        if match is not None and repeats.is_foldable(match):
+        if match is not None and repeats.is_foldable(match) and policy.may_fold_into(actor, match.ticket):
             return _fold_repeat(
                 match,
                 actor=actor,
@@ -465,6 +465,7 @@ def transition(*, ticket_id: int, actor: Actor, to: str, version: int | None, re
         )
     with transaction.atomic():
         ticket = lock_ticket(ticket_id)
+        policy.ensure_can_transition(actor, ticket, to)
         ensure_current(ticket, version)
         if to == Status.CLOSED and ticket.status in OPEN_STATUSES and not reason.strip():
             raise ComplaintError(_("Say why an unresolved ticket is closed (duplicate, spam, withdrawn)."))
@@ -517,13 +518,15 @@ def assign(*, ticket_id: int, actor: Actor, assignee: AbstractBaseUser | None, v
     """Give the ticket to an agent of its team (or take it back to the team's queue with None)."""
     with transaction.atomic():
         ticket = lock_ticket(ticket_id)
+        in_team = assignee is None or _is_member(assignee, ticket.team_id)
+        policy.ensure_can_assign(actor, ticket, assignee, assignee_in_team=in_team)
         ensure_current(ticket, version)
         if not ticket.is_open:
             raise IllegalTransition(_("Only open tickets can be assigned."))
         if assignee is not None and not assignee.is_active:
             raise ComplaintError(_("%(user)s is not an active user.") % {"user": assignee})
         fields = ["assignee"]
-        if assignee is not None and not _is_member(assignee, ticket.team_id):
+        if not in_team:
             membership = TeamMembership.objects.filter(user=assignee).select_related("team").first()
             if membership is None:
                 raise ComplaintError(
@@ -731,6 +734,7 @@ def reroute(
         raise ComplaintError(_("Say why the ticket goes to another team."))
     with transaction.atomic():
         ticket = lock_ticket(ticket_id)
+        policy.ensure_can_reroute(actor, ticket, team)
         ensure_current(ticket, version)
         if not ticket.is_open:
             raise IllegalTransition(_("Only open tickets can be re-routed."))
@@ -899,12 +903,21 @@ def dispute(*, ticket_id: int, actor: Actor = None, reason: str) -> Ticket:
     return ticket
 
 
-def merge(*, source_id: int, target_id: int, actor: Actor, reason: str = "") -> Ticket:
-    """Fold a duplicate into the ticket that will be worked; the duplicate closes, pointing at it."""
+def merge(
+    *, source_id: int, target_id: int, actor: Actor, reason: str = "", keep_internal: bool = False
+) -> Ticket:
+    """Fold a duplicate into the ticket that will be worked; the duplicate closes, pointing at it.
+
+    Tickets of different customers merge only when a supervisor keeps the source's content
+    internal (`keep_internal`): it reaches the target as an internal note with its files, never
+    on the other customer's page. The choice is on both timelines.
+    """
     if source_id == target_id:
         raise ComplaintError(_("A ticket cannot be merged into itself."))
     with transaction.atomic():
         source, target = lock_tickets(source_id, target_id)
+        policy.ensure_can_merge(actor, source, target, keep_internal=keep_internal)
+        internal = keep_internal or source.customer_id != target.customer_id
         if not source.is_open:
             raise IllegalTransition(_("Only an open ticket can be merged into another."))
         if target.status == Status.CLOSED or target.duplicate_of_id:
@@ -915,20 +928,34 @@ def merge(*, source_id: int, target_id: int, actor: Actor, reason: str = "") -> 
             source,
             actor,
             Status.CLOSED,
-            reason=reason or _("Merged into %(ref)s") % {"ref": target.reference},
+            # A status change is on the customer's timeline: another customer's reference stays off it.
+            reason=reason
+            or (
+                _("Merged into another ticket.")
+                if internal
+                else _("Merged into %(ref)s") % {"ref": target.reference}
+            ),
         )
         source.duplicate_of = target
         _save(source, "duplicate_of", *fields)
-        record(source, actor, EventKind.MERGED, after=target.reference, reason=reason)
-        Message.objects.create(
+        record(source, actor, EventKind.MERGED, after=target.reference, reason=reason, internal=internal)
+        copied = Message.objects.create(
             ticket=target,
-            kind=Message.Kind.CUSTOMER,
+            kind=Message.Kind.NOTE if internal else Message.Kind.CUSTOMER,
+            author=actor if internal and actor is not None and actor.is_authenticated else None,
             channel=source.channel,
             body=f"[{source.reference}] {source.subject}\n\n{source.description}",
         )
-        Attachment.objects.filter(ticket=source).update(ticket=target)
+        moved = Attachment.objects.filter(ticket=source)
+        if internal:
+            # The files go with the internal note: the other customer can neither see nor download them.
+            moved.update(ticket=target, message=copied)
+        else:
+            moved.update(ticket=target)
         _save(target)
-        record(target, actor, EventKind.MERGE_RECEIVED, after=source.reference, reason=reason)
+        record(
+            target, actor, EventKind.MERGE_RECEIVED, after=source.reference, reason=reason, internal=internal
+        )
     return target
 
 

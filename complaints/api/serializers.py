@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from complaints import extensions
+from complaints import extensions, policy
 from complaints.models import Category, Message, Resolution, RootCause, Team, Ticket, TicketEvent
 from complaints.models.tickets import MAX_ESCALATION_LEVEL, Channel, Complexity, Kind, Priority, SlaState
 from complaints.states import Status
@@ -158,7 +158,9 @@ class TicketSerializer(ModelSerializer):
     category = CategoryRefSerializer(read_only=True, allow_null=True)
     team = TeamRefSerializer(read_only=True, allow_null=True)
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    customer = MaskedCustomerSerializer(read_only=True)
+    customer = MaskedCustomerSerializer(
+        read_only=True, allow_null=True, help_text="Masked contact data; null for integration accounts."
+    )
     sla = serializers.SerializerMethodField()
     repeat_of = serializers.SlugRelatedField(
         source="related_to", slug_field="reference", read_only=True, allow_null=True
@@ -227,6 +229,16 @@ class TicketSerializer(ModelSerializer):
         for name, field in extensions.TICKET_FIELDS.items():
             if name != "sla" and name not in data:
                 data[name] = field(ticket)
+        request = self.context.get("request")
+        viewer = getattr(request, "user", None)
+        if viewer is not None and not policy.is_staff_agent(viewer):
+            # An integration claimed the contact details it sent; what we hold about that customer,
+            # and their other tickets, are not its to see (complaints.policy).
+            data["customer"] = None
+            for name, source in (("repeat_of", "related_to"), ("merged_into", "duplicate_of")):
+                linked = getattr(ticket, source)
+                if linked is not None and not policy.may_be_told_about(viewer, linked):
+                    data[name] = None
         return data
 
 

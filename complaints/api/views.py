@@ -113,7 +113,7 @@ def ticket_queryset(user: Any) -> QuerySet[Ticket]:
     """The tickets `user` may see, with everything the ticket representation shows prefetched."""
     # The linked tickets are prefetched (their references only), not joined: two more joins of the
     # ticket table cost PostgreSQL ~17 ms of planning per list at 10^6 tickets (bench/README.md).
-    linked = Ticket.objects.only("pk", "reference")
+    linked = Ticket.objects.only("pk", "reference", "created_by_id")
     return selectors.ticket_queue_for(user).prefetch_related(
         Prefetch("related_to", queryset=linked),
         Prefetch("duplicate_of", queryset=linked),
@@ -175,7 +175,11 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def _respond(self, ticket: Ticket, *, code: int = status.HTTP_200_OK, **extra: Any) -> Response:
         """The ticket re-read as its viewer sees it, with its version as the ETag."""
-        ticket = self.get_queryset().get(pk=ticket.pk)
+        visible = self.get_queryset().filter(pk=ticket.pk).first()
+        if visible is None:
+            # The change took the ticket out of the caller's reach (e.g. a supervisor's rule moved it).
+            return Response({"reference": ticket.reference, "visible": False}, status=code)
+        ticket = visible
         serializer_class = s.TicketCreatedSerializer if "is_repeat" in extra else s.TicketSerializer
         for name, value in extra.items():
             setattr(ticket, name, value)
@@ -196,7 +200,10 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             "Opens a complaint through the same service as every other channel: the customer is found or "
             "created, the routing rules classify and route it, and a repeat of the customer's open ticket "
             "is added to it. A new ticket answers 201; a repeat answers 200 with the existing ticket and "
-            "`is_repeat: true`. `repeat_of` names an earlier ticket a new one was linked to."
+            "`is_repeat: true`. `repeat_of` names an earlier ticket a new one was linked to. An integration "
+            "account's complaint is added only to a ticket that account opened: a repeat of any other "
+            "ticket opens a new one (linked for the agents), and the answer shows nothing of the earlier "
+            "ticket or of the customer on file."
         ),
         request=s.TicketCreateSerializer,
         parameters=[IDEMPOTENCY_KEY],

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints import config_cache
 from complaints.models import Category, Resolution, RootCause, Team, Ticket
-from complaints.selectors import Queue, QueueSort
+from complaints.selectors import Queue, QueueSort, is_supervisor
 
 User = get_user_model()
 
@@ -340,6 +340,16 @@ class MergeForm(TicketActionForm):
         help_text=_("Search by reference, order number, customer contact or words, then pick the ticket."),
     )
     reason = forms.CharField(label=_("Why"), required=False, max_length=500)
+    keep_internal = forms.BooleanField(
+        label=_("Keep the merged content internal"),
+        required=False,
+        help_text=_("Needed when the tickets belong to different customers (supervisors only)."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not is_supervisor(self.user):
+            del self.fields["keep_internal"]
 
     def clean_target(self) -> str:
         return self.cleaned_data["target"].strip().upper()

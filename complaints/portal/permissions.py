@@ -3,26 +3,16 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
+from complaints import policy
 from complaints.models import Ticket
-from complaints.selectors import is_supervisor, led_team_ids
+from complaints.selectors import is_supervisor
 
 from .forms import staff_users
 
-
-def leads_team(user: AbstractBaseUser, team_id: int | None) -> bool:
-    return team_id is not None and team_id in led_team_ids(user)
-
-
-def can_reassign(user: AbstractBaseUser, ticket: Ticket) -> bool:
-    """Supervisors reassign any ticket; a team lead reassigns within their team."""
-    return is_supervisor(user) or leads_team(user, ticket.team_id)
-
-
-def can_take(user: AbstractBaseUser, ticket: Ticket) -> bool:
-    """An agent takes an unassigned ticket; taking one from a colleague is a reassignment."""
-    if ticket.assignee_id == user.pk:
-        return False
-    return ticket.assignee_id is None or can_reassign(user, ticket)
+# The rules themselves live in complaints.policy, which the services enforce.
+leads_team = policy.leads_team
+can_reassign = policy.can_reassign
+can_take = policy.can_take
 
 
 def assignable_users(user: AbstractBaseUser, ticket: Ticket) -> QuerySet:

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from complaints import attachments, audit, selectors, services
+from complaints import attachments, audit, policy, selectors, services
 from complaints.errors import ComplaintError, StaleVersion
 from complaints.models import Attachment, Message, Ticket, TicketEvent
 from complaints.selectors import Queue, QueueSort
@@ -222,11 +222,17 @@ def _merge(request: HttpRequest, ticket: Ticket, data: dict) -> str:
         .first()
     )
     if target is None:
-        raise ComplaintError(_("There is no ticket %(ref)s that you can see.") % {"ref": data["target"]})
+        raise ComplaintError(policy.no_such_ticket(data["target"]).message)
     # services.merge takes no version: lock the source first so the check and the merge are one step.
     with transaction.atomic():
         services.ensure_current(services.lock_ticket(ticket.pk), data["version"])
-        services.merge(source_id=ticket.pk, target_id=target[0], actor=request.user, reason=data["reason"])
+        services.merge(
+            source_id=ticket.pk,
+            target_id=target[0],
+            actor=request.user,
+            reason=data["reason"],
+            keep_internal=bool(data.get("keep_internal")),
+        )
     return _("Merged into %(ref)s.") % {"ref": target[1]}
 
 

@@ -74,7 +74,7 @@ def worked(staffed):
     """A ticket routed to billing, assigned to Mei, with a public reply, an internal note and an escalation."""
     team, agent, _lead = staffed
     ticket = open_complaint()
-    services.reroute(ticket_id=ticket.pk, actor=agent, team=team, version=None, reason="billing issue")
+    services.reroute(ticket_id=ticket.pk, actor=None, team=team, version=None, reason="billing issue")
     services.assign(ticket_id=ticket.pk, actor=agent, assignee=agent, version=None)
     services.add_message(
         ticket_id=ticket.pk, actor=agent, kind=Message.Kind.REPLY, body="We are checking the payment records."

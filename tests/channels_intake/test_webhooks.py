@@ -140,7 +140,12 @@ def test_get_is_not_allowed(client, channel):
 @pytest.mark.django_db
 def test_a_push_naming_a_ticket_adds_a_message(client, channel):
     reference = push(client, PAYLOAD).json()["reference"]
-    response = push(client, {"reference": reference, "description": "Still crashing"}, key="key-2")
+    # The reference is honoured for the app user the ticket was opened for (tests/security/).
+    response = push(
+        client,
+        {"user_id": PAYLOAD["user_id"], "reference": reference, "description": "Still crashing"},
+        key="key-2",
+    )
     assert response.status_code == 202 and response.json()["result"] == "message_added"
     assert Ticket.objects.get().messages.get().body == "Still crashing"
 

@@ -79,9 +79,11 @@ def test_malformed_if_match_is_400(agent, ticket):
 # --- actions -------------------------------------------------------------------------------------
 
 
-def test_assign_to_an_agent_and_back_to_the_queue(agent, ticket, team):
+def test_the_team_lead_assigns_to_an_agent_and_back_to_the_queue(ticket, team):
+    # Reassigning is the lead's (or a supervisor's) decision, as in the desk: complaints.policy.
+    lead = AgentFactory(team=team, team__role="lead")
     colleague = AgentFactory(team=team)
-    client = client_for(agent)
+    client = client_for(lead)
 
     assigned = client.post(
         url(ticket, "assign"), {"assignee": colleague.username, "version": 1}, format="json"
@@ -113,8 +115,8 @@ def test_transition_moves_the_status_and_records_it(agent, ticket):
     assert ticket.events.filter(kind="status_changed", to_value="in_progress").exists()
 
 
-def test_illegal_transition_is_409_naming_the_allowed_ones(agent, ticket):
-    services.transition(ticket_id=ticket.pk, actor=agent, to="closed", version=1, reason="spam")
+def test_illegal_transition_is_409_naming_the_allowed_ones(agent, ticket, supervisor):
+    services.transition(ticket_id=ticket.pk, actor=supervisor, to="closed", version=1, reason="spam")
     response = client_for(agent).post(
         url(ticket, "transition"), {"to": "awaiting_customer", "version": 2}, format="json"
     )
@@ -132,8 +134,9 @@ def test_transition_cannot_resolve(agent, ticket):
     assert "to" in response.json()["error"]["fields"]
 
 
-def test_closing_an_open_ticket_needs_a_reason(agent, ticket):
-    response = client_for(agent).post(
+def test_closing_an_open_ticket_needs_a_reason(supervisor, ticket):
+    # Only a supervisor closes by hand (an agent's close is refused: tests/security/).
+    response = client_for(supervisor).post(
         url(ticket, "transition"), {"to": "closed", "version": 1}, format="json"
     )
     assert response.status_code == 400
@@ -303,9 +306,10 @@ def test_events_list_the_timeline_and_hide_internal_ones_from_integrations():
     ticket = open_ticket(actor=integration)
     agent = AgentFactory()
     services.escalate(ticket_id=ticket.pk, actor=agent, version=ticket.version, reason="VIP")
-    services.transition(ticket_id=ticket.pk, actor=agent, to="in_progress", version=ticket.version + 1)
+    supervisor = _supervisor()
+    services.transition(ticket_id=ticket.pk, actor=supervisor, to="in_progress", version=ticket.version + 1)
 
-    staff_view = client_for(_supervisor()).get(url(ticket, "events")).json()
+    staff_view = client_for(supervisor).get(url(ticket, "events")).json()
     integration_view = client_for(integration).get(url(ticket, "events")).json()
 
     assert [e["kind"] for e in staff_view] == ["opened", "escalated", "status_changed"]

@@ -243,24 +243,27 @@ def test_acknowledge(agent):
         services.acknowledge(ticket_id=ticket.pk, actor=agent, version=2)
 
 
-def test_transition_and_await_customer(agent):
-    ticket = services.transition(ticket_id=make().pk, actor=agent, to=Status.IN_PROGRESS, version=1)
+def test_transition_and_await_customer(team, agent):
+    ticket = services.transition(ticket_id=make(team=team).pk, actor=agent, to=Status.IN_PROGRESS, version=1)
     ticket = services.await_customer(ticket_id=ticket.pk, actor=agent, version=2, reason="Need the receipt")
     assert ticket.status == Status.AWAITING_CUSTOMER and ticket.version == 3
     assert kinds(ticket) == [EventKind.STATUS_CHANGED, EventKind.STATUS_CHANGED]
     assert core_events(ticket).last().reason == "Need the receipt"
 
 
-def test_closing_an_open_ticket_needs_a_reason(agent):
+def test_closing_an_open_ticket_needs_a_reason(supervisor):
+    # Closing by hand is a supervisor's decision (complaints.policy).
     ticket = make()
     with pytest.raises(ComplaintError):
-        services.transition(ticket_id=ticket.pk, actor=agent, to=Status.CLOSED, version=1)
-    ticket = services.transition(ticket_id=ticket.pk, actor=agent, to=Status.CLOSED, version=1, reason="spam")
+        services.transition(ticket_id=ticket.pk, actor=supervisor, to=Status.CLOSED, version=1)
+    ticket = services.transition(
+        ticket_id=ticket.pk, actor=supervisor, to=Status.CLOSED, version=1, reason="spam"
+    )
     assert ticket.status == Status.CLOSED and ticket.closed_at is not None
 
 
-def test_stale_version_is_refused_with_the_current_version(agent):
-    ticket = make()
+def test_stale_version_is_refused_with_the_current_version(team, agent):
+    ticket = make(team=team)
     services.acknowledge(ticket_id=ticket.pk, actor=agent, version=1)
     with pytest.raises(StaleVersion) as caught:
         services.transition(ticket_id=ticket.pk, actor=agent, to=Status.IN_PROGRESS, version=1)
@@ -270,13 +273,14 @@ def test_stale_version_is_refused_with_the_current_version(agent):
     assert ticket.status == Status.ACKNOWLEDGED and ticket.version == 2
 
 
-def test_assign_within_and_across_teams(team, agent):
+def test_assign_within_and_across_teams(team, agent, supervisor):
     ticket = make(team=team)
     ticket = services.assign(ticket_id=ticket.pk, actor=agent, assignee=agent, version=1)
     assert ticket.assignee == agent and ticket.version == 2
     other_team = TeamFactory(slug="technical")
     engineer = AgentFactory(team=other_team)
-    ticket = services.assign(ticket_id=ticket.pk, actor=agent, assignee=engineer, version=2)
+    # Moving a ticket to another team's agent is a supervisor's decision (complaints.policy).
+    ticket = services.assign(ticket_id=ticket.pk, actor=supervisor, assignee=engineer, version=2)
     ticket.refresh_from_db()
     assert ticket.assignee == engineer and ticket.team == other_team and ticket.version == 3
     assigned = list(ticket.events.filter(kind=EventKind.ASSIGNED).order_by("pk"))
@@ -284,7 +288,7 @@ def test_assign_within_and_across_teams(team, agent):
         ("", agent.username),
         (agent.username, engineer.username),
     ]
-    ticket = services.assign(ticket_id=ticket.pk, actor=agent, assignee=None, version=3)
+    ticket = services.assign(ticket_id=ticket.pk, actor=supervisor, assignee=None, version=3)
     assert ticket.assignee is None
 
 
@@ -422,8 +426,10 @@ def test_reopen(agent, cause):
     assert kinds(ticket) == [EventKind.REOPENED]
 
 
-def test_merge_closes_the_duplicate_and_feeds_the_target(agent):
-    source, target = make(subject="Dup", description="Same parcel"), make(Status.IN_PROGRESS)
+def test_merge_closes_the_duplicate_and_feeds_the_target(team, agent):
+    # The same customer's two tickets (different customers: tests/security/test_merge_customers.py).
+    source = make(subject="Dup", description="Same parcel", team=team)
+    target = make(Status.IN_PROGRESS, team=team, customer=source.customer)
     with pytest.raises(ComplaintError):
         services.merge(source_id=source.pk, target_id=source.pk, actor=agent)
     result = services.merge(source_id=source.pk, target_id=target.pk, actor=agent, reason="Same parcel")
@@ -440,7 +446,9 @@ def test_merge_closes_the_duplicate_and_feeds_the_target(agent):
     with pytest.raises(IllegalTransition):
         services.merge(source_id=source.pk, target_id=target.pk, actor=agent)
     with pytest.raises(IllegalTransition):
-        services.merge(source_id=make().pk, target_id=source.pk, actor=agent)
+        services.merge(
+            source_id=make(team=team, customer=source.customer).pk, target_id=source.pk, actor=agent
+        )
     with pytest.raises(IllegalTransition):
         services.reopen(ticket_id=source.pk, actor=agent, version=2, reason="oops")
 

@@ -7,11 +7,12 @@ leaves a sent delivery alone, so a retried or duplicated task never sends twice.
 
 import html
 import logging
+import time
 
 import nh3
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -20,8 +21,9 @@ from django.utils.safestring import mark_safe
 
 from complaints.models import Message, Ticket, TicketEvent
 from complaints.models.tickets import Channel
+from complaints.notifications import header_text
 
-from . import sms, wechat
+from . import mailparse, sms, wechat
 from .models import CustomerIdentity, InboundItem, Mailbox, OutboundMessage, new_message_id
 from .tokens import customer_ticket_url
 
@@ -61,17 +63,24 @@ def _queue(
         logger.info("Ticket %s: no way to reach the customer for %s", ticket.reference, purpose)
         return
     transport, recipient = route
-    if not key_is_new and OutboundMessage.objects.filter(key=key).exists():
-        return
-    delivery = OutboundMessage.objects.create(
-        key=key,
-        ticket=ticket,
-        message=message,
-        purpose=purpose,
-        transport=transport,
-        recipient=recipient,
-        email_message_id=new_message_id() if transport == Transport.EMAIL else "",
-    )
+    fields = {
+        "key": key,
+        "ticket": ticket,
+        "message": message,
+        "purpose": purpose,
+        "transport": transport,
+        "recipient": recipient,
+        "email_message_id": new_message_id() if transport == Transport.EMAIL else "",
+    }
+    if key_is_new:
+        delivery = OutboundMessage.objects.create(**fields)
+    else:
+        # The unique key decides, also between two transactions racing for the same key.
+        try:
+            with transaction.atomic():
+                delivery = OutboundMessage.objects.create(**fields)
+        except IntegrityError:
+            return
     if transport == Transport.WECHAT_PASSIVE:
         # Answered in the HTTP response of the request that is running now (see views.wechat).
         delivery.state, delivery.sent_at = OutboundMessage.State.SENT, timezone.now()
@@ -82,20 +91,31 @@ def _queue(
     send_delivery.delay_on_commit(delivery.pk)
 
 
+def acknowledgement_key(ticket: Ticket) -> str:
+    """The delivery key of a ticket's acknowledgement in the current window.
+
+    A ticket has one customer, so one key per ticket and window is one acknowledgement per sender and
+    ticket: the repeats and unmarked auto-replies folded into it within the window make no second one.
+    """
+    window = max(settings.INTAKE["ACK_WINDOW_SECONDS"], 1)
+    return f"ack:{ticket.pk}:{int(time.time()) // window}"
+
+
 def queue_acknowledgement(*, ticket: Ticket, event: TicketEvent) -> None:
-    """Acknowledge a new ticket (or a repeat folded into an open one) to the customer, once per event."""
+    """Acknowledge a new ticket (or a repeat folded into an open one) to the customer, at most once per
+    ticket and acknowledgement window (INTAKE["ACK_WINDOW_SECONDS"])."""
     message = None
     if event.kind == TicketEvent.Kind.REPEAT_FOLDED and event.detail.get("message_id"):
         message = Message.objects.filter(pk=event.detail["message_id"]).first()
-    # The event was recorded a moment ago in this transaction, so no delivery can carry its key yet
-    # (the unique key still guards it): one query less on every new ticket.
+    # A ticket opened a moment ago in this transaction can have no acknowledgement yet (the unique key
+    # still guards it): one savepoint less on every new ticket.
     _queue(
-        key=f"ack:{event.pk}",
+        key=acknowledgement_key(ticket),
         ticket=ticket,
         message=message,
         purpose=Purpose.ACKNOWLEDGEMENT,
         passive=True,
-        key_is_new=True,
+        key_is_new=event.kind == TicketEvent.Kind.OPENED,
     )
 
 
@@ -167,16 +187,23 @@ def build_email(delivery: OutboundMessage) -> EmailMultiAlternatives:
         subject = render_to_string(f"emails/customer_{name}_subject.txt", context).strip()
         text = render_to_string(f"emails/customer_{name}.txt", context)
         html_body = render_to_string(f"emails/customer_{name}.html", context)
-    headers = {"Message-ID": delivery.email_message_id, **_thread_headers(delivery)}
+    reply_to = reply_to_address(ticket)
+    headers = {
+        "Message-ID": delivery.email_message_id,
+        **_thread_headers(delivery),
+        # Our loop markers: mail that comes back carrying them is never answered (mailparse.loop_reason).
+        "X-Loop": reply_to,
+        mailparse.OWN_LOOP_HEADER: settings.INTAKE["MESSAGE_ID_DOMAIN"],
+    }
     if delivery.purpose == Purpose.ACKNOWLEDGEMENT:
         # RFC 3834: an automatic answer, which well-behaved auto-responders do not answer in turn.
         headers["Auto-Submitted"] = "auto-replied"
         headers["X-Auto-Response-Suppress"] = "All"
     email = EmailMultiAlternatives(
-        subject=f"[{ticket.reference}] {subject}",
+        subject=header_text(f"[{ticket.reference}] {subject}"),
         body=text,
         to=[delivery.recipient],
-        reply_to=[reply_to_address(ticket)],
+        reply_to=[reply_to],
         headers=headers,
     )
     email.attach_alternative(html_body, "text/html")

@@ -438,7 +438,9 @@ def _normalise_email(item: InboundItem) -> Intake:
         parsed = _recent_parse.parse(item.raw_bytes)
     except mailparse.MalformedEmail as exc:
         raise IntakeRefused(_("This e-mail cannot be read: %(error)s") % {"error": exc}) from exc
-    reason = mailparse.loop_reason(parsed, own_addresses=own_addresses())
+    reason = mailparse.loop_reason(
+        parsed, own_addresses=own_addresses(), own_domain=settings.INTAKE["MESSAGE_ID_DOMAIN"]
+    )
     if reason:
         return Intake(subject="", body="", ignore_reason=_("Not answered: %(reason)s") % {"reason": reason})
     if _sender_over_limit(item):

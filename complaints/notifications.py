@@ -1,5 +1,7 @@
 """E-mail to staff about what happened on a ticket (customer-facing mail belongs to channels_intake)."""
 
+import re
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
@@ -12,6 +14,15 @@ from .events import EventKind
 from .models import TeamMembership, TicketEvent
 
 User = get_user_model()
+
+# Line breaks and other control characters end a header line: a subject carrying one would be refused
+# by the mailer (BadHeaderError), or worse, add a header.
+_HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
+
+
+def header_text(value: str, *, limit: int = 250) -> str:
+    """`value` made safe for a mail header: control characters and line breaks become one space."""
+    return " ".join(_HEADER_UNSAFE.sub(" ", value).split())[:limit]
 
 
 def recipients_for(event: TicketEvent) -> list[str]:
@@ -53,7 +64,7 @@ def notify_staff_of_event(*, event_id: int) -> int:
             "ticket": event.ticket,
             "url": settings.SITE_URL + reverse("desk:ticket", args=[event.ticket.reference]),
         }
-        subject = render_to_string("emails/staff_event_subject.txt", context).strip()
+        subject = header_text(render_to_string("emails/staff_event_subject.txt", context))
         body = render_to_string("emails/staff_event.txt", context)
     send_mail(subject, body, None, recipients)
     return len(recipients)

@@ -337,6 +337,9 @@ INTAKE = {
     "EMAIL_SENDER_HOURLY_LIMIT": env.int("EMAIL_SENDER_HOURLY_LIMIT", default=20),
     # Signed webhooks: how far X-Timestamp may be from our clock (replays outside it are refused).
     "WEBHOOK_MAX_SKEW_SECONDS": env.int("WEBHOOK_MAX_SKEW_SECONDS", default=300),
+    # At most one acknowledgement per ticket (and so per customer) in a window of this many seconds:
+    # a flood of repeats, or an auto-responder without loop markers, is acknowledged once.
+    "ACK_WINDOW_SECONDS": env.int("ACK_WINDOW_SECONDS", default=3600),
     # The promise on the success page and in acknowledgements.
     "ACK_PROMISE_HOURS": env.int("ACK_PROMISE_HOURS", default=24),
     "SMS_BACKEND": env.str("SMS_BACKEND", default="channels_intake.sms.ConsoleSmsBackend"),

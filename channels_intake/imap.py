@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from . import services
+from . import mailparse, services
 from .models import InboundItem, Mailbox
 
 logger = logging.getLogger(__name__)
@@ -77,6 +77,19 @@ def _check(response: tuple[str, list]) -> list:
     return data
 
 
+def _sizes(conn: imaplib.IMAP4, uids: list[bytes]) -> dict[bytes, int]:
+    """Each message's size as the server states it (RFC822.SIZE), fetched for the batch in one command."""
+    if not uids:
+        return {}
+    sizes: dict[bytes, int] = {}
+    for line in _check(conn.uid("FETCH", b",".join(uids), "(RFC822.SIZE)")):
+        text = line[0] if isinstance(line, tuple) else line
+        uid, size = re.search(rb"UID (\d+)", text or b""), re.search(rb"RFC822\.SIZE (\d+)", text or b"")
+        if uid and size:
+            sizes[uid.group(1)] = int(size.group(1))
+    return sizes
+
+
 def _raw_message(data: list) -> bytes | None:
     for part in data:
         if isinstance(part, tuple) and len(part) == 2 and re.search(rb"BODY\[\]|RFC822", part[0]):
@@ -93,13 +106,31 @@ def poll_mailbox(mailbox: Mailbox) -> PollResult:
         can_move = b"MOVE" in b" ".join(_check(conn.capability())).upper().split()
         _check(conn.select(_quote(mailbox.folder)))
         criterion = "ALL" if mailbox.processed_folder else "UNSEEN"
-        uids = _check(conn.uid("SEARCH", None, criterion))[0].split()
-        for uid in uids[: mailbox.batch_size]:
-            raw = _raw_message(_check(conn.uid("FETCH", uid, "(BODY.PEEK[])")))
+        uids = _check(conn.uid("SEARCH", None, criterion))[0].split()[: mailbox.batch_size]
+        limit = mailparse.max_bytes()
+        sizes = _sizes(conn, uids)
+        for uid in uids:
+            size = sizes.get(uid, 0)
+            # Over the cap only the head is fetched: memory stays bounded whatever the server holds.
+            section = (
+                "(BODY.PEEK[])" if size <= limit else f"(BODY.PEEK[]<0.{mailparse.OVERSIZED_HEAD_BYTES}>)"
+            )
+            raw = _raw_message(_check(conn.uid("FETCH", uid, section)))
             if raw is None:
                 continue  # deleted by someone else meanwhile
-            item = services.take_email(raw=raw, mailbox=mailbox)
+            try:
+                if size > limit:
+                    item = services.take_oversized_email(head=raw, size=size, mailbox=mailbox)
+                else:
+                    item = services.take_email(raw=raw, mailbox=mailbox)
+            except Exception:
+                # Not stored (the database refused it): left unmarked for the next poll, the batch goes on.
+                logger.exception("Mailbox %s: message %s could not be stored", mailbox, uid.decode())
+                continue
             result.add(item.state)
+            if item.state == InboundItem.State.FAILED:
+                # Kept as a failed item for the admin; flagged so a person sees it in the mailbox too.
+                _check(conn.uid("STORE", uid, "+FLAGS.SILENT", r"(\Flagged)"))
             mark_done(conn, uid, mailbox, can_move=can_move)
         if mailbox.processed_folder:
             conn.expunge()
@@ -110,7 +141,7 @@ def poll_mailbox(mailbox: Mailbox) -> PollResult:
 
 
 def poll_all_mailboxes() -> dict[str, int]:
-    """Poll every active mailbox once; a mailbox that cannot be reached keeps its error and the others go on."""
+    """Poll every active mailbox once; a mailbox that fails keeps its error and the others go on."""
     totals = PollResult()
     for mailbox in Mailbox.objects.filter(is_active=True).order_by("pk"):
         try:
@@ -118,6 +149,11 @@ def poll_all_mailboxes() -> dict[str, int]:
             mailbox.last_error = ""
         except (imaplib.IMAP4.error, OSError, ssl.SSLError) as exc:
             logger.warning("Mailbox %s: %s", mailbox, exc)
+            mailbox.last_error = f"{type(exc).__name__}: {exc}"
+            result = PollResult()
+        except Exception as exc:
+            # Whatever one mailbox runs into, the others are still polled.
+            logger.exception("Mailbox %s failed", mailbox)
             mailbox.last_error = f"{type(exc).__name__}: {exc}"
             result = PollResult()
         mailbox.last_polled_at = timezone.now()

@@ -8,6 +8,7 @@ decoded with GB18030 (a superset of GB2312 and GBK) where a part's declared char
 import hashlib
 import html
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -47,7 +48,36 @@ class _HeadersParsedOnce(EmailPolicy):
 
 
 class MalformedEmail(ValueError):
-    """The bytes are not an e-mail we can read (no headers, no sender)."""
+    """The bytes are not an e-mail we can read (no headers, no sender, or beyond our parsing bounds)."""
+
+
+class EmailTooLarge(MalformedEmail):
+    """The mail is larger than INTAKE["EMAIL_MAX_BYTES"]: refused before anything parses it."""
+
+
+# Parsing bounds: a real mail nests a few levels (mixed > alternative > related, a forward or two);
+# a bomb nests a thousand, which the standard parser follows by recursion until RecursionError.
+MAX_MIME_DEPTH = 20
+MAX_MIME_CONTAINERS = 200
+_CONTAINER_HEADER = re.compile(rb"(?im)^content-type:\s*(multipart/|message/rfc822)")
+# The mark on a stored item of which only the head was fetched (the mail was over the size cap).
+TRUNCATED_HEADER = "X-Complaint-Desk-Truncated"
+OVERSIZED_HEAD_BYTES = 64 * 1024
+
+
+def max_bytes() -> int:
+    from django.conf import settings
+
+    return settings.INTAKE["EMAIL_MAX_BYTES"]
+
+
+def check_bounds(raw: bytes) -> None:
+    """Refuse a mail too large or with too many nested parts before the parser sees it."""
+    limit = max_bytes()
+    if len(raw) > limit:
+        raise EmailTooLarge(f"The e-mail is {len(raw)} bytes, more than the limit of {limit}.")
+    if len(_CONTAINER_HEADER.findall(raw, 0, len(raw))) > MAX_MIME_CONTAINERS:
+        raise MalformedEmail(f"The e-mail has more than {MAX_MIME_CONTAINERS} nested MIME parts.")
 
 
 @dataclass(frozen=True)
@@ -148,45 +178,77 @@ def trim_quoted(text: str) -> str:
     return trimmed or text.strip()
 
 
+def _parts(msg: EmailMessage) -> Iterator[EmailMessage]:
+    return msg.iter_parts() if msg.is_multipart() else iter([msg])
+
+
 def _walk(msg: EmailMessage, texts: list[str], htmls: list[str], attachments: list[EmailAttachment]) -> None:
-    for part in msg.iter_parts() if msg.is_multipart() else [msg]:
-        content_type = part.get_content_type()
-        if part.is_multipart():
-            _walk(part, texts, htmls, attachments)
+    """Collect texts and files in order, without recursion; nesting is bounded by MAX_MIME_DEPTH."""
+    stack: list[Iterator[EmailMessage]] = [_parts(msg)]
+    while stack:
+        part = next(stack[-1], None)
+        if part is None:
+            stack.pop()
             continue
-        if content_type == "message/rfc822":
+        content_type = part.get_content_type()
+        nested = None
+        if part.is_multipart():
+            nested = part
+        elif content_type == "message/rfc822":
             # A forwarded mail: its text joins the body, its files join ours.
             inner = part.get_payload()
             inner_msg = inner[0] if isinstance(inner, list) and inner else None
-            if isinstance(inner_msg, EmailMessage):
-                subject = _header(inner_msg, "Subject")
-                texts.append(f"---- {subject} ----")
-                _walk(inner_msg, texts, htmls, attachments)
+            if not isinstance(inner_msg, EmailMessage):
+                continue
+            texts.append(f"---- {_header(inner_msg, 'Subject')} ----")
+            nested = inner_msg
+        if nested is None:
+            _take_leaf(part, content_type, texts, htmls, attachments)
             continue
-        disposition = part.get_content_disposition()
-        filename = part.get_filename()
-        if disposition == "attachment" or filename or not content_type.startswith("text/"):
-            payload = part.get_payload(decode=True)
-            if payload:
-                attachments.append(
-                    EmailAttachment(
-                        filename=(filename or f"inline-{len(attachments) + 1}").replace("/", "_")[:200],
-                        content_type=content_type,
-                        content=payload,
-                    )
+        if len(stack) >= MAX_MIME_DEPTH:
+            raise MalformedEmail(f"The MIME parts nest more than {MAX_MIME_DEPTH} levels deep.")
+        stack.append(_parts(nested))
+
+
+def _filename(part: EmailMessage) -> str | None:
+    return part.get_filename()
+
+
+def _take_leaf(
+    part: EmailMessage,
+    content_type: str,
+    texts: list[str],
+    htmls: list[str],
+    attachments: list[EmailAttachment],
+) -> None:
+    disposition = part.get_content_disposition()
+    filename = _filename(part)
+    if disposition == "attachment" or filename or not content_type.startswith("text/"):
+        payload = part.get_payload(decode=True)
+        if payload:
+            attachments.append(
+                EmailAttachment(
+                    filename=(filename or f"inline-{len(attachments) + 1}").replace("/", "_")[:200],
+                    content_type=content_type,
+                    content=payload,
                 )
-            continue
-        if content_type == "text/html":
-            htmls.append(_decode_part(part))
-        else:
-            texts.append(_decode_part(part))
+            )
+        return
+    if content_type == "text/html":
+        htmls.append(_decode_part(part))
+    else:
+        texts.append(_decode_part(part))
 
 
 def parse(raw: bytes) -> ParsedEmail:
     """Read an e-mail from its bytes; raises MalformedEmail if it has no sender or no headers."""
     if not raw or b":" not in raw.split(b"\n", 1)[0]:
         raise MalformedEmail("The data does not start with an e-mail header.")
-    msg = BytesParser(policy=_HeadersParsedOnce()).parsebytes(raw)
+    check_bounds(raw)
+    try:
+        msg = BytesParser(policy=_HeadersParsedOnce()).parsebytes(raw)
+    except RecursionError:
+        raise MalformedEmail("The MIME structure nests too deeply to be read.") from None
     if msg.defects and not msg.keys():
         raise MalformedEmail("; ".join(str(d) for d in msg.defects))
     from_name, from_address = parseaddr(_header(msg, "From"))
@@ -197,7 +259,9 @@ def parse(raw: bytes) -> ParsedEmail:
     attachments: list[EmailAttachment] = []
     try:
         _walk(msg, texts, htmls, attachments)
-    except (LookupError, ValueError, AttributeError) as exc:
+    except MalformedEmail:
+        raise
+    except (LookupError, ValueError, AttributeError, RecursionError) as exc:
         raise MalformedEmail(f"The MIME structure cannot be read: {exc}") from exc
     text = "\n\n".join(t.strip() for t in texts if t.strip())
     if not text and htmls:
@@ -225,6 +289,7 @@ def parse(raw: bytes) -> ParsedEmail:
                 "List-Id",
                 "List-Unsubscribe",
                 "Content-Type",
+                TRUNCATED_HEADER,
                 *LOOP_HEADERS,
             )
             if msg.get(name) is not None

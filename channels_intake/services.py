@@ -129,7 +129,7 @@ def _email_item_fields(raw: bytes, mailbox: Mailbox | None) -> dict[str, Any]:
     try:
         parsed = _recent_parse.parse(raw)
         message_id, sender = parsed.message_id, parsed.from_address
-    except (mailparse.MalformedEmail, ValueError, LookupError):
+    except (mailparse.MalformedEmail, ValueError, LookupError, RecursionError):
         pass  # stored anyway; processing records why it cannot be read
     return {
         "channel": Channel.EMAIL,
@@ -167,6 +167,23 @@ def take_email(*, raw: bytes, mailbox: Mailbox | None) -> InboundItem:
         stored = InboundItem.objects.get(channel=item.channel, source_id=item.source_id)
         return process_item(item_id=stored.pk)
     return item
+
+
+def take_oversized_email(*, head: bytes, size: int, mailbox: Mailbox | None) -> InboundItem:
+    """Keep the head of a mail over INTAKE["EMAIL_MAX_BYTES"] (which the poller did not fetch whole) as a
+    failed item: the supervisor sees who sent what, and nothing parses the rest."""
+    marked = f"{mailparse.TRUNCATED_HEADER}: {size}\r\n".encode() + head
+    fields = _email_item_fields(marked, mailbox)
+    error = _(
+        "This e-mail is %(size)s bytes, over the limit of %(limit)s: only its first %(kept)s bytes were kept."
+    ) % {"size": size, "limit": mailparse.max_bytes(), "kept": len(head)}
+    try:
+        with transaction.atomic():
+            return InboundItem.objects.create(
+                **fields, state=State.FAILED, error=error, attempts=1, processed_at=timezone.now()
+            )
+    except IntegrityError:
+        return InboundItem.objects.get(channel=fields["channel"], source_id=fields["source_id"])
 
 
 # --- processing ------------------------------------------------------------------------
@@ -438,6 +455,10 @@ def _normalise_email(item: InboundItem) -> Intake:
         parsed = _recent_parse.parse(item.raw_bytes)
     except mailparse.MalformedEmail as exc:
         raise IntakeRefused(_("This e-mail cannot be read: %(error)s") % {"error": exc}) from exc
+    if mailparse.TRUNCATED_HEADER.lower() in parsed.headers:
+        raise IntakeRefused(
+            _("Only the head of this over-sized e-mail was kept: it cannot be processed.")
+        )
     reason = mailparse.loop_reason(
         parsed, own_addresses=own_addresses(), own_domain=settings.INTAKE["MESSAGE_ID_DOMAIN"]
     )

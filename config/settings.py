@@ -340,6 +340,8 @@ INTAKE = {
     # At most one acknowledgement per ticket (and so per customer) in a window of this many seconds:
     # a flood of repeats, or an auto-responder without loop markers, is acknowledged once.
     "ACK_WINDOW_SECONDS": env.int("ACK_WINDOW_SECONDS", default=3600),
+    # E-mail larger than this is not fetched or parsed: its head is kept as a failed item, flagged.
+    "EMAIL_MAX_BYTES": env.int("EMAIL_MAX_BYTES", default=25 * 1024 * 1024),
     # The promise on the success page and in acknowledgements.
     "ACK_PROMISE_HOURS": env.int("ACK_PROMISE_HOURS", default=24),
     "SMS_BACKEND": env.str("SMS_BACKEND", default="channels_intake.sms.ConsoleSmsBackend"),

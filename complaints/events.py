@@ -58,3 +58,18 @@ PUBLIC_EVENT_KINDS = frozenset(
         EventKind.REROUTE_REQUESTED,
     }
 )
+
+
+class SystemReason(models.TextChoices):
+    """Reasons the system gives for an event, stored as a code and parameters (TicketEvent.reason_code,
+    reason_params) and put into words in the reader's language (complaints.timeline)."""
+
+    FIRST_REPLY = "first_reply", _("First reply to the customer.")
+    CUSTOMER_ANSWERED = "customer_answered", _("The customer answered.")
+    MERGED_INTO = "merged_into", _("Merged into %(ref)s")
+    MERGED_ELSEWHERE = "merged_elsewhere", _("Merged into another ticket.")
+    NO_DISPUTE = "no_dispute", _("No dispute within %(days)s days.")
+    CLOSED_BY_SUPERVISOR = "closed_by_supervisor", _("Closed by a supervisor.")
+    SPAM = "spam", _("Spam")
+    SLA_POLICY = "sla_policy", _("Policy: %(policy)s")
+    SLA_NO_POLICY = "sla_no_policy", _("No SLA policy covers the ticket now.")

@@ -20,10 +20,10 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import config_cache, policy, repeats, routing
+from . import config_cache, placeholders, policy, repeats, routing
 from .attachments import CheckedFile
 from .errors import ComplaintError, IllegalTransition, NotFound, StaleVersion
-from .events import EventKind, ticket_event
+from .events import EventKind, SystemReason, ticket_event
 from .models import (
     Attachment,
     Category,
@@ -94,9 +94,12 @@ def record(
     before: object = "",
     after: object = "",
     reason: str = "",
+    because: SystemReason | None = None,
+    because_params: dict[str, object] | None = None,
     **detail: object,
 ) -> TicketEvent:
-    """Append one event to the ticket's timeline and announce it."""
+    """Append one event to the ticket's timeline and announce it. `reason` is what a person wrote;
+    `because` (with its parameters) a reason the system gives, put into words when it is read."""
     event = TicketEvent.objects.create(
         ticket=ticket,
         actor=actor if actor is not None and actor.is_authenticated else None,
@@ -104,6 +107,8 @@ def record(
         from_value="" if before is None else str(before),
         to_value="" if after is None else str(after),
         reason=reason,
+        reason_code=because or "",
+        reason_params=because_params or {},
         detail=detail,
     )
     ticket_event.send(sender=Ticket, ticket=ticket, event=event)
@@ -121,6 +126,7 @@ def _record_together(ticket: Ticket, actor: Actor, events: list[tuple[EventKind,
     for kind, fields in events:
         detail = dict(fields)
         before, after, reason = detail.pop("before", ""), detail.pop("after", ""), detail.pop("reason", "")
+        because, because_params = detail.pop("because", None), detail.pop("because_params", None)
         made.append(
             TicketEvent(
                 ticket=ticket,
@@ -129,6 +135,8 @@ def _record_together(ticket: Ticket, actor: Actor, events: list[tuple[EventKind,
                 from_value="" if before is None else str(before),
                 to_value="" if after is None else str(after),
                 reason=reason,
+                reason_code=because or "",
+                reason_params=because_params or {},
                 detail=detail,
             )
         )
@@ -318,7 +326,7 @@ def open_ticket(
             events.append((EventKind.LINKED, {"after": match.ticket.reference, "score": match.score}))
         # The agent is picked before the events are written, so opened, routed, linked and assigned
         # are one INSERT, and the ticket one UPDATE (assignee and SLA summary) after the receivers.
-        claimed = _claim_agent(ticket.team_id) if ticket.team_id else None
+        claimed = _claim_agent(ticket.team) if ticket.team_id else None
         if claimed is not None:
             membership, strategy = claimed
             ticket.assignee = membership.user
@@ -402,6 +410,8 @@ def add_message(
         ensure_current(ticket, version)
         if kind != Message.Kind.NOTE and ticket.status == Status.CLOSED and kind == Message.Kind.REPLY:
             raise IllegalTransition(_("This ticket is closed; reopen it before replying to the customer."))
+        if kind == Message.Kind.REPLY:
+            body = placeholders.fill_for_sending(body, ticket=ticket, agent=actor)
         message = Message.objects.create(
             ticket=ticket,
             kind=kind,
@@ -415,13 +425,13 @@ def add_message(
         if kind == Message.Kind.CUSTOMER:
             record(ticket, actor, EventKind.CUSTOMER_MESSAGE, message_id=message.pk)
             if ticket.status == Status.AWAITING_CUSTOMER:
-                fields += _move(ticket, actor, Status.IN_PROGRESS, reason=_("The customer answered."))
+                fields += _move(ticket, actor, Status.IN_PROGRESS, because=SystemReason.CUSTOMER_ANSWERED)
         elif kind == Message.Kind.REPLY:
             if ticket.first_response_at is None:
                 ticket.first_response_at = message.created_at
                 fields.append("first_response_at")
             if ticket.status == Status.NEW:
-                fields += _move(ticket, actor, Status.ACKNOWLEDGED, reason=_("First reply to the customer."))
+                fields += _move(ticket, actor, Status.ACKNOWLEDGED, because=SystemReason.FIRST_REPLY)
             record(ticket, actor, EventKind.REPLIED, message_id=message.pk)
         else:
             record(ticket, actor, EventKind.NOTE_ADDED, message_id=message.pk)
@@ -433,7 +443,14 @@ def add_message(
 
 
 def _move(
-    ticket: Ticket, actor: Actor, to: str, *, reason: str = "", kind: EventKind = EventKind.STATUS_CHANGED
+    ticket: Ticket,
+    actor: Actor,
+    to: str,
+    *,
+    reason: str = "",
+    kind: EventKind = EventKind.STATUS_CHANGED,
+    because: SystemReason | None = None,
+    because_params: dict[str, object] | None = None,
 ) -> list[str]:
     """Change the status in memory, stamping the times it implies; returns the fields to save."""
     ensure_allowed(ticket, to)
@@ -453,7 +470,16 @@ def _move(
         ticket.closed_at = None
         fields.append("closed_at")
         kind = EventKind.REOPENED
-    record(ticket, actor, kind, before=before, after=to, reason=reason)
+    record(
+        ticket,
+        actor,
+        kind,
+        before=before,
+        after=to,
+        reason=reason,
+        because=because,
+        because_params=because_params,
+    )
     return fields
 
 
@@ -548,9 +574,7 @@ def assign(*, ticket_id: int, actor: Actor, assignee: AbstractBaseUser | None, v
     return ticket
 
 
-class AssignmentStrategy:
-    ROUND_ROBIN = "round_robin"
-    LEAST_LOADED = "least_loaded"
+AssignmentStrategy = Team.AssignmentStrategy
 
 
 def _pick_agent(team_id: int, strategy: str) -> TeamMembership | None:
@@ -583,10 +607,11 @@ def _pick_agent(team_id: int, strategy: str) -> TeamMembership | None:
     )
 
 
-def _claim_agent(team_id: int, strategy: str | None = None) -> tuple[TeamMembership, str] | None:
-    """The team's next agent under the strategy, stamped as just handed a ticket; None if nobody is available."""
-    strategy = strategy or settings.COMPLAINTS.get("ASSIGNMENT_STRATEGY", AssignmentStrategy.ROUND_ROBIN)
-    membership = _pick_agent(team_id, strategy)
+def _claim_agent(team: Team, strategy: str | None = None) -> tuple[TeamMembership, str] | None:
+    """The team's next agent under the strategy (the team's own unless one is given), stamped as just
+    handed a ticket; None if nobody is available."""
+    strategy = strategy or team.assignment_strategy
+    membership = _pick_agent(team.pk, strategy)
     if membership is None:
         return None
     membership.last_assigned_at = timezone.now()
@@ -595,7 +620,7 @@ def _claim_agent(team_id: int, strategy: str | None = None) -> tuple[TeamMembers
 
 
 def _assign_automatically(ticket: Ticket, *, actor: Actor = None, strategy: str | None = None) -> bool:
-    claimed = _claim_agent(ticket.team_id, strategy)
+    claimed = _claim_agent(ticket.team, strategy)
     if claimed is None:
         return False
     membership, strategy = claimed
@@ -729,7 +754,8 @@ def reroute(
     reason: str,
     requested_by_customer: bool = False,
 ) -> Ticket:
-    """Send the ticket to another team, back to its unassigned queue."""
+    """Send the ticket to another team, assigned within it by the team's strategy (unassigned in its
+    queue when nobody there is available)."""
     if not reason.strip():
         raise ComplaintError(_("Say why the ticket goes to another team."))
     with transaction.atomic():
@@ -741,7 +767,8 @@ def reroute(
         if ticket.team_id == team.pk:
             raise ComplaintError(_("The ticket is already with %(team)s.") % {"team": team})
         before = ticket.team.slug if ticket.team_id else ""
-        ticket.team, ticket.assignee = team, None
+        claimed = _claim_agent(team)
+        ticket.team, ticket.assignee = team, claimed[0].user if claimed else None
         _save(ticket, "team", "assignee")
         record(
             ticket,
@@ -752,6 +779,10 @@ def reroute(
             reason=reason,
             requested_by_customer=requested_by_customer,
         )
+        if claimed is not None:
+            record(
+                ticket, actor, EventKind.ASSIGNED, after=claimed[0].user.get_username(), strategy=claimed[1]
+            )
     return ticket
 
 
@@ -804,7 +835,11 @@ def reclassify(
                 continue
             current = getattr(ticket, field)
             if current != value:
-                changes[field] = [str(current) if current is not None else "", str(value)]
+                # A category by its slug: the timeline names it in the reader's language.
+                changes[field] = [
+                    "" if current is None else getattr(current, "slug", str(current)),
+                    getattr(value, "slug", str(value)),
+                ]
                 setattr(ticket, field, value)
         if not changes:
             return ticket
@@ -1120,7 +1155,8 @@ def close_stale_resolved(*, now: datetime | None = None, batch_size: int = 500) 
                     None,
                     Status.CLOSED,
                     kind=EventKind.AUTO_CLOSED,
-                    reason=_("No dispute within %(days)s days.") % {"days": days},
+                    because=SystemReason.NO_DISPUTE,
+                    because_params={"days": days},
                 ),
             )
             closed += 1

@@ -38,7 +38,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(AuditedModelAdmin):
-    list_display = ["slug", "name_zh", "name_en", "function", "is_active"]
+    list_display = ["slug", "name_zh", "name_en", "function", "assignment_strategy", "is_active"]
     list_filter = ["function", "is_active"]
     search_fields = ["slug", "name_zh", "name_en"]
     inlines = [MembershipInline]

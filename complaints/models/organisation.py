@@ -7,6 +7,10 @@ from .bilingual import pick
 
 
 class Team(models.Model):
+    class AssignmentStrategy(models.TextChoices):
+        ROUND_ROBIN = "round_robin", _("Round robin")
+        LEAST_LOADED = "least_loaded", _("Least loaded")
+
     class Function(models.TextChoices):
         CUSTOMER_SERVICE = "customer_service", _("Customer service")
         TECHNICAL = "technical", _("Technical")
@@ -19,6 +23,16 @@ class Team(models.Model):
     name_en = models.CharField(_("name (English)"), max_length=100)
     function = models.CharField(_("function"), max_length=32, choices=Function.choices)
     email = models.EmailField(_("team e-mail"), blank=True)
+    assignment_strategy = models.CharField(
+        _("assignment"),
+        max_length=16,
+        choices=AssignmentStrategy.choices,
+        default=AssignmentStrategy.ROUND_ROBIN,
+        help_text=_(
+            "How a ticket that comes into the team finds its agent: the member who waited longest "
+            "(round robin) or the one with the fewest open tickets (least loaded). Away members are skipped."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="TeamMembership", related_name="teams", blank=True

@@ -317,6 +317,10 @@ class TicketEvent(QuickChoiceLabels):
     from_value = models.CharField(max_length=100, blank=True)
     to_value = models.CharField(max_length=100, blank=True)
     reason = models.TextField(blank=True)
+    # A reason the system gives (complaints.events.SystemReason) is stored as its code and
+    # parameters and put into words in the reader's language; `reason` holds what a person wrote.
+    reason_code = models.CharField(max_length=40, blank=True)
+    reason_params = models.JSONField(default=dict, blank=True)
     detail = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from complaints import attachments, audit, policy, selectors, services
+from complaints import attachments, audit, placeholders, policy, selectors, services, timeline
 from complaints.errors import ComplaintError, StaleVersion
 from complaints.models import Attachment, Message, Ticket, TicketEvent
 from complaints.selectors import Queue, QueueSort
@@ -108,7 +108,7 @@ class Action:
     name: str
     label: str
     form_class: type[forms.TicketActionForm]
-    perform: Callable[[HttpRequest, Ticket, dict], str]
+    perform: Callable[[HttpRequest, Ticket, dict], "str | Done"]
     shown: Callable[[object, Ticket], bool]
     permitted: Callable[[object, Ticket], bool] = lambda user, ticket: True
     compose: bool = False
@@ -214,7 +214,7 @@ def _reopen(request: HttpRequest, ticket: Ticket, data: dict) -> str:
     return _("Reopened.")
 
 
-def _merge(request: HttpRequest, ticket: Ticket, data: dict) -> str:
+def _merge(request: HttpRequest, ticket: Ticket, data: dict) -> "Done":
     target = (
         selectors.tickets_visible_to(request.user)
         .filter(reference=data["target"])
@@ -233,7 +233,7 @@ def _merge(request: HttpRequest, ticket: Ticket, data: dict) -> str:
             reason=data["reason"],
             keep_internal=bool(data.get("keep_internal")),
         )
-    return _("Merged into %(ref)s.") % {"ref": target[1]}
+    return Done(_("Merged into %(ref)s.") % {"ref": target[1]}, reverse("desk:ticket", args=[target[1]]))
 
 
 def _is_open(user, ticket: Ticket) -> bool:
@@ -359,7 +359,12 @@ def _workspace_context(
     user = request.user
     seen_event = _last_event_id(ticket)
     initial = {"version": ticket.version, "seen_event": seen_event}
-    canned = list(selectors.canned_replies_for(ticket))
+    # Canned replies come with their placeholders filled for this ticket and agent: what the agent
+    # inserts is what the customer will read.
+    filled = placeholders.values_for(ticket, user)
+    canned = [
+        (reply, placeholders.fill(reply.body, filled)) for reply in selectors.canned_replies_for(ticket)
+    ]
     articles = list(selectors.kb_articles_for(ticket)[:30])
     inserted = _insertion(request, canned, articles, ticket)
     panels = []
@@ -390,7 +395,7 @@ def _workspace_context(
         "changes": changes,
         "revealed": revealed,
         "can_reveal": permissions.can_reveal_pii(user),
-        "canned_replies": [(c, c.body) for c in canned],
+        "canned_replies": canned,
         "kb_articles": [
             (_in_language(ticket, a.title_zh, a.title_en), _in_language(ticket, a.body_zh, a.body_en), a)
             for a in articles
@@ -405,19 +410,29 @@ def _timeline_entry(item: Message | TicketEvent) -> dict:
     # The times are formatted here: the date filter, twice for each of a hundred entries, was a
     # large share of the page's rendering time.
     moment = timezone.localtime(item.created_at)
-    return {
+    entry = {
         "item": item,
         "is_message": isinstance(item, Message),
         "iso": moment.isoformat(),
         "when": moment.strftime("%Y-%m-%d %H:%M"),
     }
+    # In words, in the reader's language (complaints.timeline), never the stored codes.
+    if entry["is_message"]:
+        entry["byline"] = " · ".join(timeline.message_meta(item)[1:])
+    else:
+        entry |= {
+            "change": timeline.event_change(item),
+            "reason": timeline.event_reason(item),
+            "actor": timeline.actor_label(item),
+        }
+    return entry
 
 
 def _insertion(request: HttpRequest, canned: list, articles: list, ticket: Ticket) -> str:
     """Text picked without JavaScript (?insert=canned-3 or kb-5) to start the reply with."""
     kind, _sep, pk = request.GET.get("insert", "").partition("-")
     if kind == "canned":
-        return next((c.body for c in canned if str(c.pk) == pk), "")
+        return next((text for reply, text in canned if str(reply.pk) == pk), "")
     if kind == "kb":
         return next((_in_language(ticket, a.body_zh, a.body_en) for a in articles if str(a.pk) == pk), "")
     return ""
@@ -491,11 +506,40 @@ def ticket_action(request: HttpRequest, reference: str, action: str) -> HttpResp
         form.add_error(None, refusal.message)
         fresh = _visible_ticket(request, reference, detail=True)
         return _render_workspace(request, fresh, status=refusal.http_status, bound=form)
-    messages.success(request, done)
     selectors.forget_own_queue_counts(request.user)
+    if isinstance(done, Done):
+        messages.success(request, done.message)
+        return _go_to(request, done.go_to)
+    messages.success(request, done)
+    if not selectors.tickets_visible_to(request.user).filter(reference=reference).exists():
+        # Re-routed, escalated or assigned away: the agent may no longer see it. Back to the queue,
+        # told why, rather than a 404 the htmx request would drop without a word.
+        messages.info(
+            request,
+            _("%(ref)s is no longer in your view: it has left your teams and is not assigned to you.")
+            % {"ref": reference},
+        )
+        return _go_to(request, reverse("desk:queue"))
     if request.htmx:
         return _render_workspace(request, _visible_ticket(request, reference, detail=True))
     return redirect("desk:ticket", reference)
+
+
+@dataclass(frozen=True)
+class Done:
+    """An action's outcome that takes the agent to another page (the ticket merged into)."""
+
+    message: str
+    go_to: str
+
+
+def _go_to(request: HttpRequest, url: str) -> HttpResponse:
+    """A redirect that htmx follows too (HX-Redirect: a full page load, with the messages)."""
+    if request.htmx:
+        response = HttpResponse()
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
 
 
 def _restamped(data: QueryDict, action: Action, ticket: Ticket) -> QueryDict:
@@ -580,5 +624,5 @@ def attachment(request: HttpRequest, pk: int) -> FileResponse:
         filename=item.original_name,
         content_type=item.content_type if inline else "application/octet-stream",
     )
-    response["Cache-Control"] = "private, max-age=300"
+    response["Cache-Control"] = "private, no-store"
     return response

@@ -382,3 +382,40 @@ def test_version_poll_says_who_changed_what(signed_in, team, ticket):
     assert "Escalated by wang" in html
     assert "Press enquiry" in html
     assert 'hx-trigger="every 20s"' in html
+
+
+# --- actions after which the ticket leaves the agent's sight ----------------------------------
+
+
+def test_rerouting_away_with_htmx_sends_the_agent_back_to_the_queue_with_a_message(signed_in, ticket):
+    billing = TeamFactory(slug="billing")
+    AgentFactory(team=billing)  # the ticket is assigned within billing: no longer the agent's
+    response = post_action(
+        signed_in, ticket, "reroute", htmx=True, team=billing.pk, reason="A refund question"
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/desk/"
+    ticket.refresh_from_db()
+    assert ticket.team == billing and ticket.assignee is not None
+    queue = signed_in.get("/desk/").content.decode()
+    assert f"Sent to {billing}." in queue
+    assert f"{ticket.reference} is no longer in your view" in queue
+
+
+def test_rerouting_away_without_javascript_redirects_to_the_queue(signed_in, ticket):
+    billing = TeamFactory(slug="billing")
+    response = post_action(signed_in, ticket, "reroute", team=billing.pk, reason="A refund question")
+    assert response.status_code == 302 and response["Location"] == "/desk/"
+
+
+def test_an_action_that_keeps_the_ticket_in_sight_stays_on_it(signed_in, ticket):
+    response = post_action(signed_in, ticket, "escalate", htmx=True, reason="VIP")
+    assert response.status_code == 200 and "HX-Redirect" not in response
+    assert 'id="workspace"' in response.content.decode()
+
+
+def test_merging_takes_the_agent_to_the_ticket_kept(signed_in, ticket, team):
+    keep = TicketFactory(team=team, customer=ticket.customer)
+    response = post_action(signed_in, ticket, "merge", htmx=True, target=keep.reference, reason="Same order")
+    assert response["HX-Redirect"] == f"/desk/tickets/{keep.reference}/"
+    assert f"Merged into {keep.reference}." in signed_in.get(response["HX-Redirect"]).content.decode()

@@ -238,3 +238,87 @@ def test_word_search_uses_the_trigram_index_on_postgresql(team):
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "ticket_subject_trgm" in plan
     assert [t.subject for t in query] == ["宽带断网三天"]
+
+
+# --- the timeline in words ----------------------------------------------------------------------
+
+
+def _timeline(html: str) -> str:
+    import re
+
+    section = html[
+        html.index('<section id="timeline">') : html.index(
+            "</section>", html.index('<section id="timeline">')
+        )
+    ]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", section))
+
+
+@pytest.mark.parametrize(
+    ("language", "words", "codes"),
+    [
+        (
+            "en",
+            [
+                "Status changed: Resolved → In progress",
+                "Re-routed: Customer service → Technical",
+                "Opened: Web form",
+                "Reclassified: Category: Billing → Network; Priority: P3 – normal → P1 – urgent",
+                "First reply to the customer.",
+                "Escalated: level 0 → level 1",
+            ],
+            ["resolved →", "→ technical", "in_progress", "billing-x"],
+        ),
+        (
+            "zh-hans",
+            ["首次回复客户", "技术部"],
+            ["resolved →", "→ technical", "First reply to the customer."],
+        ),
+    ],
+)
+def test_the_timeline_reads_in_words_in_the_readers_language(client, settings, language, words, codes):
+    from complaints import services
+    from complaints.events import EventKind, SystemReason
+    from complaints.models import TicketEvent
+    from tests.factories import CategoryFactory
+
+    settings.LANGUAGE_CODE = language
+    team = TeamFactory(slug="customer-service", name_zh="客服部", name_en="Customer service")
+    technical = TeamFactory(slug="technical", name_zh="技术部", name_en="Technical")
+    supervisor = SupervisorFactory()
+    billing = CategoryFactory(slug="billing-x", name_en="Billing", name_zh="账单")
+    network = CategoryFactory(slug="network-x", name_en="Network", name_zh="网络")
+    ticket = TicketFactory(team=team, category=billing, priority=3, language="en")
+    TicketEvent.objects.create(
+        ticket=ticket, kind=EventKind.OPENED, to_value="new", detail={"channel": "web"}
+    )
+    services.add_message(ticket_id=ticket.pk, actor=supervisor, kind=Message.Kind.REPLY, body="Hello")
+    services.reclassify(ticket_id=ticket.pk, actor=supervisor, version=None, priority=1, category=network)
+    services.escalate(ticket_id=ticket.pk, actor=supervisor, version=None, reason="VIP")
+    TicketEvent.objects.create(
+        ticket=ticket, kind=EventKind.STATUS_CHANGED, from_value="resolved", to_value="in_progress"
+    )
+    services.reroute(ticket_id=ticket.pk, actor=supervisor, team=technical, version=None, reason="Line fault")
+    event = ticket.events.get(kind=EventKind.STATUS_CHANGED, reason_code=SystemReason.FIRST_REPLY)
+    assert event.reason == ""  # stored as a code, put into words when read
+    client.force_login(supervisor)
+    text = _timeline(client.get(url(ticket), HTTP_ACCEPT_LANGUAGE=language).content.decode())
+    for expected in words:
+        assert expected in text, (expected, text)
+    for code in codes:
+        assert code not in text, (code, text)
+
+
+def test_message_headings_name_the_author_and_only_a_customers_channel(signed_in, ticket, agent):
+    from complaints import services
+
+    agent.first_name, agent.last_name = "芳", "王"
+    agent.save()
+    services.add_message(
+        ticket_id=ticket.pk, actor=None, kind=Message.Kind.CUSTOMER, body="Any news?", channel="api"
+    )
+    services.add_message(ticket_id=ticket.pk, actor=agent, kind=Message.Kind.REPLY, body="Checking now")
+    text = _timeline(signed_in.get(url(ticket)).content.decode())
+    assert "From the customer · via API" in text
+    assert "Public reply · 王芳 ·" in text
+    assert "· ·" not in text

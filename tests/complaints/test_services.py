@@ -18,6 +18,7 @@ from complaints.models import (
     Message,
     Resolution,
     RoutingRule,
+    Team,
     TeamMembership,
     Ticket,
     TicketEvent,
@@ -143,8 +144,9 @@ def test_auto_assignment_round_robin_skips_away_agents(team, category):
     assert assignees == [first, second, first, second]
 
 
-def test_auto_assignment_least_loaded_prefers_the_agent_with_fewest_open_tickets(team, category, settings):
-    settings.COMPLAINTS = {**settings.COMPLAINTS, "ASSIGNMENT_STRATEGY": "least_loaded"}
+def test_auto_assignment_least_loaded_prefers_the_agent_with_fewest_open_tickets(team, category):
+    team.assignment_strategy = Team.AssignmentStrategy.LEAST_LOADED
+    team.save(update_fields=["assignment_strategy"])
     busy, idle = AgentFactory(team=team), AgentFactory(team=team)
     for _ in range(2):
         make(team=team, assignee=busy, status=Status.IN_PROGRESS)
@@ -330,6 +332,42 @@ def test_reroute_moves_team_and_clears_assignee(team, agent):
     assert ticket.team == legal and ticket.assignee is None and ticket.version == 2
     event = core_events(ticket).get()
     assert (event.kind, event.from_value, event.to_value) == (EventKind.REROUTED, team.slug, "legal")
+
+
+def test_reroute_assigns_within_the_new_team_by_its_strategy(team, agent):
+    ticket = make(team=team, assignee=agent)
+    legal = TeamFactory(slug="legal", assignment_strategy=Team.AssignmentStrategy.LEAST_LOADED)
+    busy, idle = AgentFactory(team=legal), AgentFactory(team=legal)
+    make(team=legal, assignee=busy, status=Status.IN_PROGRESS)
+    TeamMembership.objects.filter(user=idle).update(last_assigned_at=timezone.now())
+    ticket = services.reroute(ticket_id=ticket.pk, actor=agent, team=legal, version=1, reason="Lawyer letter")
+    assert ticket.team == legal and ticket.assignee == idle and ticket.version == 2
+    rerouted, assigned = core_events(ticket).order_by("pk")
+    assert rerouted.kind == EventKind.REROUTED
+    assert (assigned.kind, assigned.to_value, assigned.detail["strategy"]) == (
+        EventKind.ASSIGNED,
+        idle.username,
+        "least_loaded",
+    )
+
+
+def test_each_team_assigns_by_its_own_strategy(category):
+    round_robin = category.default_team
+    least = TeamFactory(slug="least", assignment_strategy=Team.AssignmentStrategy.LEAST_LOADED)
+    first, second = AgentFactory(team=round_robin), AgentFactory(team=round_robin)
+    busy, idle = AgentFactory(team=least), AgentFactory(team=least)
+    for _ in range(2):
+        make(team=least, assignee=busy, status=Status.IN_PROGRESS)
+    TeamMembership.objects.filter(user=idle).update(last_assigned_at=timezone.now())
+    assert [open_(category).assignee for _ in range(3)] == [first, second, first]
+    moved = [
+        services.reroute(
+            ticket_id=make(team=round_robin).pk, actor=None, team=least, version=None, reason="x"
+        )
+        for _ in range(2)
+    ]
+    # Least loaded: idle has none open, then one; busy still has two.
+    assert [t.assignee for t in moved] == [idle, idle]
 
 
 def test_reclassify_records_only_real_changes(agent):
@@ -585,8 +623,9 @@ def test_events_name_the_actor_are_announced_and_staff_mail_waits_for_commit(
     assert set(ticket.events.values_list("actor", flat=True)) == {agent.pk}
 
 
-def test_least_loaded_also_skips_away_agents(team, category, settings):
-    settings.COMPLAINTS = {**settings.COMPLAINTS, "ASSIGNMENT_STRATEGY": "least_loaded"}
+def test_least_loaded_also_skips_away_agents(team, category):
+    team.assignment_strategy = Team.AssignmentStrategy.LEAST_LOADED
+    team.save(update_fields=["assignment_strategy"])
     away, present = AgentFactory(team=team), AgentFactory(team=team)
     TeamMembership.objects.filter(user=away).update(is_away=True)
     make(team=team, assignee=present, status=Status.IN_PROGRESS)

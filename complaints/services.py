@@ -165,6 +165,11 @@ def sanitise(text: str) -> str:
     return nh3.clean(text, tags={"p", "br", "b", "strong", "i", "em", "ul", "ol", "li", "blockquote"}).strip()
 
 
+def _write_message(*, body: str, **fields: object) -> Message:
+    """The one place a Message row is written: its body is sanitised here, whatever path built it."""
+    return Message.objects.create(body=sanitise(body), **fields)
+
+
 # --- customers -----------------------------------------------------------------------
 
 
@@ -356,7 +361,7 @@ def _fold_repeat(
     external_id: str,
 ) -> Opened:
     ticket = lock_ticket(match.ticket.pk)
-    message = Message.objects.create(
+    message = _write_message(
         ticket=ticket,
         kind=Message.Kind.CUSTOMER,
         channel=channel,
@@ -412,7 +417,7 @@ def add_message(
             raise IllegalTransition(_("This ticket is closed; reopen it before replying to the customer."))
         if kind == Message.Kind.REPLY:
             body = placeholders.fill_for_sending(body, ticket=ticket, agent=actor)
-        message = Message.objects.create(
+        message = _write_message(
             ticket=ticket,
             kind=kind,
             author=actor if actor is not None and actor.is_authenticated else None,
@@ -928,7 +933,7 @@ def dispute(*, ticket_id: int, actor: Actor = None, reason: str) -> Ticket:
         resolution.responded_at = timezone.now()
         resolution.dispute_reason = sanitise(reason)
         resolution.save(update_fields=["customer_response", "responded_at", "dispute_reason"])
-        Message.objects.create(
+        _write_message(
             ticket=ticket, kind=Message.Kind.CUSTOMER, channel=ticket.channel, body=resolution.dispute_reason
         )
         record(
@@ -974,7 +979,7 @@ def merge(
         source.duplicate_of = target
         _save(source, "duplicate_of", *fields)
         record(source, actor, EventKind.MERGED, after=target.reference, reason=reason, internal=internal)
-        copied = Message.objects.create(
+        copied = _write_message(
             ticket=target,
             kind=Message.Kind.NOTE if internal else Message.Kind.CUSTOMER,
             author=actor if internal and actor is not None and actor.is_authenticated else None,

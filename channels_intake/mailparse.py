@@ -11,8 +11,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.parser import BytesParser
-from email.policy import EmailPolicy
+from email.parser import BytesHeaderParser, BytesParser
+from email.policy import EmailPolicy, compat32
 from email.utils import parseaddr
 
 import nh3
@@ -123,7 +123,31 @@ def source_id_for(raw: bytes, message_id: str) -> str:
     """The unique key of an e-mail: its Message-ID, or a hash of the bytes when it has none."""
     if message_id and len(message_id) <= 255:
         return message_id
+    return content_source_id(raw)
+
+
+def content_source_id(raw: bytes) -> str:
+    """The key of an e-mail by its bytes (for a mail without Message-ID, or one reusing a stored one)."""
     return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def _fingerprint(raw: bytes) -> tuple[str, str, str, str]:
+    """What makes two copies of a mail the same mail: sender, subject, date and body. The trace headers
+    (Received, Delivered-To, Return-Path...) differ between mailboxes and deliveries and are left out."""
+    normalised = raw.replace(b"\r\n", b"\n")
+    head, _sep, body = normalised.partition(b"\n\n")
+    headers = BytesHeaderParser(policy=compat32).parsebytes(head + b"\n\n")
+    return (
+        str(headers.get("From", "")).strip(),
+        str(headers.get("Subject", "")).strip(),
+        str(headers.get("Date", "")).strip(),
+        hashlib.sha256(body.rstrip(b"\n")).hexdigest(),
+    )
+
+
+def same_mail(stored: bytes, fetched: bytes) -> bool:
+    """Whether two mails under one Message-ID are copies of one mail rather than two mails."""
+    return stored == fetched or _fingerprint(stored) == _fingerprint(fetched)
 
 
 def _header(msg: EmailMessage, name: str) -> str:

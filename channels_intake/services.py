@@ -142,7 +142,24 @@ def _email_item_fields(raw: bytes, mailbox: Mailbox | None) -> dict[str, Any]:
 
 def receive_email(*, raw: bytes, mailbox: Mailbox | None) -> tuple[InboundItem, bool]:
     """Store one fetched e-mail, to be processed by process_item."""
-    return receive(**_email_item_fields(raw, mailbox))
+    fields = _email_item_fields(raw, mailbox)
+    item, created = receive(**fields)
+    if created or _same_stored_mail(item, raw):
+        return item, created
+    return receive(**{**fields, "source_id": mailparse.content_source_id(raw)})
+
+
+def _same_stored_mail(stored: InboundItem, raw: bytes) -> bool:
+    """Whether the item under this mail's key holds this mail (fetched again, or a copy from another
+    mailbox) rather than a different mail that reuses its Message-ID."""
+    if stored.source_id.startswith("sha256:"):
+        return True  # keyed by its bytes
+    same = mailparse.same_mail(stored.raw_bytes, raw)
+    if not same:
+        logger.warning(
+            "E-mail item %s: a different mail reuses its Message-ID; kept under its own hash", stored.pk
+        )
+    return same
 
 
 def take_email(*, raw: bytes, mailbox: Mailbox | None) -> InboundItem:
@@ -156,7 +173,11 @@ def take_email(*, raw: bytes, mailbox: Mailbox | None) -> InboundItem:
     unique key at the INSERT: all of this is rolled back and the stored item is handed to
     process_item, which leaves it alone once processed.
     """
-    item = InboundItem(**_email_item_fields(raw, mailbox))
+    return _take_email(raw, _email_item_fields(raw, mailbox))
+
+
+def _take_email(raw: bytes, fields: dict[str, Any]) -> InboundItem:
+    item = InboundItem(**fields)
     item.received_at = timezone.now()  # the throttle reads it; the INSERT stamps its own a moment later
     try:
         with transaction.atomic():
@@ -165,7 +186,10 @@ def take_email(*, raw: bytes, mailbox: Mailbox | None) -> InboundItem:
     except IntegrityError:
         # Only the INSERT can raise it here: processing keeps its own failures on the item.
         stored = InboundItem.objects.get(channel=item.channel, source_id=item.source_id)
-        return process_item(item_id=stored.pk)
+        if _same_stored_mail(stored, raw):
+            return process_item(item_id=stored.pk)
+        # A different mail under a stored Message-ID is not discarded: it is kept under its own hash.
+        return _take_email(raw, {**fields, "source_id": mailparse.content_source_id(raw)})
     return item
 
 
@@ -456,9 +480,7 @@ def _normalise_email(item: InboundItem) -> Intake:
     except mailparse.MalformedEmail as exc:
         raise IntakeRefused(_("This e-mail cannot be read: %(error)s") % {"error": exc}) from exc
     if mailparse.TRUNCATED_HEADER.lower() in parsed.headers:
-        raise IntakeRefused(
-            _("Only the head of this over-sized e-mail was kept: it cannot be processed.")
-        )
+        raise IntakeRefused(_("Only the head of this over-sized e-mail was kept: it cannot be processed."))
     reason = mailparse.loop_reason(
         parsed, own_addresses=own_addresses(), own_domain=settings.INTAKE["MESSAGE_ID_DOMAIN"]
     )

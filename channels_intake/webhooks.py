@@ -2,7 +2,6 @@
 
 import hashlib
 import hmac
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +10,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from complaints.api.parsers import JSONRefused, loads_strict
 from complaints.errors import ComplaintError
 from complaints.models.tickets import REFERENCE_PATTERN
 
@@ -102,8 +102,8 @@ class WebhookPayload:
     def from_json(cls, body: str | bytes) -> "WebhookPayload":
         """Parse and validate a push body; raises WebhookRefused (400) naming every bad field."""
         try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+            data = loads_strict(body)
+        except JSONRefused as exc:
             raise WebhookRefused(
                 _("The body is not valid JSON: %(error)s") % {"error": exc}, status=400, code="invalid_json"
             ) from None

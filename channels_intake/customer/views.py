@@ -352,8 +352,12 @@ def attachment(request: HttpRequest, token: str, ticket: Ticket, attachment_id: 
     item = get_object_or_404(Attachment.objects.select_related("message"), pk=attachment_id, ticket=ticket)
     if item.message is not None and not item.message.is_public:
         raise Http404
+    try:
+        stream = item.file.open("rb")
+    except OSError:  # the file is gone from storage (restored database, lost volume)
+        raise Http404 from None
     response = FileResponse(
-        item.file.open("rb"), as_attachment=True, filename=item.original_name, content_type=item.content_type
+        stream, as_attachment=True, filename=item.original_name, content_type=item.content_type
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

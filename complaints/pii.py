@@ -41,6 +41,37 @@ def rotate(token: str) -> str:
     return cipher().rotate(token.encode()).decode()
 
 
+@lru_cache(maxsize=4)
+def _single_keys(keys: tuple[str, ...]) -> tuple[Fernet, ...]:
+    return tuple(Fernet(key.encode()) for key in keys)
+
+
+def key_position(token: str) -> int | None:
+    """Which FIELD_ENCRYPTION_KEYS key a token is under: 0 for the newest, None when no key opens it."""
+    for position, fernet in enumerate(_single_keys(tuple(settings.FIELD_ENCRYPTION_KEYS))):
+        try:
+            fernet.decrypt(token.encode())
+        except InvalidToken:
+            continue
+        return position
+    return None
+
+
+def encrypted_columns() -> list[tuple[type[models.Model], list[str]]]:
+    """Every stored model with its encrypted columns, found by field class (so a new one is never missed)."""
+    from django.apps import apps
+
+    found = []
+    for model in apps.get_models():
+        meta = model._meta
+        if meta.proxy or not meta.managed:
+            continue
+        names = [f.name for f in meta.concrete_fields if isinstance(f, EncryptedTextField)]
+        if names:
+            found.append((model, names))
+    return sorted(found, key=lambda entry: entry[0]._meta.label)
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 

@@ -1,8 +1,10 @@
 """Reading inbound e-mail: MIME parsing, safe text from HTML, quoted history trimmed, loop signals.
 
 The standard library's `email` package with `policy.default` decodes RFC 2047 headers and
-RFC 2231 file names; the charsets Chinese mail uses (GB2312, GBK, GB18030, Big5) are
-decoded with GB18030 (a superset of GB2312 and GBK) where a part's declared charset fails.
+RFC 2231 file names. Chinese mail is often mislabelled: text labelled GB2312 carries GBK bytes,
+and text labelled Big5 carries Microsoft's cp950 or Hong Kong's HKSCS characters. Bodies, subjects,
+sender names and file names are therefore decoded with the superset of their label (GB18030 for
+the GB family, Big5-HKSCS then cp950 for Big5) where the label itself fails.
 """
 
 import hashlib
@@ -10,10 +12,11 @@ import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from email.header import decode_header
+from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser, BytesParser
 from email.policy import EmailPolicy, compat32
-from email.utils import parseaddr
+from email.utils import parseaddr, unquote
 
 import nh3
 
@@ -21,8 +24,64 @@ from complaints.models.tickets import REFERENCE_PATTERN
 
 REFERENCE_RE = re.compile(REFERENCE_PATTERN)
 MESSAGE_ID_RE = re.compile(r"<([^<>\s]+)>")
-# GB2312 and GBK mail is often mislabelled; GB18030 decodes all three.
-CHARSET_FALLBACKS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030"}
+# What to decode a label's text with, in order: the superset first, as mislabelled mail needs.
+_GB = ("gb18030",)
+_BIG5 = ("big5hkscs", "cp950")
+CHARSET_FALLBACKS: dict[str, tuple[str, ...]] = {
+    "gb2312": _GB,
+    "gbk": _GB,
+    "x-gbk": _GB,
+    "cp936": _GB,
+    "gb18030": _GB,
+    "euc-cn": _GB,
+    "big5": _BIG5,
+    "x-big5": _BIG5,
+    "big5-hkscs": _BIG5,
+    "big5hkscs": _BIG5,
+    "cp950": ("cp950", "big5hkscs"),
+}
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def decode_text(data: bytes, charset: str | None) -> str:
+    """Text from bytes under a declared charset: the label's superset, then GB18030 and UTF-8 for
+    labels outside the Big5 family (whose bytes GB18030 would turn into the wrong characters)."""
+    label = (charset or "utf-8").strip().lower()
+    candidates = CHARSET_FALLBACKS.get(label, (label,))
+    if candidates is not _BIG5 and label != "cp950":
+        candidates = (*candidates, "gb18030", "utf-8")
+    for candidate in candidates:
+        try:
+            return data.decode(candidate)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    for candidate in (*candidates, "utf-8"):
+        try:
+            return data.decode(candidate, errors="replace")
+        except LookupError:
+            continue
+    return data.decode("utf-8", errors="replace")
+
+
+def decode_header_value(raw: str) -> str:
+    """An RFC 2047 header value (or raw 8-bit text) decoded with decode_text's fallbacks."""
+    parts = []
+    for data, charset in decode_header(raw):
+        if isinstance(data, str):  # no encoded word: 8-bit bytes survive as surrogate escapes
+            data = data.encode("utf-8", "surrogateescape")
+        parts.append(decode_text(data, charset))
+    return "".join(parts)
+
+
+def _misdecoded(value: str) -> bool:
+    return "\ufffd" in value or bool(_SURROGATES.search(value))
+
+
+def _raw_header(msg: EmailMessage, name: str) -> str:
+    for key, value in msg.raw_items():
+        if key.lower() == name.lower():
+            return str(value)
+    return ""
 
 
 class _HeadersParsedOnce(EmailPolicy):
@@ -158,15 +217,25 @@ def _header(msg: EmailMessage, name: str) -> str:
     return "" if value is None else str(value).strip()
 
 
+def _text_header(msg: EmailMessage, name: str) -> str:
+    """A header as text; decoded again from its raw form when the standard decoding lost characters
+    (a GB2312 label on GBK bytes, Big5 on HKSCS, raw 8-bit bytes)."""
+    value = _header(msg, name)
+    if _misdecoded(value):
+        value = decode_header_value(_raw_header(msg, name)).strip()
+    return value
+
+
+def _sender(msg: EmailMessage) -> tuple[str, str]:
+    name, address = parseaddr(_header(msg, "From"))
+    if _misdecoded(name):
+        raw_name, _raw_address = parseaddr(_raw_header(msg, "From"))
+        name = decode_header_value(raw_name)
+    return name, address
+
+
 def _decode_part(part: EmailMessage) -> str:
-    payload = part.get_payload(decode=True) or b""
-    charset = (part.get_content_charset() or "utf-8").lower()
-    for candidate in (CHARSET_FALLBACKS.get(charset, charset), "gb18030", "utf-8"):
-        try:
-            return payload.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return payload.decode("utf-8", errors="replace")
+    return decode_text(part.get_payload(decode=True) or b"", part.get_content_charset())
 
 
 def html_to_text(markup: str) -> str:
@@ -224,7 +293,7 @@ def _walk(msg: EmailMessage, texts: list[str], htmls: list[str], attachments: li
             inner_msg = inner[0] if isinstance(inner, list) and inner else None
             if not isinstance(inner_msg, EmailMessage):
                 continue
-            texts.append(f"---- {_header(inner_msg, 'Subject')} ----")
+            texts.append(f"---- {_text_header(inner_msg, 'Subject')} ----")
             nested = inner_msg
         if nested is None:
             _take_leaf(part, content_type, texts, htmls, attachments)
@@ -235,7 +304,21 @@ def _walk(msg: EmailMessage, texts: list[str], htmls: list[str], attachments: li
 
 
 def _filename(part: EmailMessage) -> str | None:
-    return part.get_filename()
+    name = part.get_filename()
+    if name is None or not _misdecoded(name):
+        return name
+    # Read the parameter again the compat32 way: an RFC 2231 value comes back as (charset, language,
+    # bytes as Latin-1), an RFC 2047 one as its encoded words; both decode with our fallbacks.
+    legacy = Message()
+    for key, value in part.raw_items():
+        legacy[key] = str(value)
+    param = legacy.get_param("filename", header="content-disposition") or legacy.get_param("name")
+    if isinstance(param, tuple):
+        charset, _language, text = param
+        return decode_text(text.encode("latin-1", "surrogateescape"), charset)
+    if isinstance(param, str):
+        return decode_header_value(unquote(param))
+    return name
 
 
 def _take_leaf(
@@ -275,7 +358,7 @@ def parse(raw: bytes) -> ParsedEmail:
         raise MalformedEmail("The MIME structure nests too deeply to be read.") from None
     if msg.defects and not msg.keys():
         raise MalformedEmail("; ".join(str(d) for d in msg.defects))
-    from_name, from_address = parseaddr(_header(msg, "From"))
+    from_name, from_address = _sender(msg)
     if "@" not in from_address:
         raise MalformedEmail("The e-mail has no usable From address.")
     texts: list[str] = []
@@ -294,7 +377,7 @@ def parse(raw: bytes) -> ParsedEmail:
     ids = message_ids(_header(msg, "Message-ID"))
     return ParsedEmail(
         message_id=ids[0] if ids else "",
-        subject=re.sub(r"\s+", " ", _header(msg, "Subject")),
+        subject=re.sub(r"\s+", " ", _text_header(msg, "Subject")),
         from_name=from_name.strip(),
         from_address=from_address.strip().lower(),
         return_path=None if return_path is None else str(return_path).strip(),

@@ -8,6 +8,8 @@ import urllib.request
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from config.console_backends import NotDelivered, refuse_outside_development
+
 logger = logging.getLogger(__name__)
 
 
@@ -16,9 +18,10 @@ class SmsError(OSError):
 
 
 class ConsoleSmsBackend:
-    """Prints the text: development and demos have no gateway."""
+    """Prints the text: development and demos have no gateway. With DEBUG off it delivers nothing."""
 
     def send(self, *, to: str, text: str) -> None:
+        refuse_outside_development("SMS not delivered")
         sys.stdout.write(f"SMS to {to}: {text}\n")
         sys.stdout.flush()
 
@@ -47,5 +50,13 @@ class HttpGatewaySmsBackend:
             raise SmsError(f"SMS gateway unreachable: {exc}") from exc
 
 
-def backend() -> ConsoleSmsBackend | HttpGatewaySmsBackend:
-    return import_string(settings.INTAKE["SMS_BACKEND"])()
+class NoSmsGateway:
+    """No SMS_BACKEND configured: an SMS is recorded as not delivered, never as sent."""
+
+    def send(self, *, to: str, text: str) -> None:
+        raise NotDelivered("SMS not delivered: no SMS gateway is configured (SMS_BACKEND).")
+
+
+def backend() -> ConsoleSmsBackend | HttpGatewaySmsBackend | NoSmsGateway:
+    path = settings.INTAKE["SMS_BACKEND"]
+    return import_string(path)() if path else NoSmsGateway()

@@ -228,6 +228,7 @@ else:
 #   smtp+tls://user:password@host:587       SMTP with STARTTLS
 #   smtps://user:password@host:465          SMTP over implicit TLS
 #   file:///path/to/folder, locmem://, dummy://
+# Production (DEBUG off) must name a real mail server: console:// is refused (see ALLOW_CONSOLE_BACKENDS).
 EMAIL_URL = env.str("EMAIL_URL", default="console://")
 
 
@@ -236,7 +237,7 @@ def _mailer_from_url(url: str) -> dict:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     simple = {
-        "console": "django.core.mail.backends.console.EmailBackend",
+        "console": "config.console_backends.ConsoleEmailBackend",
         "locmem": "django.core.mail.backends.locmem.EmailBackend",
         "dummy": "django.core.mail.backends.dummy.EmailBackend",
     }
@@ -348,7 +349,8 @@ INTAKE = {
     "EMAIL_MAX_BYTES": env.int("EMAIL_MAX_BYTES", default=25 * 1024 * 1024),
     # The promise on the success page and in acknowledgements.
     "ACK_PROMISE_HOURS": env.int("ACK_PROMISE_HOURS", default=24),
-    "SMS_BACKEND": env.str("SMS_BACKEND", default="channels_intake.sms.ConsoleSmsBackend"),
+    # Development prints SMS; production has no SMS until a gateway is named (SMS is then not delivered).
+    "SMS_BACKEND": env.str("SMS_BACKEND", default="channels_intake.sms.ConsoleSmsBackend" if DEBUG else ""),
     "SMS_GATEWAY_URL": env.str("SMS_GATEWAY_URL", default=""),
     "SMS_GATEWAY_TOKEN": env.str("SMS_GATEWAY_TOKEN", default=""),
     # Dotted path of a class with send(*, openid, text) for WeChat customer-service messages;
@@ -359,9 +361,29 @@ INTAKE = {
 # Satisfaction surveys. SMS_BACKEND: a class with send(*, to, text); empty means no SMS gateway,
 # and SMS-only surveys are cancelled rather than reported as sent.
 FEEDBACK = {
-    "SMS_BACKEND": env.str("SMS_BACKEND", default="feedback.sms.ConsoleSmsBackend"),
+    "SMS_BACKEND": env.str("SMS_BACKEND", default="feedback.sms.ConsoleSmsBackend" if DEBUG else ""),
     "BATCH_SIZE": env.int("SURVEY_BATCH_SIZE", default=100),
 }
+
+# Console backends print what they "send": development only. With DEBUG off the process refuses to
+# start with one unless ALLOW_CONSOLE_BACKENDS=1 (a staging box), and even then nothing they print is
+# recorded as delivered (config/console_backends.py).
+ALLOW_CONSOLE_BACKENDS = env.bool("ALLOW_CONSOLE_BACKENDS", default=False)
+if not DEBUG and not ALLOW_CONSOLE_BACKENDS:
+    _consoles = [
+        name
+        for name, backend in (
+            ("EMAIL_URL (console://)", MAILERS["default"]["BACKEND"]),
+            ("SMS_BACKEND", INTAKE["SMS_BACKEND"]),
+            ("SMS_BACKEND", FEEDBACK["SMS_BACKEND"]),
+        )
+        if backend.rsplit(".", 1)[-1].startswith("Console")
+    ]
+    if _consoles:
+        raise ImproperlyConfigured(
+            f"{', '.join(dict.fromkeys(_consoles))} names a console backend, which delivers nothing: set a "
+            "real mail server / SMS gateway, or ALLOW_CONSOLE_BACKENDS=1 for a box that sends to nobody."
+        )
 
 # --- REST API ------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -36,6 +36,10 @@ class LocmemSmsBackend:
 
 
 def get_sms_backend() -> ConsoleSmsBackend | LocmemSmsBackend | object | None:
-    """An instance of the configured backend, or None when no SMS gateway is configured."""
+    """An instance of the configured backend, or None when no SMS gateway is configured.
+
+    A console backend with DEBUG off counts as none: what it prints reaches nobody."""
     path = settings.FEEDBACK.get("SMS_BACKEND", "")
-    return import_string(path)() if path else None
+    if not path or (not settings.DEBUG and path.rsplit(".", 1)[-1].startswith("Console")):
+        return None
+    return import_string(path)()

@@ -12,7 +12,11 @@ from complaints import services as complaint_services
 
 
 @pytest.mark.django_db
-def test_phone_only_customer_is_acknowledged_by_sms(capsys, django_capture_on_commit_callbacks, deliveries):
+def test_phone_only_customer_is_acknowledged_by_sms(
+    capsys, django_capture_on_commit_callbacks, deliveries, settings
+):
+    # The console backend delivers only in development (tests/security/test_production_backends.py).
+    settings.DEBUG = True
     with django_capture_on_commit_callbacks(execute=True):
         opened = complaint_services.open_ticket(
             actor=None,

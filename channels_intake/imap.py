@@ -8,10 +8,13 @@ import contextlib
 import imaplib
 import logging
 import re
+import socket
 import ssl
 from dataclasses import dataclass
 
 from django.utils import timezone
+
+from config import outbound_guard
 
 from . import mailparse, services
 from .models import InboundItem, Mailbox
@@ -38,16 +41,39 @@ class PollResult:
             self.failed += 1
 
 
+class _GuardedIMAP4(imaplib.IMAP4):
+    """IMAP whose socket goes through the outbound guard (no loopback or private address by default)."""
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        return outbound_guard.connect(self.host, self.port, timeout=timeout)
+
+
+class _GuardedIMAP4_SSL(imaplib.IMAP4_SSL):
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        sock = outbound_guard.connect(self.host, self.port, timeout=timeout)
+        return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+
+
 def connect(mailbox: Mailbox) -> imaplib.IMAP4:
-    """A logged-in connection with the mailbox's security: implicit TLS, STARTTLS or (tests only) none."""
-    if mailbox.security == Mailbox.Security.SSL:
-        conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-            mailbox.host, mailbox.port, ssl_context=ssl.create_default_context(), timeout=IMAP_TIMEOUT
-        )
-    else:
-        conn = imaplib.IMAP4(mailbox.host, mailbox.port, timeout=IMAP_TIMEOUT)
-        if mailbox.security == Mailbox.Security.STARTTLS:
-            conn.starttls(ssl_context=ssl.create_default_context())
+    """A logged-in connection with the mailbox's security: implicit TLS, STARTTLS or (tests only) none.
+
+    Whatever fails before the server greets us (refused, filtered, timed out, not IMAP, bad TLS) is
+    reported in the same words, so the mailbox form cannot be used to scan ports.
+    """
+    try:
+        if mailbox.security == Mailbox.Security.SSL:
+            conn: imaplib.IMAP4 = _GuardedIMAP4_SSL(
+                mailbox.host, mailbox.port, ssl_context=ssl.create_default_context(), timeout=IMAP_TIMEOUT
+            )
+        else:
+            conn = _GuardedIMAP4(mailbox.host, mailbox.port, timeout=IMAP_TIMEOUT)
+            if mailbox.security == Mailbox.Security.STARTTLS:
+                conn.starttls(ssl_context=ssl.create_default_context())
+    except outbound_guard.OutboundRefused:
+        raise
+    except (imaplib.IMAP4.error, OSError, EOFError) as exc:
+        logger.info("Mailbox %s: no IMAP session (%s: %s)", mailbox, type(exc).__name__, exc)
+        raise outbound_guard.OutboundRefused(f"Could not connect to {mailbox.host}:{mailbox.port}.") from None
     conn.login(mailbox.username, mailbox.password)
     return conn
 

@@ -1,13 +1,14 @@
 """Pluggable SMS sending: the console by default, an HTTP gateway in production (INTAKE['SMS_BACKEND'])."""
 
+import http.client
 import json
 import logging
 import sys
-import urllib.request
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from config import outbound_guard
 from config.console_backends import NotDelivered, refuse_outside_development
 
 logger = logging.getLogger(__name__)
@@ -33,21 +34,26 @@ class HttpGatewaySmsBackend:
         url = settings.INTAKE["SMS_GATEWAY_URL"]
         if not url.startswith(("http://", "https://")):
             raise SmsError("INTAKE SMS_GATEWAY_URL is not an http(s) URL.")
-        request = urllib.request.Request(  # noqa: S310 - scheme checked above
-            url,
-            data=json.dumps({"to": to, "text": text}, ensure_ascii=False).encode(),
-            headers={
-                "Content-Type": "application/json",
-                "Authorization": f"Bearer {settings.INTAKE['SMS_GATEWAY_TOKEN']}",
-            },
-            method="POST",
-        )
+        body = json.dumps({"to": to, "text": text}, ensure_ascii=False).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {settings.INTAKE['SMS_GATEWAY_TOKEN']}",
+        }
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-                if not 200 <= response.status < 300:
-                    raise SmsError(f"SMS gateway answered {response.status}")
-        except OSError as exc:
-            raise SmsError(f"SMS gateway unreachable: {exc}") from exc
+            # Through the outbound guard: no loopback or private address unless OUTBOUND_ALLOWED_HOSTS.
+            conn, path = outbound_guard.http_connection(url, timeout=10)
+            try:
+                conn.request("POST", path, body=body, headers=headers)
+                status = conn.getresponse().status
+            finally:
+                conn.close()
+        except outbound_guard.OutboundRefused as exc:
+            raise SmsError(f"SMS gateway: {exc}") from None
+        except (OSError, http.client.HTTPException) as exc:
+            logger.info("SMS gateway %s: %s", url, exc)
+            raise SmsError("SMS gateway: the connection failed.") from None
+        if not 200 <= status < 300:
+            raise SmsError(f"SMS gateway answered {status}")
 
 
 class NoSmsGateway:

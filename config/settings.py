@@ -358,6 +358,11 @@ INTAKE = {
     "WECHAT_SENDER": env.str("INTAKE_WECHAT_SENDER", default=""),
 }
 
+# Outbound connections to hosts a supervisor configures (IMAP, SMS gateway, callbacks) may not reach
+# loopback, private, link-local or reserved addresses, except these host names, addresses or networks
+# (e.g. "imap.internal,10.1.2.0/24"). config/outbound_guard.py.
+OUTBOUND_ALLOWED_HOSTS = env.list("OUTBOUND_ALLOWED_HOSTS", default=[])
+
 # Satisfaction surveys. SMS_BACKEND: a class with send(*, to, text); empty means no SMS gateway,
 # and SMS-only surveys are cancelled rather than reported as sent.
 FEEDBACK = {

@@ -24,8 +24,9 @@ def deliveries(monkeypatch):
 
 
 @pytest.fixture
-def dovecot():
+def dovecot(settings):
     """A real Dovecot IMAP server for this test, installed from Debian's packages if missing."""
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]  # the test server is local: allowed explicitly
     from .servers import Dovecot, dovecot_binary
 
     binary = dovecot_binary()

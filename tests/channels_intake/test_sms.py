@@ -57,6 +57,7 @@ def gateway(settings):
         "SMS_GATEWAY_URL": f"http://127.0.0.1:{server.server_port}/send",
         "SMS_GATEWAY_TOKEN": "tok",
     }
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]  # the fake gateway is local: allowed explicitly
     Gateway.received.clear()
     Gateway.status = 200
     yield Gateway

@@ -18,7 +18,8 @@ from tests.channels_intake.servers import Dovecot, dovecot_binary
 
 
 @pytest.fixture
-def dovecot():
+def dovecot(settings):
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]  # the test server is local: allowed explicitly
     binary = dovecot_binary()
     if binary is None:
         pytest.skip("Dovecot is not installed and cannot be installed here (needs root and apt-get)")

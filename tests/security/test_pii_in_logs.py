@@ -1,0 +1,85 @@
+"""Issue 15 item 11: e-mail addresses and phone numbers never reach a log line the product writes."""
+
+import io
+import logging
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings
+from gunicorn.config import Config
+
+from config.log_masking import ContactMaskingFilter, MaskingGunicornLogger, mask_contacts
+
+EMAIL, PHONE = "zhang.wei@example.com", "13812341234"
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden"),
+    [
+        (f"GET /desk/?q={EMAIL} HTTP/1.1", EMAIL),
+        ("GET /desk/?q=zhang.wei%40example.com HTTP/1.1", "zhang.wei"),
+        (f"q={PHONE}&status=new", PHONE),
+        ("q=%2B86+138-1234-1234", "1234-1234"),
+        ("caller 010-12345678", "12345678"),
+    ],
+)
+def test_contacts_are_masked(text, hidden):
+    assert hidden not in mask_contacts(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ticket CMP-12345678 opened", "took 1234567 ms", "2026-12-03 05:02:11", "/desk/tickets/CMP-AB12CD34/"],
+)
+def test_references_dates_and_numbers_are_left_alone(text):
+    assert mask_contacts(text) == text
+
+
+def test_every_line_through_the_configured_handler_is_masked():
+    handlers = [
+        handler
+        for handler in logging.getLogger().handlers
+        if any(isinstance(f, ContactMaskingFilter) for f in handler.filters)
+    ]
+    assert handlers, "settings.LOGGING's handler has no ContactMaskingFilter"
+    stream = io.StringIO()
+    handler = handlers[0]
+    original, handler.stream = handler.stream, stream
+    try:
+        logging.getLogger("channels_intake.imap").warning("Mail from %s (%s) refused", EMAIL, PHONE)
+        try:
+            raise ValueError(f"bad address {EMAIL}")
+        except ValueError:
+            logging.getLogger("django.request").exception("Internal Server Error: /desk/?q=%s", PHONE)
+    finally:
+        handler.stream = original
+    written = stream.getvalue()
+    assert "z***@example.com" in written and "138****1234" in written
+    assert EMAIL not in written and PHONE not in written
+
+
+def test_the_gunicorn_access_log_masks_query_strings_and_referrers():
+    logger = MaskingGunicornLogger(Config())
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/desk/?q={EMAIL}&phone={PHONE}",
+        "PATH_INFO": "/desk/",
+        "QUERY_STRING": f"q={EMAIL}&phone={PHONE}",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_REFERER": f"https://desk.example/desk/?q={PHONE}",
+    }
+    resp = SimpleNamespace(status="200 OK", status_code=200, sent=10, response_length=10, headers=[])
+    req = SimpleNamespace(headers=[("REFERER", environ["HTTP_REFERER"])])
+    atoms = logger.atoms(resp, req, environ, timedelta(milliseconds=5))
+    line = logger.cfg.access_log_format % atoms
+    assert "/desk/" in line
+    assert EMAIL not in line and PHONE not in line, line
+
+
+def test_the_web_process_uses_the_masking_access_logger():
+    root = Path(settings.BASE_DIR)
+    for path in (root / "Procfile", root / "docs/deploy/systemd/complaint-desk-web.service"):
+        assert "--logger-class config.log_masking.MaskingGunicornLogger" in path.read_text(), path

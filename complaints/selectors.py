@@ -121,18 +121,47 @@ def customers_by_contact(contact: str) -> QuerySet[Customer]:
     return Customer.objects.filter(**{f"{kind}_index": index})
 
 
+def looks_like_contact(term: str) -> bool:
+    """An e-mail address or a phone number: looked up through the blind index, never kept in a URL."""
+    term = term.strip()
+    return "@" in term or sum(c.isdigit() for c in term) >= 7
+
+
+# A search reads at most this many tickets' ids from matching messages (a word in a thousand
+# messages is not a search an agent pages through).
+MESSAGE_MATCHES = 500
+
+
 def search_tickets(queryset: QuerySet[Ticket], term: str) -> QuerySet[Ticket]:
-    """Reference, order number, exact customer e-mail/phone, or words in subject/description."""
+    """Reference, order or customer number, exact customer e-mail/phone, or words anywhere in the ticket.
+
+    Words match the subject, the description or any message (replies and notes included: the
+    agent may read them); several words must each appear somewhere.
+    """
     term = term.strip()
     if not term:
         return queryset
     # References are stored upper-case: an exact match on the upper-cased term keeps the unique
-    # index usable, so PostgreSQL can OR it with the trigram indexes of the word search.
+    # index usable. Messages and customer numbers are looked up first and come in as lists of ids:
+    # a subquery inside the OR would stop PostgreSQL from combining the trigram indexes.
     condition = Q(reference=term.upper()) | Q(order_number=term)
-    if "@" in term or sum(c.isdigit() for c in term) >= 7:
+    if any(c.isdigit() for c in term) and not any(c.isspace() for c in term):
+        numbered = list(Customer.objects.filter(customer_number=term).values_list("pk", flat=True)[:50])
+        if numbered:
+            condition |= Q(customer_id__in=numbered)
+    if looks_like_contact(term):
         condition |= Q(customer__in=customers_by_contact(term))
-    condition |= Q(subject__icontains=term) | Q(description__icontains=term)
-    return queryset.filter(condition)
+    words = Q()
+    for word in term.split()[:8]:
+        in_messages = list(
+            Message.objects.filter(body__icontains=word)
+            .values_list("ticket_id", flat=True)
+            .distinct()
+            .order_by()[:MESSAGE_MATCHES]
+        )
+        matched = Q(subject__icontains=word) | Q(description__icontains=word)
+        words &= matched | Q(pk__in=in_messages) if in_messages else matched
+    return queryset.filter(condition | words)
 
 
 # --- agent queues ------------------------------------------------------------------------
@@ -145,7 +174,18 @@ class Queue(models.TextChoices):
     AWAITING = "awaiting", _("Awaiting customer")
     RETURN_VISITS = "return_visits", _("Return visits due")
     RESOLVED = "resolved", _("Recently resolved")
+    TEAM_ALL = "team_all", _("All my team's tickets")
+    VISIBLE = "visible", _("Everything I may see")
     ALL = "all", _("All tickets")
+
+
+# Whole histories (closed tickets included): listed and searched, never counted on every page.
+UNCOUNTED_QUEUES = (Queue.TEAM_ALL, Queue.VISIBLE)
+
+
+def search_queue_for(user: AbstractBaseUser) -> Queue:
+    """Where a search looks unless the agent narrows it to a queue: everything they may see."""
+    return Queue.ALL if is_supervisor(user) else Queue.VISIBLE
 
 
 RECENTLY_RESOLVED_DAYS = 7
@@ -187,8 +227,9 @@ def queues_for(user: AbstractBaseUser) -> list[Queue]:
     if return_visit_model() is not None:
         queues.append(Queue.RETURN_VISITS)
     queues.append(Queue.RESOLVED)
-    if is_supervisor(user):
-        queues.append(Queue.ALL)
+    if team_ids_of(user):
+        queues.append(Queue.TEAM_ALL)
+    queues.append(Queue.ALL if is_supervisor(user) else Queue.VISIBLE)
     return queues
 
 
@@ -208,10 +249,12 @@ def _queue_condition(user: AbstractBaseUser, queue: str, now: datetime) -> Q:
     if queue == Queue.RESOLVED:
         since = now - timedelta(days=RECENTLY_RESOLVED_DAYS)
         return Q(status__in=[Status.RESOLVED, Status.CLOSED], resolved_at__gte=since)
+    if queue == Queue.TEAM_ALL:
+        return Q(team_id__in=team_ids_of(user))
     return Q()
 
 
-VISIBLE_BY_DEFINITION = (Queue.MINE, Queue.TEAM_UNASSIGNED)
+VISIBLE_BY_DEFINITION = (Queue.MINE, Queue.TEAM_UNASSIGNED, Queue.TEAM_ALL)
 
 
 def ticket_queue(user: AbstractBaseUser, queue: str, *, now: datetime | None = None) -> QuerySet[Ticket]:
@@ -245,7 +288,7 @@ def queue_counts(user: AbstractBaseUser, *, now: datetime | None = None) -> dict
     supervisor = is_supervisor(user)
     per_team = _team_queue_counts(now)
     my_teams = team_ids_of(user)
-    counts = dict.fromkeys((queue.value for queue in queues), 0)
+    counts = dict.fromkeys((queue.value for queue in queues if queue not in UNCOUNTED_QUEUES), 0)
     for team in per_team if supervisor else my_teams:
         for queue in TEAM_WIDE_QUEUES:
             counts[queue] += per_team.get(team, {}).get(queue, 0)
@@ -391,6 +434,17 @@ def merge_candidates(
     else:
         candidates = candidates.filter(customer_id=source.customer_id)
     return candidates.order_by("-created_at", "-pk")[:limit]
+
+
+def other_tickets_of_customer(user: AbstractBaseUser, ticket: Ticket, *, limit: int = 10) -> QuerySet[Ticket]:
+    """The same customer's other tickets that the user may see, newest first (one query)."""
+    return (
+        tickets_visible_to(user)
+        .filter(customer_id=ticket.customer_id)
+        .exclude(pk=ticket.pk)
+        .only("reference", "subject", "status", "created_at")
+        .order_by("-created_at", "-pk")[:limit]
+    )
 
 
 def changes_since(ticket: Ticket, *, seen_event: int | None) -> list[TicketEvent]:

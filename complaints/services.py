@@ -1190,6 +1190,7 @@ def mark_spam(*, ticket_id: int, actor: Actor, version: int | None, reason: str 
     reason = reason.strip() or _("Spam")
     with transaction.atomic():
         ticket = lock_ticket(ticket_id)
+        policy.ensure_can_transition(actor, ticket, Status.CLOSED)  # spam closes the ticket
         ensure_current(ticket, version)
         if ticket.is_spam:
             raise ComplaintError(_("The ticket is already marked as spam."))

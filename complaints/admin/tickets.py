@@ -18,10 +18,11 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from complaints import exports, pii, selectors, services
+from complaints import exports, pii, selectors, services, timeline
 from complaints.errors import ComplaintError
 from complaints.models import Attachment, Category, Message, Resolution, Team, Ticket, TicketEvent
 from complaints.models.tickets import MAX_ESCALATION_LEVEL
@@ -37,12 +38,25 @@ SKIPPED_SHOWN = 20
 
 class TicketEventInline(ReadOnlyInline):
     model = TicketEvent
-    fields = ["created_at", "kind", "actor", "from_value", "to_value", "reason"]
+    fields = ["created_at", "kind", "what_changed", "by", "why"]
     readonly_fields = fields
     verbose_name_plural = _("timeline")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("actor")
+
+    # In words, in the reader's language (complaints.timeline), not the stored codes.
+    @admin.display(description=_("what changed"))
+    def what_changed(self, event: TicketEvent) -> str:
+        return timeline.event_change(event) or "—"
+
+    @admin.display(description=_("by"))
+    def by(self, event: TicketEvent) -> str:
+        return timeline.actor_label(event)
+
+    @admin.display(description=_("why"))
+    def why(self, event: TicketEvent) -> str:
+        return timeline.event_reason(event) or "—"
 
 
 class MessageInline(ReadOnlyInline):
@@ -194,7 +208,7 @@ class TicketAdmin(admin.ModelAdmin):
         ("resolved_at", DateRangeFilter),
     ]
     search_fields = ["reference", "order_number"]
-    search_help_text = _("Reference, order number, or a customer's exact e-mail or phone.")
+    search_help_text = _("Reference, order number, a customer's exact e-mail or phone, or words.")
     list_select_related = ["customer", "category", "category__parent", "team", "assignee"]
     inlines = [MessageInline, ResolutionInline, TicketEventInline]
     list_per_page = 50
@@ -212,7 +226,15 @@ class TicketAdmin(admin.ModelAdmin):
 
     # Read-only: the change page only shows; the services change tickets.
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
-        return [f.name for f in Ticket._meta.fields]
+        return ["open_in_desk", *(f.name for f in Ticket._meta.fields)]
+
+    @admin.display(description=_("desk"))
+    def open_in_desk(self, ticket: Ticket) -> str:
+        return format_html(
+            '<a href="{}" class="open-in-desk">{}</a>',
+            reverse("desk:ticket", args=[ticket.reference]),
+            _("Open in the desk"),
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -237,17 +259,12 @@ class TicketAdmin(admin.ModelAdmin):
     # --- search ---------------------------------------------------------------------------
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
-        """Exact reference or order number, or a customer's exact e-mail or phone through the blind index.
-
-        Exact matches keep the unique and plain indexes usable on a large table.
-        """
+        """The desk's search (selectors.search_tickets): reference, order number, a customer's exact
+        e-mail or phone through the blind index, or words in the subject, description and messages."""
         term = search_term.strip()
         if not term:
             return queryset, False
-        matches = queryset.filter(reference=term.upper()) | queryset.filter(order_number=term)
-        if "@" in term or sum(c.isdigit() for c in term) >= 7:
-            matches |= queryset.filter(customer__in=selectors.customers_by_contact(term))
-        return matches, False
+        return selectors.search_tickets(queryset, term), False
 
     # --- export ---------------------------------------------------------------------------
 

@@ -330,7 +330,9 @@ class TicketEvent(QuickChoiceLabels):
         verbose_name_plural = _("ticket events")
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.from_value}→{self.to_value}".strip()
+        from complaints.timeline import event_change  # the timeline reads these models
+
+        return f"{self.get_kind_display()} {event_change(self)}".strip()
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:

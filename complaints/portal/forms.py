@@ -67,6 +67,8 @@ class QueueFilterForm(forms.Form):
 
     queue = forms.ChoiceField(label=_("Queue"), choices=Queue.choices, required=False, widget=QuickSelect)
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    # Where a search looks: everything the agent may see ("") unless they pick one of their queues.
+    within = forms.ChoiceField(label=_("Search in"), required=False, widget=QuickSelect)
     status = forms.ChoiceField(
         label=_("Status"), choices=[("", "—"), *Ticket.Status.choices], required=False, widget=QuickSelect
     )
@@ -125,6 +127,10 @@ class QueueFilterForm(forms.Form):
     def __init__(self, *args, queues: list[Queue], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["queue"].choices = [(q.value, q.label) for q in queues]
+        self.fields["within"].choices = [
+            ("", _("Everything I may see")),
+            *[(q.value, q.label) for q in queues if q not in (Queue.VISIBLE, Queue.ALL)],
+        ]
         _offer_configured(self.fields["category"], active_categories())
         _offer_configured(self.fields["team"], active_teams())
         self.fields["assignee"].queryset = staff_users()

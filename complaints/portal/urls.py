@@ -6,6 +6,8 @@ app_name = "desk"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("search/", views.search, name="search"),
+    path("bulk/", views.bulk, name="bulk"),
     path("next/", views.next_ticket, name="next"),
     path("tickets/<str:reference>/", views.ticket, name="ticket"),
     path("tickets/<str:reference>/version/", views.ticket_version, name="ticket_version"),

@@ -6,6 +6,7 @@ Each page renders whole, or for an htmx request only the fragment that changed
 (Django template partials: "desk/queue.html#results", "desk/ticket.html#workspace").
 """
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -13,15 +14,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import models, transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from complaints import attachments, audit, placeholders, policy, selectors, services, timeline
@@ -53,34 +55,200 @@ def _visible_ticket(request: HttpRequest, reference: str, *, detail: bool = Fals
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     """One of the agent's queues, filtered, searched, sorted and paginated."""
+    return _queue_page(request, request.GET)
+
+
+@login_required
+@permission_required("complaints.view_ticket", raise_exception=True)
+@require_POST
+def search(request: HttpRequest) -> HttpResponse:
+    """The queue form, posted: the search term stays out of the address (and so out of access logs)
+    when it is an e-mail address or a phone number; words stay in it, so such a search can be bookmarked."""
+    params = QueryDict(mutable=True)
+    for name, values in request.POST.lists():
+        kept = [value for value in values if value.strip()]
+        if name not in ("csrfmiddlewaretoken", "page", "s") and kept:
+            params.setlist(name, kept)
+    term = params.get("q", "").strip()
+    if term and selectors.looks_like_contact(term):
+        params.pop("q")
+        params["s"] = _remember_search(request, term)
+    url = f"{reverse('desk:queue')}?{params.urlencode()}" if params else reverse("desk:queue")
+    if not request.htmx:
+        return redirect(url)
+    response = _queue_page(request, params)
+    response["HX-Push-Url"] = url
+    return response
+
+
+SEARCHES_KEPT = 20
+
+
+def _remember_search(request: HttpRequest, term: str) -> str:
+    """Keep a contact search in the session; the address names it by a random id."""
+    searches = request.session.get("desk_searches", {})
+    search_id = next((key for key, value in searches.items() if value == term), None)
+    if search_id is None:
+        search_id = secrets.token_urlsafe(8)
+        searches[search_id] = term
+        searches = dict(list(searches.items())[-SEARCHES_KEPT:])
+        request.session["desk_searches"] = searches
+    return search_id
+
+
+def _remembered_search(request: HttpRequest, search_id: str) -> str:
+    return request.session.get("desk_searches", {}).get(search_id, "") if search_id else ""
+
+
+def _queue_page(request: HttpRequest, params: QueryDict) -> HttpResponse:
     queues = selectors.queues_for(request.user)
-    form = forms.QueueFilterForm(request.GET, queues=queues)
+    form = forms.QueueFilterForm(params, queues=queues)
     form.is_valid()  # an invalid filter is ignored rather than answered with an error page
-    current = form.value("queue", Queue.MINE)
-    q = form.value("q", "")
+    q = form.value("q", "") or _remembered_search(request, params.get("s", ""))
+    home = form.value("queue", Queue.MINE)
+    # A search looks through everything the agent may see, unless they narrow it to a queue.
+    current = (form.value("within", "") or selectors.search_queue_for(request.user)) if q else home
     tickets = selectors.ticket_queue(request.user, current)
     tickets = selectors.filter_ticket_queue(tickets, **form.criteria())
     tickets = selectors.search_tickets(tickets, q)
     tickets = selectors.order_ticket_queue(tickets, form.value("sort", QueueSort.SLA_DUE))
-    page = Paginator(tickets, form.value("per_page", forms.PAGE_SIZES[0])).get_page(request.GET.get("page"))
+    page = Paginator(tickets, form.value("per_page", forms.PAGE_SIZES[0])).get_page(params.get("page"))
     context = {
         "form": form,
         "page": page,
         "q": q,
         "current_queue": current,
+        "home_queue": home,
+        "within": current if q else "",
+        "page_urls": _page_urls(params, page),
+        "back_url": _page_urls(params, page, only=page.number)["this"],
         "queues": [(queue, None) for queue in queues],
         "show_return_visits": current == Queue.RETURN_VISITS,
+        "bulk": _bulk_context(request),
     }
-    if request.htmx and request.GET.get("part") == "counts":
+    if request.htmx and params.get("part") == "counts":
         return render(request, "desk/queue.html#queues", {**context, "queues": _counted(request, queues)})
-    if request.htmx and request.htmx.target == "results":
+    if request.htmx and (request.htmx.target == "results" or request.method == "POST"):
         return render(request, "desk/queue.html#results", context)
     return render(request, "desk/queue.html", {**context, "queues": _counted(request, queues)})
 
 
+def _page_urls(params: QueryDict, page, *, only: int | None = None) -> dict[str, str]:
+    """The previous and next pages' addresses (or `only` this one's), from the page's own parameters:
+    a posted search has none in its request."""
+    urls = {}
+    pages = (
+        [("this", only)]
+        if only is not None
+        else [
+            ("previous", page.previous_page_number() if page.has_previous() else None),
+            ("next", page.next_page_number() if page.has_next() else None),
+        ]
+    )
+    for name, number in pages:
+        if number is not None:
+            query = params.copy()
+            query.pop("part", None)
+            query["page"] = str(number)
+            urls[name] = f"{reverse('desk:queue')}?{query.urlencode()}"
+    return urls
+
+
+# --- bulk actions in the queue ------------------------------------------------------------
+
+
+class BulkAction(models.TextChoices):
+    TAKE = "take", gettext_lazy("Take them")
+    ASSIGN = "assign", gettext_lazy("Assign to")
+    ACKNOWLEDGE = "acknowledge", gettext_lazy("Acknowledge")
+    IN_PROGRESS = "in_progress", gettext_lazy("Set in progress")
+    AWAIT = "awaiting_customer", gettext_lazy("Await customer")
+    CLOSE = "closed", pgettext_lazy("bulk action", "Close")
+    SPAM = "spam", gettext_lazy("Close as spam")
+
+
+def _bulk_context(request: HttpRequest) -> dict:
+    user = request.user
+    if selectors.is_supervisor(user):
+        assignees = forms.staff_users()
+    else:
+        assignees = forms.staff_users().filter(memberships__team_id__in=selectors.led_team_ids(user))
+    actions = BulkAction.choices
+    if not selectors.is_supervisor(user):  # closing by hand is a supervisor's (complaints.policy)
+        actions = [
+            (value, label) for value, label in actions if value not in (BulkAction.CLOSE, BulkAction.SPAM)
+        ]
+    return {"actions": actions, "assignees": assignees}
+
+
+def _bulk_one(request: HttpRequest, action: str, ticket: Ticket, version: int, data: QueryDict) -> None:
+    """One ticket of a bulk action, through the same service (and so the same policy) as the workspace."""
+    user, reason = request.user, data.get("reason", "").strip()
+    if action == BulkAction.TAKE:
+        services.assign(ticket_id=ticket.pk, actor=user, assignee=user, version=version)
+    elif action == BulkAction.ASSIGN:
+        assignee = forms.staff_users().filter(pk=data.get("assignee") or None).first()
+        if assignee is None:
+            raise ComplaintError(_("Choose whom to assign the tickets to."))
+        services.assign(ticket_id=ticket.pk, actor=user, assignee=assignee, version=version)
+    elif action == BulkAction.ACKNOWLEDGE:
+        services.acknowledge(ticket_id=ticket.pk, actor=user, version=version)
+    elif action == BulkAction.SPAM:
+        services.mark_spam(ticket_id=ticket.pk, actor=user, version=version, reason=reason)
+    elif action in (BulkAction.IN_PROGRESS, BulkAction.AWAIT, BulkAction.CLOSE):
+        services.transition(ticket_id=ticket.pk, actor=user, to=action, version=version, reason=reason)
+    else:
+        raise ComplaintError(_("Choose what to do with the selected tickets."))
+
+
+@login_required
+@permission_required("complaints.view_ticket", raise_exception=True)
+@permission_required("complaints.change_ticket", raise_exception=True)
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    """Apply one action to the tickets ticked in the queue; each is done or refused on its own."""
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) or not back.startswith(
+        "/desk/"
+    ):
+        back = reverse("desk:queue")
+    chosen: dict[str, int] = {}
+    for value in request.POST.getlist("tickets"):
+        reference, _sep, version = value.partition(":")
+        if version.isdigit():
+            chosen[reference.strip().upper()] = int(version)
+    action = request.POST.get("action", "")
+    if not chosen:
+        messages.error(request, _("Tick the tickets to act on first."))
+        return _go_to(request, back)
+    if action not in BulkAction.values:
+        messages.error(request, _("Choose what to do with the selected tickets."))
+        return _go_to(request, back)
+    found = {t.reference: t for t in selectors.tickets_visible_to(request.user).filter(reference__in=chosen)}
+    done = 0
+    for reference, version in chosen.items():
+        ticket = found.get(reference)
+        try:
+            if ticket is None:
+                raise policy.no_such_ticket(reference)
+            _bulk_one(request, action, ticket, version, request.POST)
+        except ComplaintError as refusal:
+            messages.warning(request, f"{reference}: {refusal.message}")
+        else:
+            done += 1
+    if done:
+        messages.success(
+            request,
+            ngettext("%(n)d ticket done: %(action)s.", "%(n)d tickets done: %(action)s.", done)
+            % {"n": done, "action": BulkAction(action).label},
+        )
+    selectors.forget_own_queue_counts(request.user)
+    return _go_to(request, back)
+
+
 def _counted(request: HttpRequest, queues: list[Queue]) -> list[tuple[Queue, int]]:
     counts = selectors.queue_counts(request.user)
-    return [(queue, counts[queue.value]) for queue in queues]
+    return [(queue, counts.get(queue.value)) for queue in queues]
 
 
 @login_required
@@ -403,6 +571,7 @@ def _workspace_context(
         "sla_clocks_template": _optional_template(SLA_CLOCKS_TEMPLATE),
         "phone_log_url": f"{PHONE_LOG_PATH}?ticket={ticket.reference}",
         "return_visits": _return_visits(ticket),
+        "other_tickets": list(selectors.other_tickets_of_customer(user, ticket)),
     }
 
 

@@ -98,6 +98,7 @@ def sign_in(
     page.goto(f"{base_url}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    # The login form's own button: the header's language switcher is a form with a submit button too.
+    page.click("form:has(#id_password) button[type=submit]")
     page.wait_for_url(f"{base_url}/desk/")
     return page

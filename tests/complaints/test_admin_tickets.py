@@ -135,6 +135,15 @@ def test_search_by_exact_email_phone_reference_and_order_number(console):
     assert other.reference not in console.get(CHANGELIST, {"q": "li.lei@example"}).content.decode()
 
 
+def test_search_finds_words_in_subject_description_and_messages(console):
+    in_subject = TicketFactory(subject="宽带断网三天")
+    in_message = TicketFactory(subject="Slow line")
+    in_message.messages.create(kind="customer", channel="web", body="家里的宽带又断了")
+    TicketFactory(subject="退款")
+    references = {t.reference for t in console.get(CHANGELIST, {"q": "宽带"}).context["cl"].result_list}
+    assert references == {in_subject.reference, in_message.reference}
+
+
 def test_dashboard_filter_parameters_narrow_the_list(console):
     team = TeamFactory()
     hit = TicketFactory(team=team, channel=Ticket.Channel.EMAIL, sla_state=Ticket.SlaState.BREACHED)
@@ -290,3 +299,15 @@ def test_bulk_actions_need_the_change_permission(client):
     response = act(client, "escalate", [ticket], reason="x")
     assert events(ticket, EventKind.ESCALATED) == 0
     assert response.status_code == 200
+
+
+def test_the_ticket_page_links_to_the_desk_and_reads_its_timeline_in_words(console):
+    from complaints import services
+
+    legal = TeamFactory(slug="legal-words", name_en="Legal", name_zh="法务部")
+    ticket = TicketFactory(team=TeamFactory(slug="cs-words", name_en="Customer service"))
+    services.reroute(ticket_id=ticket.pk, actor=None, team=legal, version=None, reason="Lawyer letter")
+    page = console.get(reverse("admin:complaints_ticket_change", args=[ticket.pk])).content.decode()
+    assert f'href="/desk/tickets/{ticket.reference}/"' in page and "Open in the desk" in page
+    assert "Customer service → Legal" in page
+    assert "cs-words" not in page

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.utils import timezone
 
 from complaints import selectors
@@ -345,3 +346,161 @@ def test_supervisor_counts_cover_every_team_and_tickets_without_one(client, team
     assert counts["awaiting"] == 1
     assert counts["all"] == 3
     assert counts["team"] == 0  # unassigned of the supervisor's own teams: none
+
+
+# --- search over everything the agent may see ---------------------------------------------------
+
+
+def test_a_search_looks_beyond_the_current_queue(signed_in, agent, team, time_machine):
+    colleague = AgentFactory(team=team)
+    time_machine.move_to("2026-01-05 10:00 +08:00", tick=False)
+    old_closed = TicketFactory(
+        team=team, assignee=colleague, subject="宽带断网", status=Status.CLOSED, resolved_at=timezone.now()
+    )
+    time_machine.move_to("2026-03-01 10:00 +08:00", tick=False)
+    colleagues = TicketFactory(team=team, assignee=colleague, subject="光猫故障", description="宽带很慢")
+    in_a_message = TicketFactory(team=team, assignee=colleague, subject="Slow line")
+    Message = in_a_message.messages.model
+    Message.objects.create(ticket=in_a_message, kind="customer", channel="web", body="家里宽带又断了")
+    TicketFactory(team=TeamFactory(slug="legal"), subject="宽带合同纠纷")  # another team's: never found
+    response = signed_in.get("/desk/", {"q": "宽带"})
+    assert listed(response) == {old_closed.reference, colleagues.reference, in_a_message.reference}
+    assert response.context["current_queue"] == "visible"
+    # The queue is a filter: narrowed to my own queue, none of them is mine.
+    assert listed(signed_in.get("/desk/", {"q": "宽带", "within": "mine"})) == set()
+
+
+def test_several_words_must_each_appear_somewhere(signed_in, agent, team):
+    both = TicketFactory(team=team, subject="退款 not received", description="宽带套餐")
+    TicketFactory(team=team, subject="退款 only")
+    assert listed(signed_in.get("/desk/", {"q": "退款 宽带"})) == {both.reference}
+
+
+def test_team_and_everything_views(signed_in, agent, team):
+    closed = TicketFactory(team=team, status=Status.CLOSED, resolved_at=timezone.now() - timedelta(days=60))
+    colleagues = TicketFactory(team=team, assignee=AgentFactory(team=team))
+    elsewhere_mine = TicketFactory(team=TeamFactory(slug="legal"), assignee=agent)
+    TicketFactory(team=TeamFactory(slug="billing"))
+    assert listed(signed_in.get("/desk/", {"queue": "team_all"})) == {closed.reference, colleagues.reference}
+    everything = signed_in.get("/desk/", {"queue": "visible"})
+    assert listed(everything) == {closed.reference, colleagues.reference, elsewhere_mine.reference}
+    labels = [queue.label for queue, _count in everything.context["queues"]]
+    assert "All my team's tickets" in labels and "Everything I may see" in labels
+
+
+def test_a_contact_search_is_posted_and_kept_out_of_the_address(signed_in, agent, team):
+    customer = CustomerFactory(email="li.lei@example.com", phone="13900001234")
+    ticket = TicketFactory(team=team, assignee=AgentFactory(team=team), customer=customer)
+    for term in ("li.lei@example.com", "139 0000 1234"):
+        response = signed_in.post("/desk/search/", {"q": term, "queue": "mine"})
+        assert response.status_code == 302
+        location = response["Location"]
+        assert "li.lei" not in location and "1234" not in location and "s=" in location
+        followed = signed_in.get(location)
+        assert listed(followed) == {ticket.reference}
+        assert f'value="{term}"' in followed.content.decode()  # shown on the page, not in the URL
+    htmx = signed_in.post("/desk/search/", {"q": "li.lei@example.com"}, HTTP_HX_REQUEST="true")
+    assert "li.lei" not in htmx["HX-Push-Url"] and ticket.reference in htmx.content.decode()
+    assert htmx.content.decode().lstrip().startswith('<section id="results"')
+
+
+def test_a_word_search_stays_bookmarkable(signed_in, agent, team):
+    response = signed_in.post("/desk/search/", {"q": "退款", "queue": "mine", "status": "", "page": "3"})
+    assert response["Location"] == "/desk/?q=%E9%80%80%E6%AC%BE&queue=mine"
+
+
+def test_another_sessions_search_id_finds_nothing(client, signed_in, agent, team):
+    TicketFactory(team=team, assignee=agent, customer=CustomerFactory(email="li.lei@example.com"))
+    location = signed_in.post("/desk/search/", {"q": "li.lei@example.com"})["Location"]
+    search_id = location.split("s=")[1]
+    other = AgentFactory(team=team)
+    from django.test import Client
+
+    stranger = Client()
+    stranger.force_login(other)
+    response = stranger.get("/desk/", {"s": search_id, "queue": "team_all"})
+    assert response.context["q"] == ""
+
+
+# --- bulk actions --------------------------------------------------------------------------------
+
+
+def _ticked(*tickets) -> list[str]:
+    return [f"{t.reference}:{t.version}" for t in tickets]
+
+
+def test_bulk_take_goes_through_the_service_for_each_ticket(signed_in, agent, team):
+    first, second = TicketFactory(team=team), TicketFactory(team=team)
+    response = signed_in.post(
+        "/desk/bulk/", {"tickets": _ticked(first, second), "action": "take", "next": "/desk/?queue=team"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/desk/?queue=team"
+    for ticket in (first, second):
+        ticket.refresh_from_db()
+        assert ticket.assignee == agent and ticket.events.filter(kind="assigned", actor=agent).exists()
+    assert "2 tickets done: Take them." in signed_in.get("/desk/").content.decode()
+
+
+def test_bulk_refusals_are_reported_per_ticket(signed_in, agent, team):
+    fine = TicketFactory(team=team)
+    colleagues = TicketFactory(team=team, assignee=AgentFactory(team=team))  # taking it is a reassignment
+    stale = TicketFactory(team=team)
+    seen_stale = _ticked(stale)
+    stale.version += 1
+    stale.save()
+    hidden = TicketFactory(team=TeamFactory(slug="legal"))
+    ticked = [*_ticked(fine, colleagues), *seen_stale, *_ticked(hidden)]
+    response = signed_in.post(
+        "/desk/bulk/", {"tickets": ticked, "action": "take", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/desk/"  # only back into the desk
+    page = signed_in.get("/desk/").content.decode()
+    assert "1 ticket done: Take them." in page
+    assert f"{colleagues.reference}: Only the team lead or a supervisor may reassign" in page
+    assert f"{stale.reference}: Someone else changed this ticket meanwhile" in page
+    assert f"{hidden.reference}: There is no ticket {hidden.reference} that you can see." in page
+    hidden.refresh_from_db()
+    assert hidden.assignee is None
+
+
+def test_closing_in_bulk_is_offered_to_supervisors_and_closes_as_spam(client, team):
+    supervisor = SupervisorFactory()
+    spam = TicketFactory(team=team, subject="Buy cheap followers")
+    client.force_login(supervisor)
+    page = client.get("/desk/", {"queue": "all"}).content.decode()
+    assert 'value="spam"' in page
+    client.post("/desk/bulk/", {"tickets": _ticked(spam), "action": "spam", "reason": "Advert"})
+    spam.refresh_from_db()
+    assert spam.is_spam and spam.status == Status.CLOSED
+
+
+def test_agents_are_not_offered_closing_and_cannot_close_in_bulk(signed_in, agent, team):
+    ticket = TicketFactory(team=team, assignee=agent)
+    assert 'value="spam"' not in signed_in.get("/desk/").content.decode()
+    signed_in.post("/desk/bulk/", {"tickets": _ticked(ticket), "action": "spam"})
+    ticket.refresh_from_db()
+    assert not ticket.is_spam and ticket.status != Status.CLOSED
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes exist on PostgreSQL only")
+def test_a_word_search_in_messages_uses_the_trigram_index_on_postgresql(team):
+    from django.db import connection as pg
+
+    ticket = TicketFactory(team=team, subject="Slow line")
+    ticket.messages.create(kind="customer", channel="web", body="家里宽带又断了")
+    with pg.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            "EXPLAIN SELECT ticket_id FROM complaints_message WHERE UPPER(body::text) LIKE UPPER(%s)",
+            ["%宽带又断%"],
+        )
+        assert "message_body_trgm" in "\n".join(row[0] for row in cursor.fetchall())
+    query = selectors.search_tickets(Ticket.objects.all(), "宽带又断")
+    sql, params = query.query.sql_with_params()
+    with pg.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "ticket_subject_trgm" in plan
+    assert [t.reference for t in query] == [ticket.reference]

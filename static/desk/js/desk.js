@@ -58,3 +58,51 @@
     }
   });
 })();
+
+// The queue's filters apply as soon as one is changed (the form is posted: see desk/queue.html);
+// the bulk form's tick-all box ticks every ticket of the page.
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    const filters = event.target.closest("form.filters");
+    if (filters && event.target.matches("select, input[type=date]")) {
+      filters.requestSubmit();
+      return;
+    }
+    if (event.target.id === "bulk-all") {
+      document.querySelectorAll("input.bulk-pick").forEach(function (box) {
+        box.checked = event.target.checked;
+      });
+    }
+  });
+})();
+
+// Ctrl+Enter (or Cmd+Enter) sends the form being written in; "?" shows the keyboard shortcuts.
+(function () {
+  "use strict";
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      const area = event.target.closest("textarea");
+      const form = area && area.form;
+      if (form) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+      return;
+    }
+    if (event.key !== "?" || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.target.closest("input, textarea, select, [contenteditable]")) return;
+    const help = document.getElementById("shortcut-help");
+    if (!help) return;
+    event.preventDefault();
+    if (help.open) help.close();
+    else help.showModal();
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-close-dialog]")) event.target.closest("dialog").close();
+    if (event.target.closest("[data-open-shortcuts]")) {
+      const help = document.getElementById("shortcut-help");
+      if (help) help.showModal();
+    }
+  });
+})();

@@ -969,12 +969,11 @@ def merge(
             actor,
             Status.CLOSED,
             # A status change is on the customer's timeline: another customer's reference stays off it.
-            reason=reason
-            or (
-                _("Merged into another ticket.")
-                if internal
-                else _("Merged into %(ref)s") % {"ref": target.reference}
-            ),
+            reason=reason,
+            because=None
+            if reason
+            else (SystemReason.MERGED_ELSEWHERE if internal else SystemReason.MERGED_INTO),
+            because_params={} if reason or internal else {"ref": target.reference},
         )
         source.duplicate_of = target
         _save(source, "duplicate_of", *fields)

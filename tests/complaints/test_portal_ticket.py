@@ -322,3 +322,26 @@ def test_message_headings_name_the_author_and_only_a_customers_channel(signed_in
     assert "From the customer · via API" in text
     assert "Public reply · 王芳 ·" in text
     assert "· ·" not in text
+
+
+def test_a_merges_system_reason_reads_in_each_readers_language(client, settings, team):
+    from complaints import services
+    from complaints.events import EventKind, SystemReason
+    from complaints.states import Status
+
+    supervisor = SupervisorFactory()
+    customer = CustomerFactory()
+    source = TicketFactory(team=team, customer=customer, language="en")
+    target = TicketFactory(team=team, customer=customer)
+    services.merge(source_id=source.pk, target_id=target.pk, actor=supervisor)
+    closed = source.events.get(kind=EventKind.STATUS_CHANGED, to_value=Status.CLOSED)
+    assert (closed.reason, closed.reason_code, closed.reason_params) == (
+        "",
+        SystemReason.MERGED_INTO,
+        {"ref": target.reference},
+    )
+    client.force_login(supervisor)
+    for language, words in (("en", f"Merged into {target.reference}"), ("zh-hans", "合并")):
+        settings.LANGUAGE_CODE = language
+        text = _timeline(client.get(url(source), HTTP_ACCEPT_LANGUAGE=language).content.decode())
+        assert words in text, (language, text)

@@ -35,8 +35,9 @@ EMAIL_QUERIES = 18
 # BEGIN, the item lock and the item UPDATE around the same work.
 STORED_THEN_PROCESSED_QUERIES = 22
 # The web form: stored first, no mailbox or throttle queries, the kept-files read instead, and the
-# session (4).
-WEB_FORM_QUERIES = 25
+# session (4), and whether the submitter may see the receipt's reference (a first-time customer only:
+# a claimed contact is not proof of identity, issue 15 item 1).
+WEB_FORM_QUERIES = 26
 
 
 def email(number: int) -> bytes:

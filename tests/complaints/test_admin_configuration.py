@@ -87,6 +87,7 @@ def test_team_membership_inline_changes_join_the_team_record(console):
         "name_zh": "技术部",
         "name_en": "Technical support",
         "function": "customer_service",
+        "assignment_strategy": "round_robin",
         "email": "",
         "is_active": "on",
         "memberships-TOTAL_FORMS": "1",

@@ -16,6 +16,7 @@ from .events import EventKind
 from .models import Category, Resolution, RootCause, Team, Ticket, TicketEvent
 from .models.bilingual import pick
 from .models.tickets import Channel
+from .naming import full_name
 from .states import OPEN_STATUSES, Status
 
 UNCATEGORISED = "uncategorised"
@@ -328,7 +329,7 @@ def workload_by_agent(tickets: QuerySet[Ticket], limit: int = 20) -> list[dict[s
     return [
         {
             "assignee_id": row["assignee_id"],
-            "name": " ".join(filter(None, [row["assignee__first_name"], row["assignee__last_name"]]))
+            "name": full_name(given=row["assignee__first_name"], family=row["assignee__last_name"])
             or row["assignee__username"],
             "username": row["assignee__username"],
             **{metric: row[metric] for metric in _WORKLOAD},

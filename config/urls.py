@@ -1,12 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from channels_intake.customer.views import home
 
 from .health import healthz
 
-admin.site.site_header = "Complaint desk"
-admin.site.site_title = "Complaint desk"
+admin.site.site_header = _("Complaint desk")
+admin.site.site_title = _("Complaint desk")
+admin.site.index_title = _("Supervisor console")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

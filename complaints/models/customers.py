@@ -20,7 +20,7 @@ class Customer(models.Model):
         choices=[("zh-hans", "中文"), ("en", "English")],
     )
     surveys_opted_out = models.BooleanField(_("opted out of surveys"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
     # Set when the person's data was erased on request or by retention: the row stays for statistics.
     erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True, editable=False)
 

@@ -9,14 +9,16 @@ class KBArticle(models.Model):
     """A knowledge-base answer; public ones are the customers' FAQ."""
 
     slug = models.SlugField(unique=True, max_length=120)
-    category = models.ForeignKey(Category, on_delete=models.SET_NULL, null=True, blank=True)
+    category = models.ForeignKey(
+        Category, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("category")
+    )
     title_zh = models.CharField(_("title (Chinese)"), max_length=200)
     title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
     body_zh = models.TextField(_("body (Chinese)"))
     body_en = models.TextField(_("body (English)"), blank=True)
     is_public = models.BooleanField(_("public (FAQ)"), default=False)
     is_published = models.BooleanField(_("published"), default=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["category__position", "slug"]
@@ -42,7 +44,12 @@ class CannedReply(models.Model):
     )
     body = models.TextField(_("body"))
     team = models.ForeignKey(
-        Team, on_delete=models.CASCADE, null=True, blank=True, help_text=_("Empty: available to every team.")
+        Team,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        verbose_name=_("team"),
+        help_text=_("Empty: available to every team."),
     )
     is_active = models.BooleanField(_("active"), default=True)
 

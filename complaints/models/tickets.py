@@ -102,7 +102,9 @@ class Ticket(QuickChoiceLabels):
     reference = models.CharField(
         _("reference"), max_length=12, unique=True, default=new_reference, editable=False
     )
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("customer")
+    )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.COMPLAINT)
     category = models.ForeignKey(
@@ -131,7 +133,7 @@ class Ticket(QuickChoiceLabels):
     )
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
     # Optimistic concurrency: every change bumps it; a change based on an older one is refused.
-    version = models.PositiveIntegerField(default=1, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     subject = models.CharField(_("subject"), max_length=200)
     description = models.TextField(_("what happened"))
@@ -142,7 +144,13 @@ class Ticket(QuickChoiceLabels):
     language = models.CharField(_("language"), max_length=10, default="zh-hans")
 
     routing_rule = models.ForeignKey(
-        RoutingRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+        RoutingRule,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("routing rule"),
     )
     duplicate_of = models.ForeignKey(
         "self",
@@ -167,6 +175,7 @@ class Ticket(QuickChoiceLabels):
         blank=True,
         related_name="+",
         editable=False,
+        verbose_name=_("created by"),
     )
     is_spam = models.BooleanField(_("spam"), default=False)
     # Denormalised from the SLA clocks so queues sort and filter on one table.
@@ -238,16 +247,23 @@ class Message(QuickChoiceLabels):
         REPLY = "reply", _("Public reply")
         NOTE = "note", _("Internal note")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="messages", verbose_name=_("ticket")
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
     )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     body = models.TextField(_("message"))
     # Where it came from outside (e-mail Message-ID, WeChat MsgId); unique per channel when set.
     external_id = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -277,16 +293,23 @@ def attachment_path(instance: "Attachment", filename: str) -> str:
 
 
 class Attachment(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
-    message = models.ForeignKey(
-        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("ticket")
     )
-    file = models.FileField(upload_to=attachment_path, max_length=200)
+    message = models.ForeignKey(
+        Message,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        verbose_name=_("message"),
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
     original_name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("type"), max_length=100)
     size = models.PositiveBigIntegerField(_("size"))
     sha256 = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("attachment")
@@ -309,20 +332,27 @@ class TicketEvent(QuickChoiceLabels):
 
     Kind = EventKind
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=32, choices=EventKind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="events", verbose_name=_("ticket")
     )
-    from_value = models.CharField(max_length=100, blank=True)
-    to_value = models.CharField(max_length=100, blank=True)
-    reason = models.TextField(blank=True)
+    kind = models.CharField(_("event"), max_length=32, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    from_value = models.CharField(_("from"), max_length=100, blank=True)
+    to_value = models.CharField(_("to"), max_length=100, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
     # A reason the system gives (complaints.events.SystemReason) is stored as its code and
     # parameters and put into words in the reader's language; `reason` holds what a person wrote.
     reason_code = models.CharField(max_length=40, blank=True)
     reason_params = models.JSONField(default=dict, blank=True)
     detail = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -361,21 +391,31 @@ class Resolution(models.Model):
         CONFIRMED = "confirmed", _("Confirmed")
         DISPUTED = "disputed", _("Disputed")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="resolutions")
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="resolutions", verbose_name=_("ticket")
+    )
     root_cause = models.ForeignKey(RootCause, on_delete=models.PROTECT, verbose_name=_("root cause"))
     steps_taken = models.TextField(_("steps taken"))
     remedy = models.CharField(_("remedy"), max_length=16, choices=Remedy.choices, default=Remedy.NONE)
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2, default=0)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
     customer_response = models.CharField(
-        max_length=16, choices=CustomerResponse.choices, default=CustomerResponse.PENDING
+        _("customer's answer"),
+        max_length=16,
+        choices=CustomerResponse.choices,
+        default=CustomerResponse.PENDING,
     )
-    responded_at = models.DateTimeField(null=True, blank=True)
-    dispute_reason = models.TextField(blank=True)
+    responded_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    dispute_reason = models.TextField(_("why it is not solved"), blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

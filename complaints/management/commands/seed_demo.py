@@ -183,9 +183,10 @@ KB_ARTICLES = [
     ),
 ]
 
+# Each reply titled in its own language: agents pick a Chinese reply by a Chinese title.
 CANNED_REPLIES = [
     (
-        "Acknowledgement",
+        "受理确认",
         "zh-hans",
         "您好，您的投诉我们已受理，受理编号为 {reference}。我们会在 24 小时内与您联系，请保持电话畅通。",
     ),
@@ -196,7 +197,7 @@ CANNED_REPLIES = [
         "hours.",
     ),
     (
-        "Need more information",
+        "请补充信息",
         "zh-hans",
         "为了尽快为您处理，请补充订单号、问题发生的时间和截图。收到后我们会立即继续处理。",
     ),
@@ -206,7 +207,7 @@ CANNED_REPLIES = [
         "To move your case forward, please send the order number, when it happened and a screenshot.",
     ),
     (
-        "Resolved",
+        "处理完毕",
         "zh-hans",
         "您好，您反映的问题已处理完毕，处理结果见上。如对结果有异议，请在 7 天内回复。",
     ),
@@ -511,7 +512,7 @@ class Command(BaseCommand):
         hashed = make_password(password)
         supervisor, _ = User.objects.get_or_create(
             username="supervisor",
-            defaults={"first_name": "主管", "last_name": "演示", "email": "supervisor@demo.example.com"},
+            defaults={"first_name": "慧敏", "last_name": "孙", "email": "supervisor@demo.example.com"},
         )
         supervisor.is_staff = True
         supervisor.is_active = True
@@ -573,6 +574,8 @@ class Command(BaseCommand):
 
     def _canned_replies(self, teams: dict[str, Team]) -> None:
         for title, language, body in CANNED_REPLIES:
+            # Demo replies loaded before their Chinese titles: found by their body, retitled.
+            CannedReply.objects.filter(language=language, body=body).exclude(title=title).update(title=title)
             CannedReply.objects.get_or_create(title=title, language=language, defaults={"body": body})
 
     # --- tickets -------------------------------------------------------------------------

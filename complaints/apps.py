@@ -8,7 +8,12 @@ class ComplaintsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import config_cache
+        from django.contrib.auth.signals import user_logged_in
+
+        from . import config_cache, preferences
         from .models import Category, RoutingRule, Team
 
         config_cache.watch(Category, RoutingRule, Team)
+        user_logged_in.connect(
+            preferences.remember_on_login, dispatch_uid="complaints.staff_language_on_login"
+        )

@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from . import naming, preferences, timeline
 from .events import EventKind
 from .models import TeamMembership, TicketEvent
 
@@ -26,6 +27,11 @@ def header_text(value: str, *, limit: int = 250) -> str:
 
 
 def recipients_for(event: TicketEvent) -> list[str]:
+    return sorted({user.email for user in recipient_users(event)})
+
+
+def recipient_users(event: TicketEvent) -> list:
+    """The active staff with an e-mail address told about `event`."""
     ticket = event.ticket
     users = User.objects.none()
     if (
@@ -48,23 +54,26 @@ def recipients_for(event: TicketEvent) -> list[str]:
         )
     if event.actor_id:
         users = users.exclude(pk=event.actor_id)  # nobody is told about what they did themselves
-    return sorted({u.email for u in users.filter(is_active=True) if u.email})
+    return list(users.filter(is_active=True).exclude(email="").distinct())
 
 
 def notify_staff_of_event(*, event_id: int) -> int:
     event = TicketEvent.objects.select_related("ticket", "actor").filter(pk=event_id).first()
     if event is None:
         return 0
-    recipients = recipients_for(event)
-    if not recipients:
-        return 0
-    with translation.override(settings.LANGUAGE_CODE):
-        context = {
-            "event": event,
-            "ticket": event.ticket,
-            "url": settings.SITE_URL + reverse("desk:ticket", args=[event.ticket.reference]),
-        }
-        subject = header_text(render_to_string("emails/staff_event_subject.txt", context))
-        body = render_to_string("emails/staff_event.txt", context)
-    send_mail(subject, body, None, recipients)
-    return len(recipients)
+    sent = 0
+    # One mail per language, each recipient reading it in the language they chose.
+    for language, recipients in preferences.recipients_by_language(recipient_users(event)):
+        with translation.override(language):
+            context = {
+                "event": event,
+                "ticket": event.ticket,
+                "actor_name": naming.user_name(event.actor),
+                "reason": timeline.event_reason(event),
+                "url": settings.SITE_URL + reverse("desk:ticket", args=[event.ticket.reference]),
+            }
+            subject = header_text(render_to_string("emails/staff_event_subject.txt", context))
+            body = render_to_string("emails/staff_event.txt", context)
+        send_mail(subject, body, None, recipients)
+        sent += len(recipients)
+    return sent

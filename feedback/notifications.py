@@ -6,6 +6,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from complaints import preferences
+
 from .models import ReturnVisit
 
 
@@ -18,7 +20,7 @@ def notify_return_visit(*, visit_id: int) -> int:
     )
     if visit is None or visit.assignee is None or not visit.assignee.email:
         return 0
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(preferences.staff_language(visit.assignee) or settings.LANGUAGE_CODE):
         context = {
             "visit": visit,
             "ticket": visit.ticket,

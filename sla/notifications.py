@@ -2,12 +2,13 @@
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core.mail import send_mass_mail
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from complaints import preferences
 from complaints.models import TeamMembership
 
 from .models import SlaAlert
@@ -17,6 +18,10 @@ SUPERVISORS_GROUP = "Supervisors"
 
 
 def recipients_for(alert: SlaAlert) -> list[str]:
+    return sorted({user.email for user in recipient_users(alert)})
+
+
+def recipient_users(alert: SlaAlert) -> list:
     """Warnings go to the assignee (the team leads while nobody has it); breaches as the policy says."""
     policy = alert.clock.policy
     # The people who had the ticket when the alert fired (a breach action may have moved it since).
@@ -37,8 +42,7 @@ def recipients_for(alert: SlaAlert) -> list[str]:
             who |= leads
         if policy.notify_supervisors:
             who |= Q(groups__name=SUPERVISORS_GROUP)
-    users = User.objects.filter(who, is_active=True).exclude(email="").distinct()
-    return sorted({user.email for user in users})
+    return list(User.objects.filter(who, is_active=True).exclude(email="").distinct())
 
 
 def send_alert_mail(*, alert_id: int) -> int:
@@ -51,25 +55,28 @@ def send_alert_mail(*, alert_id: int) -> int:
     alert = SlaAlert.objects.select_related("clock__ticket", "clock__policy", "clock__calendar").get(
         pk=alert_id
     )
-    recipients = recipients_for(alert)
-    if not recipients:
+    users = recipient_users(alert)
+    if not users:
         return 0
     ticket = alert.clock.ticket
-    with translation.override(settings.LANGUAGE_CODE):
-        context = {
-            "alert": alert,
-            "clock": alert.clock,
-            "ticket": ticket,
-            "due": timezone.localtime(alert.clock.due_at),
-            "url": settings.SITE_URL + reverse("desk:ticket", args=[ticket.reference]),
-        }
-        name = "sla_breached" if alert.is_breach else "sla_warning"
-        subject = render_to_string(f"emails/{name}_subject.txt", context).strip()
-        body = render_to_string(f"emails/{name}.txt", context)
+    name = "sla_breached" if alert.is_breach else "sla_warning"
+    mails = []
+    # One mail per language, each recipient reading it in the language they chose.
+    for language, recipients in preferences.recipients_by_language(users):
+        with translation.override(language):
+            context = {
+                "alert": alert,
+                "clock": alert.clock,
+                "ticket": ticket,
+                "due": timezone.localtime(alert.clock.due_at),
+                "url": settings.SITE_URL + reverse("desk:ticket", args=[ticket.reference]),
+            }
+            subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
+            mails.append((subject, render_to_string(f"emails/{name}.txt", context), recipients))
     try:
-        send_mail(subject, body, None, recipients)
+        send_mass_mail([(subject, body, None, recipients) for subject, body, recipients in mails])
     except OSError:
         # Let the retry send it: the claim is released only when the mail did not go out.
         SlaAlert.objects.filter(pk=alert_id).update(notified_at=None)
         raise
-    return len(recipients)
+    return sum(len(recipients) for _, _, recipients in mails)

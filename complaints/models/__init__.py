@@ -3,6 +3,7 @@ from .customers import Customer
 from .idempotency import IdempotencyKey
 from .knowledge import CannedReply, KBArticle
 from .organisation import Category, RootCause, RoutingRule, Team, TeamMembership
+from .staff import StaffPreference
 from .tickets import Attachment, Message, Resolution, Ticket, TicketEvent
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "RetentionPolicy",
     "RootCause",
     "RoutingRule",
+    "StaffPreference",
     "Team",
     "TeamMembership",
     "Ticket",

@@ -8,6 +8,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from channels_intake.models import InboundItem, OutboundMessage
 from complaints.models import Attachment, Customer, Ticket
@@ -89,7 +90,8 @@ def test_valid_submission_opens_ticket_acknowledges_and_shows_reference(
     assert ticket.reference in text
     ticket.refresh_from_db()
     assert ticket.sla_due_at is not None  # the seeded complaint policy promises an acknowledgement
-    assert timezone.localtime(ticket.sla_due_at).strftime("%Y-%m-%d %H:%M") in text
+    # As the page's language writes a moment (config/formats): "4 Dec 2026, 05:45" in English.
+    assert date_format(timezone.localtime(ticket.sla_due_at), "SHORT_DATETIME_FORMAT") in text
     assert "/t/" in text  # link to the customer's ticket page
 
     assert len(mail.outbox) == 1

@@ -89,9 +89,10 @@ def test_the_clock_fragment_for_agents_and_for_customers(open_ticket):
         staff = render_to_string("sla/_ticket_clocks.html", {"clocks": clocks})
         public = render_to_string("sla/_ticket_clocks.html", {"clocks": clocks, "public": True})
     assert "On track" in staff and "22 h 30 min" in staff  # business time left to resolve
-    assert "2026-03-05 10:00" in staff
-    assert "We will reply by 2026-03-03 10:00" in public
-    assert "We aim to resolve this by 2026-03-05 10:00" in public
+    # English dates (config/formats/en), with the zone: a due time is a promise about one moment.
+    assert "5 Mar 2026, 10:00 (UTC+08:00)" in staff
+    assert "We will reply by 3 Mar 2026, 10:00 (UTC+08:00)" in public
+    assert "We aim to resolve this by 5 Mar 2026, 10:00 (UTC+08:00)" in public
     assert "On track" not in public
 
 

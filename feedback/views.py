@@ -15,10 +15,12 @@ from .models import Survey, SurveyAnswer
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    # The token in the address is the key to the answer: keep it out of caches, indexes and referrers.
+    # The token in the address is the key to the answer: keep it out of caches, indexes and other sites'
+    # referrers. "same-origin", not "no-referrer": with that, browsers send "Origin: null" on the survey's
+    # POST and the CSRF check refuses it.
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -89,6 +89,11 @@ class DisputeForm(forms.Form):
         label=_("What is still wrong?"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
     )
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        # Its own ids: the reroute form on the same page also has a "reason".
+        kwargs.setdefault("auto_id", "id_dispute_%s")
+        super().__init__(*args, **kwargs)
+
 
 class RerouteForm(forms.Form):
     reason = forms.CharField(
@@ -96,6 +101,10 @@ class RerouteForm(forms.Form):
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("auto_id", "id_reroute_%s")
+        super().__init__(*args, **kwargs)
 
 
 class ConfirmForm(forms.Form):

@@ -149,9 +149,21 @@ EVENT_TEXT = {
 
 
 def staff_display_name(user: object | None) -> str:
-    """What a customer sees of a staff member: the first name, or just "Agent"."""
-    first_name = (getattr(user, "first_name", "") or "").strip()
-    return first_name or _("Agent")
+    """What a customer sees of a staff member: their full name as their culture writes it (王芳, family
+    name first without a space; Fang Wang, given name first), or just "Agent" without a name on file.
+    Never the username, which is an internal login."""
+    first = (getattr(user, "first_name", "") or "").strip()
+    last = (getattr(user, "last_name", "") or "").strip()
+    if not (first or last):
+        return _("Agent")
+    if any(_is_cjk(ch) for ch in first + last):
+        return f"{last}{first}"
+    return " ".join(filter(None, [first, last]))
+
+
+def _is_cjk(ch: str) -> bool:
+    """Han, kana and compatibility ideographs: names written family name first, without a space."""
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\u3040" <= ch <= "\u30ff"
 
 
 def _event_text(event: TicketEvent) -> str:
@@ -201,6 +213,17 @@ def _activate_customer_language(request: HttpRequest, ticket: Ticket) -> None:
         request.LANGUAGE_CODE = translation.get_language()
 
 
+def _keep_token_private(response: HttpResponse) -> HttpResponse:
+    """The token is in the URL: keep the page out of indexes and the URL away from other sites.
+
+    "same-origin" sends no Referer to other sites, and the real Origin on our own forms' POSTs, which
+    the CSRF check needs ("no-referrer" makes browsers send "Origin: null", and every form failed).
+    """
+    response["Referrer-Policy"] = "same-origin"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
 def _token_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Resolve the signed link to its ticket, or answer with the invalid / expired link page."""
 
@@ -209,21 +232,16 @@ def _token_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
         try:
             ticket = tokens.ticket_from_token(token)
         except tokens.LinkExpired as expired:
-            return render(
-                request,
-                "public/ticket_link_invalid.html",
-                {"expired": True, "token": token, "expired_at": expired.expired_at},
-                status=410,
+            context = {"expired": True, "token": token, "expired_at": expired.expired_at}
+            return _keep_token_private(
+                render(request, "public/ticket_link_invalid.html", context, status=410)
             )
         except (signing.BadSignature, Ticket.DoesNotExist):
-            return render(request, "public/ticket_link_invalid.html", {"expired": False}, status=404)
+            invalid = render(request, "public/ticket_link_invalid.html", {"expired": False}, status=404)
+            return _keep_token_private(invalid)
         ticket = customer_ticket(ticket.pk)
         _activate_customer_language(request, ticket)
-        response = view(request, token=token, ticket=ticket, **kwargs)
-        # The token is in the URL: never cache the page or hand the URL to another site.
-        response["Referrer-Policy"] = "no-referrer"
-        response["X-Robots-Tag"] = "noindex, nofollow"
-        return response
+        return _keep_token_private(view(request, token=token, ticket=ticket, **kwargs))
 
     return never_cache(wrapper)
 

@@ -108,11 +108,11 @@ def test_page_shows_status_progress_handler_and_public_reply(client, worked):
     assert worked.reference in html and "Charged twice for order 42" in html
     assert 'aria-current="step"' in html
     assert current_step(html) == "Confirmed"  # the first public reply acknowledged the new ticket
-    assert "Handled by: Mei" in html
+    assert "Handled by: Mei Wang" in html  # the full name, given name first in English
     assert "We are checking the payment records." in html
     assert "Refund the second charge." in html
     assert response["Cache-Control"].startswith("max-age=0") or "no-store" in response["Cache-Control"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_page_never_shows_internal_notes_events_or_staff_identities(client, worked):
@@ -122,7 +122,8 @@ def test_page_never_shows_internal_notes_events_or_staff_identities(client, work
     assert "SECRET-ESCALATION" not in html
     assert "Escalat" not in html
     assert "billing issue" not in html  # an agent's re-routing reason is internal
-    assert "wmei" not in html and "Wang" not in html and "mei@staff.example.com" not in html
+    # Staff appear by their full name only: never their login or their address.
+    assert "wmei" not in html and "mei@staff.example.com" not in html
     # The customer's own contact data is not repeated on a page reachable by a link either.
     assert "li.lei@example.com" not in html and "13800138000" not in html
 
@@ -412,3 +413,20 @@ def test_page_costs_the_same_queries_however_long_the_conversation(client, worke
         )
         services.add_message(ticket_id=worked.pk, actor=None, kind=Message.Kind.CUSTOMER, body=f"answer {n}")
     assert count() == before
+
+
+@pytest.mark.parametrize(
+    ("first_name", "last_name", "shown"),
+    [("芳", "王", "王芳"), ("Fang", "Wang", "Fang Wang"), ("Anna", "", "Anna"), ("", "", "Agent")],
+)
+def test_the_handler_is_named_as_their_culture_writes_the_name(client, staffed, first_name, last_name, shown):
+    _team, agent, _lead = staffed
+    agent.first_name, agent.last_name = first_name, last_name
+    agent.save(update_fields=["first_name", "last_name"])
+    ticket = open_complaint()
+    services.reroute(ticket_id=ticket.pk, actor=None, team=_team, version=None, reason="billing issue")
+    services.assign(ticket_id=ticket.pk, actor=agent, assignee=agent, version=None)
+
+    html = client.get(page_url(ticket)).content.decode()
+
+    assert f"Handled by: {shown}<" in html

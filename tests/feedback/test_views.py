@@ -45,7 +45,7 @@ def test_the_one_click_rating_is_preselected_in_the_form(client, sent_survey):
     assert b'value="2" required id="id_rating_3" checked' in response.content
     assert sent_survey.ticket.reference.encode() in response.content
     assert response["Cache-Control"] == "private, no-store"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_a_nonsense_rating_preselects_nothing(client, sent_survey):

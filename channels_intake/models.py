@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from complaints import pii
-from complaints.models import Category, Customer, Message, Team, Ticket
+from complaints.models import Category, Customer, Message, Resolution, Team, Ticket
 from complaints.models.tickets import Channel
 
 
@@ -204,7 +204,8 @@ def new_message_id() -> str:
 
 
 class OutboundMessage(models.Model):
-    """One message to a customer (acknowledgement or reply): the delivery record and the send queue.
+    """One message to a customer (acknowledgement, reply or resolution notice): the delivery record and
+    the send queue.
 
     `key` is unique, so an event handled twice or a retried task never makes a second delivery.
     """
@@ -212,6 +213,7 @@ class OutboundMessage(models.Model):
     class Purpose(models.TextChoices):
         ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
         REPLY = "reply", _("Reply")
+        RESOLUTION = "resolution", _("Resolution notice")
 
     class Transport(models.TextChoices):
         EMAIL = "email", _("E-mail")
@@ -227,6 +229,10 @@ class OutboundMessage(models.Model):
     key = models.CharField(max_length=100, unique=True)
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="deliveries")
     message = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The resolution a resolution notice tells of (a ticket resolved twice has two notices).
+    resolution = models.ForeignKey(
+        Resolution, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
     transport = models.CharField(_("transport"), max_length=16, choices=Transport.choices)
     recipient = pii.EncryptedTextField(_("recipient"))

@@ -1,4 +1,5 @@
-"""Messages to customers: acknowledgements of new tickets and public replies, on the customer's channel.
+"""Messages to customers: acknowledgements of new tickets, public replies and resolution notices, on the
+customer's channel.
 
 A delivery row (OutboundMessage) is written in the transaction of the event that causes it,
 under a unique key, and a Celery task sends it after commit. The task locks the row and
@@ -19,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.safestring import mark_safe
 
-from complaints.models import Message, Ticket, TicketEvent
+from complaints.models import Message, Resolution, Ticket, TicketEvent
 from complaints.models.tickets import Channel
 from complaints.notifications import header_text
 
@@ -57,6 +58,7 @@ def _queue(
     purpose: str,
     passive: bool,
     key_is_new: bool = False,
+    resolution: Resolution | None = None,
 ) -> None:
     route = _route(ticket, passive_allowed=passive)
     if route is None:
@@ -67,6 +69,7 @@ def _queue(
         "key": key,
         "ticket": ticket,
         "message": message,
+        "resolution": resolution,
         "purpose": purpose,
         "transport": transport,
         "recipient": recipient,
@@ -127,22 +130,81 @@ def queue_reply(*, ticket: Ticket, event: TicketEvent) -> None:
     _queue(key=f"reply:{message.pk}", ticket=ticket, message=message, purpose=Purpose.REPLY, passive=False)
 
 
+def queue_resolution(*, ticket: Ticket, event: TicketEvent) -> None:
+    """Tell the customer how their complaint was resolved, with links to confirm or dispute; once per
+    resolution (a ticket resolved again after a dispute sends the new resolution)."""
+    resolution = (
+        Resolution.objects.filter(pk=event.detail.get("resolution_id"), ticket=ticket)
+        .select_related("root_cause")
+        .first()
+    )
+    if resolution is None:
+        return
+    _queue(
+        key=f"resolution:{resolution.pk}",
+        ticket=ticket,
+        message=None,
+        resolution=resolution,
+        purpose=Purpose.RESOLUTION,
+        passive=False,
+    )
+
+
+# Template names (emails/customer_<name>[_subject|_sms].txt, .html) by purpose.
+TEMPLATES = {
+    Purpose.ACKNOWLEDGEMENT: "acknowledgement",
+    Purpose.REPLY: "reply",
+    Purpose.RESOLUTION: "resolution",
+}
+
+
+def _plain(stored_html: str) -> str:
+    """Text of a sanitised HTML body, paragraphs on their own lines."""
+    return html.unescape(nh3.clean(stored_html.replace("</p>", "</p>\n"), tags=set())).strip()
+
+
+def _mail_html(stored_html: str) -> str:
+    # Bodies were sanitised when stored; cleaned again because this is HTML sent outside.
+    return mark_safe(nh3.clean(stored_html, tags={"p", "br", "b", "strong", "i", "em", "ul", "ol", "li"}))
+
+
+def _resolution_context(resolution: Resolution, link: str) -> dict:
+    """What a resolution notice says: the cause in the customer's language, the steps, the remedy."""
+    remedy = resolution.remedy if resolution.remedy != Resolution.Remedy.NONE else ""
+    return {
+        "resolution": resolution,
+        "cause": str(resolution.root_cause),
+        "steps_text": _plain(resolution.steps_taken),
+        "steps_html": _mail_html(resolution.steps_taken),
+        "remedy": resolution.get_remedy_display() if remedy else "",
+        "amount": resolution.amount if resolution.amount else None,
+        "currency": resolution.currency,
+        # The ticket page's resolution and dispute sections: confirming takes a click there, never a GET.
+        "confirm_link": f"{link}#resolution",
+        "dispute_link": f"{link}#dispute",
+        "auto_close_days": settings.COMPLAINTS["AUTO_CLOSE_RESOLVED_AFTER_DAYS"],
+    }
+
+
 # --- composing ---------------------------------------------------------------------------
 
 
 def _context(delivery: OutboundMessage) -> dict:
     ticket = delivery.ticket
     body = delivery.message.body if delivery.message else ""
-    return {
+    link = customer_ticket_url(ticket)
+    context = {
         "ticket": ticket,
         "customer_name": ticket.customer.name,
-        "link": customer_ticket_url(ticket),
+        "link": link,
         "is_repeat": delivery.purpose == Purpose.ACKNOWLEDGEMENT and delivery.message is not None,
-        "body_text": html.unescape(nh3.clean(body.replace("</p>", "</p>\n"), tags=set())).strip(),
-        # Bodies were sanitised when stored; cleaned again because this is HTML sent outside.
-        "body_html": mark_safe(nh3.clean(body, tags={"p", "br", "b", "strong", "i", "em", "ul", "ol", "li"})),
+        "body_text": _plain(body),
+        "body_html": _mail_html(body),
         "promise_hours": settings.INTAKE["ACK_PROMISE_HOURS"],
     }
+    if delivery.purpose == Purpose.RESOLUTION and delivery.resolution is not None:
+        context.update(_resolution_context(delivery.resolution, link))
+    return context
 
 
 def _thread_headers(delivery: OutboundMessage) -> dict[str, str]:
@@ -181,7 +243,7 @@ def reply_to_address(ticket: Ticket) -> str:
 def build_email(delivery: OutboundMessage) -> EmailMultiAlternatives:
     """The e-mail for a delivery: text and HTML alternatives in the customer's language."""
     ticket = delivery.ticket
-    name = "acknowledgement" if delivery.purpose == Purpose.ACKNOWLEDGEMENT else "reply"
+    name = TEMPLATES[delivery.purpose]
     with translation.override(ticket.customer.preferred_language or settings.LANGUAGE_CODE):
         context = _context(delivery)
         subject = render_to_string(f"emails/customer_{name}_subject.txt", context).strip()
@@ -214,7 +276,7 @@ def sms_text(delivery: OutboundMessage) -> str:
     ticket = delivery.ticket
     with translation.override(ticket.customer.preferred_language or settings.LANGUAGE_CODE):
         context = _context(delivery)
-        name = "acknowledgement" if delivery.purpose == Purpose.ACKNOWLEDGEMENT else "reply"
+        name = TEMPLATES[delivery.purpose]
         return render_to_string(f"emails/customer_{name}_sms.txt", context).strip()
 
 
@@ -245,7 +307,7 @@ def send_delivery(*, delivery_id: int, final_attempt: bool = False) -> OutboundM
         with transaction.atomic():
             delivery = (
                 OutboundMessage.objects.select_for_update(of=("self",))
-                .select_related("ticket__customer", "message")
+                .select_related("ticket__customer", "message", "resolution__root_cause")
                 .filter(pk=delivery_id)
                 .first()
             )

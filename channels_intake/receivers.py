@@ -7,11 +7,14 @@ from . import outbound, privacy
 
 
 def on_ticket_event(sender: type, *, ticket: Ticket, event: TicketEvent, **kwargs: object) -> None:
-    """Acknowledge new tickets and folded repeats; send public replies. Internal notes are never sent."""
+    """Acknowledge new tickets and folded repeats; send public replies and resolutions. Internal notes are
+    never sent."""
     if event.kind in (EventKind.OPENED, EventKind.REPEAT_FOLDED):
         outbound.queue_acknowledgement(ticket=ticket, event=event)
     elif event.kind == EventKind.REPLIED:
         outbound.queue_reply(ticket=ticket, event=event)
+    elif event.kind == EventKind.RESOLVED:
+        outbound.queue_resolution(ticket=ticket, event=event)
 
 
 def on_customer_erased(

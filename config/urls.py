@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
@@ -10,8 +12,16 @@ admin.site.site_header = _("Complaint desk")
 admin.site.site_title = _("Complaint desk")
 admin.site.index_title = _("Supervisor console")
 
+
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    # The static URL is looked up per request: with manifest storage it needs collectstatic's manifest.
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages without an icon link (the API's JSON, error pages).
+    path("favicon.ico", favicon),
     path("i18n/", include("django.conf.urls.i18n")),
     # The console's dashboard (on the admin index) and reports, ahead of the admin's own URLs.
     path("admin/", include("complaints.admin.reports")),

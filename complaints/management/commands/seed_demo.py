@@ -39,7 +39,7 @@ from complaints.models import (
     TicketEvent,
 )
 from complaints.models.tickets import new_reference
-from complaints.states import Status
+from complaints.states import OPEN_STATUSES, Status
 
 TEAMS = [
     ("customer-service", "客户服务部", "Customer service", Team.Function.CUSTOMER_SERVICE),
@@ -480,6 +480,7 @@ class Command(BaseCommand):
             seconds = (timezone.now() - started).total_seconds()
             self.stdout.write(f"Loaded {loaded} tickets in {seconds:.1f} s.")
         self._print_logins(staff, password)
+        self._print_erasable_customer()
 
     # --- reference data ---------------------------------------------------------------
 
@@ -666,7 +667,8 @@ class Command(BaseCommand):
             scenario = rng.choice(SCENARIOS)
             category = categories.get(scenario[0])
             team = (category.default_team if category else None) or rng.choice(teams)
-            customer = rng.choice(pool)
+            # Some customers only ever have finished tickets, so erasing one can be tried in the demo.
+            customer = rng.choice(pool if status not in OPEN_STATUSES else pool[len(pool) // 10 or 1 :])
             english = customer.preferred_language == "en"
             values = {
                 "amount": rng.randrange(5, 300),
@@ -909,6 +911,19 @@ class Command(BaseCommand):
                         )
                     )
             before = to
+
+    def _print_erasable_customer(self) -> None:
+        """Name the console page of a customer whose tickets are all finished (erasure needs that)."""
+        settled = (
+            Customer.objects.filter(tickets__isnull=False, erased_at__isnull=True)
+            .exclude(tickets__status__in=OPEN_STATUSES)
+            .order_by("pk")
+            .first()
+        )
+        if settled is not None:
+            self.stdout.write(
+                f"Customer with no open ticket (try erasure): /admin/complaints/customer/{settled.pk}/change/"
+            )
 
     def _print_logins(self, staff: Staff, password: str) -> None:
         usernames = sorted(

@@ -20,11 +20,11 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import config_cache, placeholders, policy, repeats, routing
-from .attachments import CheckedFile
-from .errors import ComplaintError, IllegalTransition, NotFound, StaleVersion
-from .events import EventKind, SystemReason, ticket_event
-from .models import (
+from .. import config_cache, placeholders, policy, repeats, routing
+from ..attachments import CheckedFile
+from ..errors import ComplaintError, IllegalTransition, NotFound, StaleVersion
+from ..events import EventKind, SystemReason, ticket_event
+from ..models import (
     Attachment,
     Category,
     Customer,
@@ -36,8 +36,8 @@ from .models import (
     Ticket,
     TicketEvent,
 )
-from .models.tickets import MAX_ESCALATION_LEVEL
-from .states import OPEN_STATUSES, Status, allowed_from, is_allowed
+from ..models.tickets import MAX_ESCALATION_LEVEL
+from ..states import OPEN_STATUSES, Status, allowed_from, is_allowed
 
 User = get_user_model()
 Actor = AbstractBaseUser | None
@@ -113,7 +113,7 @@ def record(
     )
     ticket_event.send(sender=Ticket, ticket=ticket, event=event)
     if kind in STAFF_NOTIFIED:
-        from .tasks import notify_staff
+        from ..tasks import notify_staff
 
         notify_staff.delay_on_commit(event.pk)
     return event
@@ -144,7 +144,7 @@ def _record_together(ticket: Ticket, actor: Actor, events: list[tuple[EventKind,
     for event in made:
         ticket_event.send(sender=Ticket, ticket=ticket, event=event)
         if event.kind in STAFF_NOTIFIED:
-            from .tasks import notify_staff
+            from ..tasks import notify_staff
 
             notify_staff.delay_on_commit(event.pk)
 
@@ -189,7 +189,7 @@ def find_or_create_customer(details: CustomerDetails) -> Customer:
 
 def _find_or_create_customer(details: CustomerDetails) -> tuple[Customer, bool]:
     """find_or_create_customer, and whether the customer is new."""
-    from . import pii
+    from .. import pii
 
     email_index = pii.blind_index("email", details.email)
     phone_index = pii.blind_index("phone", details.phone)
@@ -744,7 +744,7 @@ def escalate_for_sla(*, escalations: Iterable[tuple[int, str]]) -> list[TicketEv
 
 
 def _notify_staff_on_commit(event_ids: list[int]) -> None:
-    from .tasks import notify_staff
+    from ..tasks import notify_staff
 
     for start in range(0, len(event_ids), STAFF_MAIL_CHUNK):
         notify_staff.delay_on_commit(event_ids[start : start + STAFF_MAIL_CHUNK])

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from .errors import ComplaintError
 from .models import Ticket
-from .timeline import person_name
+from .naming import user_name
 
 # {name}: an ASCII identifier in single braces; anything else in braces is left alone.
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -33,7 +33,7 @@ def values_for(ticket: Ticket, agent: AbstractBaseUser | None) -> dict[str, str]
     if name:
         values["customer_name"] = name
     if agent is not None and agent.is_authenticated:
-        values["agent_name"] = person_name(agent)
+        values["agent_name"] = user_name(agent)
     if ticket.sla_due_at:
         values["due_time"] = format_due(ticket)
     return values

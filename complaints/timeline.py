@@ -14,6 +14,7 @@ from django.utils.translation import pgettext
 
 from . import config_cache
 from .events import EventKind, SystemReason
+from .naming import user_name
 from .models import Category, Message, Team, Ticket, TicketEvent
 from .states import Status
 
@@ -178,7 +179,7 @@ def actor_label(event: TicketEvent) -> str:
     """Who did it; the system when nobody did (a task, a rule, the SLA sweep)."""
     if event.actor_id is None:
         return _("the system") if event.kind not in CUSTOMER_KINDS else _("the customer")
-    return person_name(event.actor)
+    return user_name(event.actor)
 
 
 CUSTOMER_KINDS = frozenset(
@@ -192,25 +193,6 @@ CUSTOMER_KINDS = frozenset(
 )
 
 
-def person_name(user: object) -> str:
-    """A staff member's name as their culture writes it: 王芳 (family name first, no space), Anna Berg."""
-    if user is None:
-        return ""
-    first, last = (
-        (getattr(user, "first_name", "") or "").strip(),
-        (getattr(user, "last_name", "") or "").strip(),
-    )
-    if not (first or last):
-        return user.get_username()
-    if any(_is_cjk(ch) for ch in first + last):
-        return f"{last}{first}"
-    return " ".join(filter(None, [first, last]))
-
-
-def _is_cjk(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\u3040" <= ch <= "\u30ff"
-
-
 def message_meta(message: Message) -> list[str]:
     """The pieces of a message's heading: its kind, who wrote it and, for the customer's, how it came.
 
@@ -222,5 +204,5 @@ def message_meta(message: Message) -> list[str]:
             pgettext("message came", "via %(channel)s") % {"channel": channel_label(message.channel)}
         )
     elif message.author_id is not None:
-        parts.append(person_name(message.author))
+        parts.append(user_name(message.author))
     return [part for part in parts if part]

@@ -14,13 +14,20 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from complaints import config_cache
+from complaints import config_cache, naming
 from complaints.models import Category, Resolution, RootCause, Team, Ticket
 from complaints.selectors import Queue, QueueSort, is_supervisor
 
 User = get_user_model()
 
 PAGE_SIZES = [25, 50, 100]
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    """A choice of colleagues, each shown by name as colleagues know them (王芳), not by login."""
+
+    def label_from_instance(self, obj: object) -> str:
+        return naming.user_name(obj)
 
 
 class QuickSelect(forms.Select):
@@ -95,7 +102,7 @@ class QueueFilterForm(forms.Form):
     team = forms.ModelChoiceField(
         label=_("Team"), queryset=Team.objects.none(), required=False, empty_label="—", widget=QuickSelect
     )
-    assignee = forms.ModelChoiceField(
+    assignee = StaffChoiceField(
         label=_("Assignee"), queryset=User.objects.none(), required=False, empty_label="—", widget=QuickSelect
     )
     sla_state = forms.ChoiceField(
@@ -252,7 +259,7 @@ class TakeForm(TicketActionForm):
 
 
 class AssignForm(TicketActionForm):
-    assignee = forms.ModelChoiceField(
+    assignee = StaffChoiceField(
         label=_("Assign to"),
         queryset=User.objects.none(),
         required=False,

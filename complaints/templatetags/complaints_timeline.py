@@ -8,7 +8,7 @@
 
 from django import template
 
-from complaints import timeline
+from complaints import naming, timeline
 
 register = template.Library()
 
@@ -35,7 +35,7 @@ def message_meta(message) -> str:
 
 @register.filter
 def person_name(user) -> str:
-    return timeline.person_name(user)
+    return naming.user_name(user)
 
 
 @register.filter

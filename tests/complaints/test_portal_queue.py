@@ -504,3 +504,10 @@ def test_a_word_search_in_messages_uses_the_trigram_index_on_postgresql(team):
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "ticket_subject_trgm" in plan
     assert [t.reference for t in query] == [ticket.reference]
+
+
+def test_the_queue_names_assignees_as_colleagues_know_them(signed_in, agent, team):
+    colleague = AgentFactory(team=team, username="wfang", first_name="芳", last_name="王")
+    TicketFactory(team=team, assignee=colleague)
+    page = signed_in.get("/desk/", {"queue": "team_all"}).content.decode()
+    assert "<td>王芳</td>" in page and ">wfang<" not in page

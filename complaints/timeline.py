@@ -14,8 +14,8 @@ from django.utils.translation import pgettext
 
 from . import config_cache
 from .events import EventKind, SystemReason
-from .naming import user_name
 from .models import Category, Message, Team, Ticket, TicketEvent
+from .naming import user_name
 from .states import Status
 
 STATUS_KINDS = frozenset(

@@ -2,6 +2,9 @@
 
 import io
 import logging
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -83,3 +86,27 @@ def test_the_web_process_uses_the_masking_access_logger():
     root = Path(settings.BASE_DIR)
     for path in (root / "Procfile", root / "docs/deploy/systemd/complaint-desk-web.service"):
         assert "--logger-class config.log_masking.MaskingGunicornLogger" in path.read_text(), path
+
+
+def test_a_celery_workers_log_lines_are_masked_too(tmp_path):
+    # The worker sets logging up itself (it replaces the root logger's handlers): done here as
+    # `celery worker` does it, in a process of its own so this test run's logging is left alone.
+    script = (
+        "import logging, django; django.setup()\n"
+        "from config.celery import app\n"
+        "app.log.setup(loglevel='INFO', colorize=False)\n"
+        f"logging.getLogger('celery.worker').info('worker: %s', {EMAIL!r})\n"
+        "from celery.utils.log import get_task_logger\n"
+        f"get_task_logger('feedback.tasks').warning('task: %s', {PHONE!r})\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "1"},
+    )
+    written = done.stdout + done.stderr
+    assert "worker: z***@example.com" in written and "task: 138****1234" in written, written
+    assert EMAIL not in written and PHONE not in written

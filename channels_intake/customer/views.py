@@ -173,13 +173,35 @@ def _event_text(event: TicketEvent) -> str:
     return str(EVENT_TEXT.get(event.kind, ""))
 
 
-def _timeline(ticket: Ticket) -> list[dict[str, object]]:
-    """Public messages and events only, shaped for the page; staff appear by first name only."""
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+def _repeats_the_opening(ticket: Ticket, message: Message, seen_customer_message: bool) -> bool:
+    """The customer's first message when it only repeats the description the page already shows first
+    (tickets imported or opened by some integrations carry the description as a message too)."""
+    return (
+        not seen_customer_message
+        and message.kind == Message.Kind.CUSTOMER
+        and _same_text(message.body, ticket.description)
+    )
+
+
+def _timeline(ticket: Ticket) -> tuple[list[dict[str, object]], list[Attachment]]:
+    """Public messages and events only, shaped for the page, and the files of an opening message that
+    repeated the description (shown with the description instead); staff appear by their full name."""
     items: list[dict[str, object]] = []
+    opening_files: list[Attachment] = []
+    seen_customer_message = False
     for item in selectors.ticket_timeline(ticket, public_only=True):
         if isinstance(item, Message):
             if item.kind == Message.Kind.NOTE:  # belt and braces: notes are never public
                 continue
+            if _repeats_the_opening(ticket, item, seen_customer_message):
+                seen_customer_message = True
+                opening_files += list(item.attachments.all())
+                continue
+            seen_customer_message = seen_customer_message or item.kind == Message.Kind.CUSTOMER
             who = _("You") if item.kind == Message.Kind.CUSTOMER else staff_display_name(item.author)
             items.append(
                 {
@@ -195,14 +217,17 @@ def _timeline(ticket: Ticket) -> list[dict[str, object]]:
             text = _event_text(item)
             if text:
                 items.append({"type": "event", "kind": item.kind, "when": item.created_at, "text": text})
-    return items
+    return items, opening_files
 
 
 def _steps(status: str) -> list[dict[str, object]]:
-    current = [code for code, _label in STEPS].index(status)
+    """The progress bar. "Waiting for you" is a step only while we wait: most tickets never wait, and a
+    ticket that did is past it once the customer answered, so it is never shown as done."""
+    shown = [(code, label) for code, label in STEPS if code != Status.AWAITING_CUSTOMER or code == status]
+    current = [code for code, _label in shown].index(status)
     return [
         {"label": label, "state": "done" if i < current else "current" if i == current else "todo"}
-        for i, (_code, label) in enumerate(STEPS)
+        for i, (_code, label) in enumerate(shown)
     ]
 
 
@@ -258,6 +283,7 @@ def _ticket_page(
     resolution = next(iter(ticket.resolutions.all()), None)
     link_expiry = tokens.expires_at(ticket, ticket.closed_at) if ticket.closed_at else None
     auto_close_days = settings.COMPLAINTS["AUTO_CLOSE_RESOLVED_AFTER_DAYS"]
+    timeline, opening_files = _timeline(ticket)
     context = {
         "ticket": ticket,
         "token": token,
@@ -265,8 +291,9 @@ def _ticket_page(
         "steps": _steps(ticket.status),
         "status_label": STEP_LABELS[ticket.status],
         "handler": staff_display_name(ticket.assignee) if ticket.assignee_id else "",
-        "timeline": _timeline(ticket),
-        "opening_attachments": list(ticket.attachments.all()),
+        "timeline": timeline,
+        # The ticket's own files (the selector prefetches those of no message) and an opening message's.
+        "opening_attachments": list(ticket.attachments.all()) + opening_files,
         "resolution": resolution,
         "auto_close_days": auto_close_days,
         "link_expiry": link_expiry,

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -14,7 +15,7 @@ from django.utils import formats, timezone, translation
 from channels_intake.tokens import ticket_token
 from complaints import attachments, selectors, services, tasks
 from complaints.events import EventKind
-from complaints.models import Message, Resolution, TeamMembership, Ticket
+from complaints.models import Attachment, Message, Resolution, TeamMembership, Ticket
 from complaints.states import Status
 from tests.factories import AgentFactory, RootCauseFactory, TeamFactory
 
@@ -430,3 +431,96 @@ def test_the_handler_is_named_as_their_culture_writes_the_name(client, staffed, 
     html = client.get(page_url(ticket)).content.decode()
 
     assert f"Handled by: {shown}<" in html
+
+
+def steps_shown(html: str) -> list[tuple[str, str]]:
+    """(state, label) of every step of the progress bar, in order."""
+    found = re.findall(r'<li class="step (\w+)"[^>]*>(.*?)</li>', html, re.S)
+    return [(state, re.sub(r"<[^>]+>[^<]*</span>", "", label).strip()) for state, label in found]
+
+
+def test_progress_never_ticks_waiting_for_you_on_a_ticket_that_never_waited(client, worked, staffed):
+    _team, agent, _lead = staffed
+    services.transition(ticket_id=worked.pk, actor=agent, to=Status.IN_PROGRESS, version=None)
+    services.resolve(
+        ticket_id=worked.pk,
+        actor=agent,
+        version=None,
+        root_cause=RootCauseFactory(),
+        steps_taken="Refunded.",
+        remedy=Resolution.Remedy.REFUND,
+        amount="10.00",
+    )
+    steps = steps_shown(client.get(page_url(worked)).content.decode())
+    assert steps == [
+        ("done", "Received"),
+        ("done", "Confirmed"),
+        ("done", "In progress"),
+        ("current", "Resolved"),
+        ("todo", "Closed"),
+    ]
+
+
+def test_progress_shows_waiting_for_you_only_while_we_wait(client, worked, staffed):
+    _team, agent, _lead = staffed
+    services.await_customer(ticket_id=worked.pk, actor=agent, version=None, reason="need the bank slip")
+    steps = steps_shown(client.get(page_url(worked)).content.decode())
+    assert ("current", "Waiting for you") in steps and len(steps) == 6
+    services.add_message(
+        ticket_id=worked.pk, actor=None, kind=Message.Kind.CUSTOMER, body="Here is the bank slip."
+    )
+    steps = steps_shown(client.get(page_url(worked)).content.decode())
+    assert [label for _state, label in steps] == [
+        "Received",
+        "Confirmed",
+        "In progress",
+        "Resolved",
+        "Closed",
+    ]
+    assert ("current", "In progress") in steps
+
+
+def visible_text(html: str) -> str:
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+@pytest.mark.parametrize("channel", [Ticket.Channel.PHONE, Ticket.Channel.API])
+def test_description_repeated_as_the_first_message_shows_once(client, db, channel):
+    """Tickets carrying their description as a first customer message too (imports, the demo data, some
+    integrations) show it once, with that message's files beside it."""
+    ticket = services.open_ticket(
+        actor=None,
+        channel=channel,
+        customer=services.CustomerDetails(name="李雷", phone="13800138000", language="en"),
+        subject="Line dead",
+        description="The landline has been dead since Monday.",
+    ).ticket
+    repeat = Message.objects.create(
+        ticket=ticket,
+        kind=Message.Kind.CUSTOMER,
+        channel=channel,
+        body="The landline has been dead since Monday.",
+    )
+    evidence = Attachment(
+        ticket=ticket, message=repeat, original_name="line.png", content_type="image/png", size=len(PNG)
+    )
+    evidence.file.save("line.png", ContentFile(PNG))
+    services.add_message(
+        ticket_id=ticket.pk, actor=None, kind=Message.Kind.CUSTOMER, body="Still dead today."
+    )
+    html = client.get(page_url(ticket)).content.decode()
+    assert visible_text(html).count("The landline has been dead since Monday.") == 1
+    assert "Still dead today." in html
+    # The folded message's file is listed with the description, downloadable as before.
+    assert html.count("line.png") == 1
+    assert client.get(page_url(ticket, "public:ticket_attachment", evidence.pk)).status_code == 200
+
+
+def test_a_later_message_with_the_same_words_still_shows(client, worked):
+    """Only the opening repeat is folded: the customer writing the same words again is a new message."""
+    services.add_message(
+        ticket_id=worked.pk, actor=None, kind=Message.Kind.CUSTOMER, body="Something else first."
+    )
+    services.add_message(ticket_id=worked.pk, actor=None, kind=Message.Kind.CUSTOMER, body=worked.description)
+    html = visible_text(client.get(page_url(worked)).content.decode())
+    assert html.count(worked.description) == 2

@@ -1,5 +1,7 @@
 """The ticket console: who gets in, what the list shows and costs, search, and the bulk actions' events and skips."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
@@ -88,6 +90,28 @@ def test_supervisor_sees_masked_contact_sla_and_export_links(console):
     assert "At risk" in page
     assert "Export this list" in page
     assert reverse("admin:complaints_ticket_export", args=["xlsx"]) in page
+
+
+def test_changelist_shows_a_supervisors_columns_with_the_subject_whole_in_its_title(console):
+    """Few, narrow columns (the list fits a 1366 px laptop): no channel or escalation column of its own."""
+    long_subject = "宽带断网三天还没有人上门维修，客服电话一直打不通，要求赔偿并尽快处理" * 2
+    ticket = TicketFactory(subject=long_subject, escalation_level=2, sla_state=Ticket.SlaState.BREACHED)
+    page = console.get(CHANGELIST).content.decode()
+    columns = re.findall(r'<th scope="col" class="[^"]*column-(\w+)', page)
+    assert columns == [
+        "reference",
+        "subject_cell",
+        "status",
+        "priority_cell",
+        "team",
+        "assignee_cell",
+        "sla_cell",
+        "created_cell",
+    ]
+    assert f'title="{long_subject}"' in page
+    assert 'class="sla-badge sla-breached"' in page and "Breached" in page
+    assert 'title="Escalation level 2">L2<' in page
+    assert ticket.reference in page
 
 
 def test_changelist_costs_the_same_queries_for_5_and_50_tickets(console):

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "channels_intake",
     "sla",
     "feedback",
+    "quality",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class QualityConfig(AppConfig):
+    name = "quality"
+    verbose_name = _("Quality and improvement")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from complaints import extensions
+
+        from . import reports
+
+        extensions.register_stats_section("quality", reports.quality_section)
+        extensions.register_stats_section("corrective_actions", reports.corrective_actions_section)

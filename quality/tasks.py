@@ -1,0 +1,19 @@
+"""Thin Celery tasks of the quality app; each is safe to run twice (a unique row or a lock decides)."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from . import services
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=240,
+    time_limit=300,
+)
+def sample_last_week() -> int:
+    """Draw last week's inspection sample (beat runs it hourly; only the first run of a week draws)."""
+    return services.sample_for_week(week_start=services.previous_week()).reviews

@@ -27,6 +27,7 @@ urlpatterns = [
     path("admin/", include("complaints.admin.reports")),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("desk/quality/", include("quality.desk.urls")),
     path("desk/", include("complaints.portal.urls")),
     path("api/", include("complaints.api.urls")),
     path("", include("feedback.urls")),

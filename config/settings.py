@@ -211,6 +211,9 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "complaints.tasks.apply_retention",
         "schedule": 24 * 3600.0,
     },
+    # quality: hourly, each a no-op once done (last week's sample, overdue warnings and effects).
+    "quality-sample-last-week": {"task": "quality.tasks.sample_last_week", "schedule": 3600.0},
+    "quality-corrective-actions": {"task": "quality.tasks.corrective_actions_housekeeping", "schedule": 3600.0},
 }
 
 if REDIS_URL:

@@ -17,3 +17,32 @@ from . import services
 def sample_last_week() -> int:
     """Draw last week's inspection sample (beat runs it hourly; only the first run of a week draws)."""
     return services.sample_for_week(week_start=services.previous_week()).reviews
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=50,
+    time_limit=60,
+)
+def corrective_actions_housekeeping() -> int:
+    """Warn owners of overdue actions (once each) and store the effect of actions whose window passed."""
+    from . import corrective
+
+    return len(corrective.warn_overdue()) + corrective.store_effects()
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=50,
+    time_limit=60,
+)
+def mail_overdue_warning(action_ids: list[int]) -> int:
+    from . import corrective
+
+    return corrective.mail_overdue_warning(action_ids=action_ids)

@@ -82,7 +82,13 @@ class ComplaintForm(EvidenceMixin, forms.Form):
     email = forms.EmailField(
         label=_("E-mail"), required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
-    order_number = forms.CharField(label=_("Order or account number"), max_length=64, required=False)
+    customer_number = forms.CharField(
+        label=_("Customer or account number"),
+        max_length=64,
+        required=False,
+        help_text=_("As on your bill or in your account, if you have one."),
+    )
+    order_number = forms.CharField(label=_("Order number"), max_length=64, required=False)
     category = forms.ModelChoiceField(
         label=_("What is it about?"),
         queryset=Category.objects.none(),
@@ -144,6 +150,7 @@ class ComplaintForm(EvidenceMixin, forms.Form):
             "name": data["name"],
             "phone": data["phone"],
             "email": data["email"],
+            "customer_number": data["customer_number"].strip(),
             "order_number": data["order_number"],
             "category": data["category"].slug if data["category"] else "",
             "occurred_at": data["occurred_at"].isoformat() if data["occurred_at"] else "",

@@ -42,8 +42,30 @@ class TrackForm(forms.Form):
     )
 
 
-class EmailLinkForm(forms.Form):
+class LinkForm(forms.Form):
+    """ "Send me my link": the reference, and how the customer would like it. It only ever goes to the
+    contact on file, so nothing typed here is an address."""
+
+    class Via:
+        EMAIL = "email"
+        SMS = "sms"
+
     reference = ReferenceField()
+    via = forms.ChoiceField(
+        label=_("Send it by"),
+        choices=[(Via.EMAIL, _("E-mail")), (Via.SMS, _("Text message (SMS)"))],
+        initial=Via.EMAIL,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        # Its own ids: the lookup form beside it on /track/ has a "reference" too.
+        kwargs.setdefault("auto_id", "id_link_%s")
+        super().__init__(*args, **kwargs)
+
+    def clean_via(self) -> str:
+        return self.cleaned_data.get("via") or self.Via.EMAIL
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -54,12 +54,13 @@ def find_ticket_for_contact(*, reference: str, contact: str) -> Ticket | None:
     return ticket if matched and ticket is not None else None
 
 
-def send_link_by_email(*, reference: str) -> None:
-    """Queue the e-mail with a fresh link to the address on file; whether there is one is the task's
-    business, so the caller learns nothing."""
+def send_link(*, reference: str, via: str = "email") -> None:
+    """Queue a fresh link to the contact on file, by e-mail or SMS as asked (the other one when only that
+    is on file); whether there is a ticket or a contact is the task's business, so the caller learns
+    nothing and every request does the same work here."""
     from .tasks import send_ticket_link
 
-    send_ticket_link.delay_on_commit(reference)
+    send_ticket_link.delay_on_commit(reference, via)
 
 
 def remember_language(*, customer_id: int, language: str) -> None:

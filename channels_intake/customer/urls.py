@@ -20,4 +20,5 @@ urlpatterns = [
     path("t/<str:token>/files/<int:attachment_id>/", views.attachment, name="ticket_attachment"),
     path("faq/", views.faq, name="faq"),
     path("faq/<slug:slug>/", views.faq_article, name="faq_article"),
+    path("privacy/", views.privacy, name="privacy"),
 ]

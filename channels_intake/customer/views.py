@@ -27,9 +27,9 @@ from complaints.states import Status
 
 from .. import tokens
 from . import ratelimit
-from .forms import ConfirmForm, DisputeForm, EmailLinkForm, ReplyForm, RerouteForm, TrackForm
-from .selectors import customer_ticket, faq_articles
-from .services import find_ticket_for_contact, remember_language, send_link_by_email
+from .forms import ConfirmForm, DisputeForm, LinkForm, ReplyForm, RerouteForm, TrackForm
+from .selectors import customer_ticket, faq_articles, privacy_facts
+from .services import find_ticket_for_contact, remember_language, send_link
 
 # --- the public home and the FAQ ------------------------------------------------------------------
 
@@ -55,6 +55,12 @@ def faq_article(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "public/faq_article.html", {"article": article})
 
 
+@require_GET
+def privacy(request: HttpRequest) -> HttpResponse:
+    """The privacy notice the complaint form's consent refers to, with the configured periods."""
+    return render(request, "public/privacy.html", {"facts": privacy_facts()})
+
+
 # --- status lookup ------------------------------------------------------------------------------
 
 
@@ -70,7 +76,7 @@ def _track_page(
     request: HttpRequest,
     *,
     track_form: TrackForm | None = None,
-    link_form: EmailLinkForm | None = None,
+    link_form: LinkForm | None = None,
     not_found: bool = False,
 ) -> HttpResponse:
     return render(
@@ -78,7 +84,7 @@ def _track_page(
         "public/track.html",
         {
             "track_form": track_form or TrackForm(),
-            "link_form": link_form or EmailLinkForm(),
+            "link_form": link_form or LinkForm(),
             "not_found": not_found,
         },
     )
@@ -107,16 +113,17 @@ def track(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_POST
 def email_link(request: HttpRequest) -> HttpResponse:
-    """Mail a fresh link to the address on file; the answer never says whether there is one."""
-    form = EmailLinkForm(request.POST)
+    """Send a fresh link to the contact on file, by e-mail or SMS; the answer never says whether there
+    is a ticket or such a contact (it depends only on what was asked)."""
+    form = LinkForm(request.POST)
     if not form.is_valid():
         return _track_page(request, link_form=form)
-    reference = form.cleaned_data["reference"]
+    reference, via = form.cleaned_data["reference"], form.cleaned_data["via"]
     verdict = ratelimit.hit(*ratelimit.track_limits(request, reference))
     if not verdict.allowed:
         return rate_limited(request, verdict)
-    send_link_by_email(reference=reference)
-    return render(request, "public/track_sent.html")
+    send_link(reference=reference, via=via)
+    return render(request, "public/track_sent.html", {"via": via})
 
 
 # --- the customer's ticket page --------------------------------------------------------------------
@@ -411,7 +418,7 @@ def attachment(request: HttpRequest, token: str, ticket: Ticket, attachment_id: 
 @never_cache
 @require_POST
 def new_link(request: HttpRequest, token: str) -> HttpResponse:
-    """From an expired link: mail a fresh one to the address on file (same answer as /track/)."""
+    """From an expired link: a fresh one to the contact on file, by e-mail, else by SMS (as /track/)."""
     try:
         reference = tokens.reference_from_token(token)
     except signing.BadSignature:
@@ -419,5 +426,5 @@ def new_link(request: HttpRequest, token: str) -> HttpResponse:
     verdict = ratelimit.hit(*ratelimit.track_limits(request, reference))
     if not verdict.allowed:
         return rate_limited(request, verdict)
-    send_link_by_email(reference=reference)
-    return render(request, "public/track_sent.html")
+    send_link(reference=reference)
+    return render(request, "public/track_sent.html", {"via": LinkForm.Via.EMAIL})

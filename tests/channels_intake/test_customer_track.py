@@ -33,20 +33,40 @@ def ticket(db) -> Ticket:
 @pytest.fixture
 def queued_links(monkeypatch):
     """Run send_ticket_link's body when it is queued, and remember which references were queued."""
-    queued: list[str] = []
+    queued: list[tuple[str, str]] = []
 
-    def run(reference: str) -> int:
-        queued.append(reference)
-        return customer_tasks.send_ticket_link(reference)
+    def run(reference: str, via: str = "email") -> int:
+        queued.append((reference, via))
+        return customer_tasks.send_ticket_link(reference, via)
 
     monkeypatch.setattr(customer_tasks.send_ticket_link, "delay", run)
     return queued
 
 
-def test_track_page_has_the_lookup_and_the_email_link_forms(client, db):
+class RecordingSms:
+    """An SMS backend that keeps what it is given (the one INTAKE['SMS_BACKEND'] names is used)."""
+
+    sent: list[tuple[str, str]] = []
+
+    def send(self, *, to: str, text: str) -> None:
+        RecordingSms.sent.append((to, text))
+
+
+@pytest.fixture
+def texts(settings) -> list[tuple[str, str]]:
+    """(number, text) of every SMS sent through the configured SMS backend."""
+    settings.INTAKE = {**settings.INTAKE, "SMS_BACKEND": f"{__name__}.RecordingSms"}
+    RecordingSms.sent = []
+    return RecordingSms.sent
+
+
+def test_track_page_has_the_lookup_and_the_link_forms(client, db):
     html = client.get(TRACK).content.decode()
     assert 'action="/track/"' in html and 'action="/track/email-link/"' in html
     assert '<label for="id_reference">' in html and '<label for="id_contact">' in html
+    # The link form's fields have ids of their own: its label names its own input, not the lookup's.
+    assert '<label for="id_link_reference">' in html and 'id="id_link_reference"' in html
+    assert 'type="radio" name="via" value="email"' in html and 'type="radio" name="via" value="sms"' in html
     assert html.count("csrfmiddlewaretoken") >= 2
 
 
@@ -143,7 +163,7 @@ def test_email_link_sends_a_working_link_in_the_customers_language(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(EMAIL_LINK, {"reference": ticket.reference.lower()})
     assert response.status_code == 200
-    assert queued_links == [ticket.reference]
+    assert queued_links == [(ticket.reference, "email")]
     assert len(mail.outbox) == 1
     sent = mail.outbox[0]
     assert sent.to == ["Li.Lei@Example.com"]
@@ -171,7 +191,7 @@ def test_email_link_in_english_for_an_english_speaking_customer(
 
 
 def test_email_link_answers_the_same_for_unknown_and_phone_only_references(
-    client, ticket, queued_links, django_capture_on_commit_callbacks
+    client, ticket, queued_links, texts, django_capture_on_commit_callbacks
 ):
     phone_only = open_complaint(email="", phone="13600136000")
     pages = []
@@ -183,6 +203,8 @@ def test_email_link_answers_the_same_for_unknown_and_phone_only_references(
     assert pages[0] == pages[1] == pages[2]
     assert "If a complaint with this reference has an e-mail address on file" in pages[0]
     assert [m.to for m in mail.outbox] == [["Li.Lei@Example.com"]]  # only the real address got mail
+    # The phone-only customer asked for e-mail and has none on file: the link went by SMS instead.
+    assert [to for to, _text in texts] == ["13600136000"]
 
 
 def test_email_link_is_rate_limited_per_reference(
@@ -207,3 +229,66 @@ def test_posts_to_track_need_csrf(ticket):
 def test_send_ticket_link_is_harmless_for_a_vanished_reference(db):
     assert customer_tasks.send_ticket_link(UNKNOWN) == 0
     assert mail.outbox == []
+
+
+def test_a_phone_only_customer_gets_the_link_by_sms(
+    client, db, queued_links, texts, django_capture_on_commit_callbacks
+):
+    phone_only = open_complaint(email="", phone="+86 136-0013-6000", language="zh-hans")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(EMAIL_LINK, {"reference": phone_only.reference, "via": "sms"})
+    assert response.status_code == 200
+    assert "Check your phone" in response.content.decode()
+    assert mail.outbox == []
+    [(to, text)] = texts
+    assert to == "+86 136-0013-6000"  # the number on file, as stored
+    assert phone_only.reference in text and "链接" in text  # in the customer's language
+    path = re.search(r"https?://[^/\s]+(/t/\S+/)", text).group(1)
+    assert tokens.ticket_from_token(path.removeprefix("/t/").removesuffix("/")) == phone_only
+    assert client.get(path).status_code == 200
+
+
+def test_sms_asked_for_goes_to_the_phone_on_file_even_when_there_is_an_email(
+    client, ticket, queued_links, texts, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(EMAIL_LINK, {"reference": ticket.reference, "via": "sms"})
+    assert [to for to, _text in texts] == ["+86 138-0013-8000"] and mail.outbox == []
+
+
+def test_sms_link_answers_the_same_whether_or_not_a_ticket_or_phone_exists(
+    client, ticket, queued_links, texts, django_capture_on_commit_callbacks
+):
+    email_only = open_complaint(email="only.mail@example.com", phone="")
+    pages = []
+    for reference in (ticket.reference, UNKNOWN, email_only.reference):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(EMAIL_LINK, {"reference": reference, "via": "sms"})
+        assert response.status_code == 200
+        pages.append(without_csrf(response.content))
+    assert pages[0] == pages[1] == pages[2]
+    assert ticket.reference not in pages[0]
+    # Each link went to the contact on file only: SMS to the phone, e-mail to the one without a phone.
+    assert [to for to, _text in texts] == ["+86 138-0013-8000"]
+    assert [m.to for m in mail.outbox] == [["only.mail@example.com"]]
+
+
+def test_sms_link_is_rate_limited_like_the_email_link(
+    client, db, queued_links, texts, settings, django_capture_on_commit_callbacks
+):
+    settings.COMPLAINTS = {**settings.COMPLAINTS, "TRACK_ATTEMPTS_PER_REFERENCE": 2}
+    phone_only = open_complaint(email="", phone="13600136000")
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(3):
+            response = client.post(
+                EMAIL_LINK, {"reference": phone_only.reference, "via": "sms"}, REMOTE_ADDR=f"10.3.0.{n}"
+            )
+    assert response.status_code == 429
+    assert len(texts) == 2
+
+
+def test_no_sms_gateway_sends_nothing_and_is_not_retried(db, settings, caplog):
+    settings.INTAKE = {**settings.INTAKE, "SMS_BACKEND": ""}
+    phone_only = open_complaint(email="", phone="13600136000")
+    assert customer_tasks.send_ticket_link(phone_only.reference, "sms") == 0
+    assert "link not sent by SMS" in caplog.text

@@ -186,3 +186,28 @@ def test_the_survey_form_itself_needs_its_csrf_token(sent_survey):
 
     assert client.post(url(sent_survey), {"rating": "5"}).status_code == 403
     assert not SurveyAnswer.objects.exists()
+
+
+def test_every_survey_page_keeps_its_token_to_this_site_and_lets_the_browser_send_origin(
+    client, sent_survey, time_machine
+):
+    """Every answer of the survey pages carries Referrer-Policy same-origin: no-referrer made Chromium send
+    'Origin: null' and the CSRF check refused the survey's POST (a 403 in a real browser)."""
+    answers = [
+        client.get(url(sent_survey)),
+        client.post(url(sent_survey), {}),  # invalid: the form again
+        client.get(url(sent_survey, "unsubscribe/")),
+        client.get("/survey/not-a-token/"),
+    ]
+    client.post(url(sent_survey), {"rating": "4"})
+    answers.append(client.get(url(sent_survey, "thanks/")))
+    time_machine.shift(dt.timedelta(days=15))
+    answers.append(client.get(url(sent_survey)))  # closed
+    assert [a.status_code for a in answers] == [200, 200, 200, 400, 200, 410]
+    assert {a["Referrer-Policy"] for a in answers} == {"same-origin"}
+    assert all("no-store" in a["Cache-Control"] for a in answers)
+
+
+def test_survey_pages_link_to_the_privacy_notice(client, sent_survey):
+    html = client.get(url(sent_survey)).content.decode()
+    assert 'href="/privacy/"' in html[html.index('<footer class="site-footer">') :]

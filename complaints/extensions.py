@@ -14,6 +14,8 @@ STATS_SECTIONS: dict[str, Callable[..., dict[str, Any]]] = {}
 TICKET_FIELDS: dict[str, Callable[[Any], Any]] = {}
 # Prefetches the registered ticket fields need, so lists stay at a constant query count.
 TICKET_PREFETCHES: list[Any] = []
+# (prefix, viewset, basename) added to /api/v1/ by other apps in ready(), before the URLconf loads.
+API_ROUTES: list[tuple[str, Any, str]] = []
 
 
 def register_stats_section(name: str, section: Callable[..., dict[str, Any]]) -> None:
@@ -24,6 +26,11 @@ def register_ticket_field(name: str, field: Callable[[Any], Any], *, prefetch: A
     TICKET_FIELDS[name] = field
     if prefetch is not None and prefetch not in TICKET_PREFETCHES:
         TICKET_PREFETCHES.append(prefetch)
+
+
+def register_api_route(prefix: str, viewset: Any, *, basename: str) -> None:
+    if (prefix, viewset, basename) not in API_ROUTES:
+        API_ROUTES.append((prefix, viewset, basename))
 
 
 def stats(start: datetime, end: datetime, tickets: Any) -> dict[str, Any]:

@@ -214,6 +214,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     # quality: hourly, each a no-op once done (last week's sample, overdue warnings and effects).
     "quality-sample-last-week": {"task": "quality.tasks.sample_last_week", "schedule": 3600.0},
     "quality-corrective-actions": {"task": "quality.tasks.corrective_actions_housekeeping", "schedule": 3600.0},
+    "quality-transparency-snapshot": {"task": "quality.tasks.compute_transparency_snapshot", "schedule": 3600.0},
 }
 
 if REDIS_URL:

@@ -30,6 +30,7 @@ urlpatterns = [
     path("desk/quality/", include("quality.desk.urls")),
     path("desk/", include("complaints.portal.urls")),
     path("api/", include("complaints.api.urls")),
+    path("", include("quality.public")),
     path("", include("feedback.urls")),
     path("", include("channels_intake.urls")),
     path("", home, name="home"),

@@ -10,7 +10,12 @@ class QualityConfig(AppConfig):
     def ready(self) -> None:
         from complaints import extensions
 
-        from . import reports
+        from . import api, reports
 
         extensions.register_stats_section("quality", reports.quality_section)
         extensions.register_stats_section("corrective_actions", reports.corrective_actions_section)
+        extensions.register_api_route("quality/reviews", api.ReviewViewSet, basename="quality-review")
+        extensions.register_api_route(
+            "corrective-actions", api.CorrectiveActionViewSet, basename="corrective-action"
+        )
+        extensions.register_api_route("transparency", api.TransparencyViewSet, basename="transparency")

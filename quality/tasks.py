@@ -46,3 +46,18 @@ def mail_overdue_warning(action_ids: list[int]) -> int:
     from . import corrective
 
     return corrective.mail_overdue_warning(action_ids=action_ids)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    soft_time_limit=540,
+    time_limit=600,
+)
+def compute_transparency_snapshot() -> int:
+    """Recompute the public figures; the page serves the newest snapshot. Returns the snapshot's id."""
+    from . import transparency
+
+    return transparency.compute_snapshot().pk

@@ -7,6 +7,8 @@ from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from complaints import extensions
+
 from . import views
 
 app_name = "api"
@@ -16,6 +18,8 @@ router.register("tickets", views.TicketViewSet, basename="ticket")
 router.register("categories", views.CategoryViewSet, basename="category")
 router.register("teams", views.TeamViewSet, basename="team")
 router.register("root-causes", views.RootCauseViewSet, basename="root-cause")
+for prefix, viewset, basename in extensions.API_ROUTES:
+    router.register(prefix, viewset, basename=basename)
 
 v1 = [
     path("auth/token/", views.ObtainTokenView.as_view(), name="token"),

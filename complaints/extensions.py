@@ -35,3 +35,57 @@ def register_api_route(prefix: str, viewset: Any, *, basename: str) -> None:
 
 def stats(start: datetime, end: datetime, tickets: Any) -> dict[str, Any]:
     return {name: section(start, end, tickets) for name, section in STATS_SECTIONS.items()}
+
+
+# --- added for external_cases (issue 18): closing, badges, ticket-page panels, dashboard panels ---
+
+# fn(ticket) -> a refusal a person can act on, or None; consulted before any ticket closes.
+CLOSE_GUARDS: list[Callable[[Any], str | None]] = []
+# fn(tickets) -> {ticket_id: [{"css": ..., "label": ..., "title": ...}]}; one query per page of tickets.
+TICKET_BADGES: list[Callable[[list[Any]], dict[int, list[dict[str, str]]]]] = []
+# fn(request, ticket) -> {"template": name, **context} or None, shown on the desk's ticket page.
+TICKET_PANELS: list[Callable[[Any, Any], dict[str, Any] | None]] = []
+# fn(user, now) -> {"template": name, **context} or None, shown on the supervisor dashboard.
+DASHBOARD_PANELS: list[Callable[[Any, datetime], dict[str, Any] | None]] = []
+
+
+def _register(registry: list, fn: Callable) -> None:
+    if fn not in registry:
+        registry.append(fn)
+
+
+def register_close_guard(guard: Callable[[Any], str | None]) -> None:
+    _register(CLOSE_GUARDS, guard)
+
+
+def close_refusal(ticket: Any) -> str | None:
+    """The first guard's reason why `ticket` may not close now, or None."""
+    return next((reason for guard in CLOSE_GUARDS if (reason := guard(ticket))), None)
+
+
+def register_ticket_badges(badges: Callable[[list[Any]], dict[int, list[dict[str, str]]]]) -> None:
+    _register(TICKET_BADGES, badges)
+
+
+def ticket_badges(tickets: list[Any]) -> dict[int, list[dict[str, str]]]:
+    found: dict[int, list[dict[str, str]]] = {}
+    for badges in TICKET_BADGES:
+        for ticket_id, items in badges(tickets).items():
+            found.setdefault(ticket_id, []).extend(items)
+    return found
+
+
+def register_ticket_panel(panel: Callable[[Any, Any], dict[str, Any] | None]) -> None:
+    _register(TICKET_PANELS, panel)
+
+
+def ticket_panels(request: Any, ticket: Any) -> list[dict[str, Any]]:
+    return [shown for panel in TICKET_PANELS if (shown := panel(request, ticket))]
+
+
+def register_dashboard_panel(panel: Callable[[Any, datetime], dict[str, Any] | None]) -> None:
+    _register(DASHBOARD_PANELS, panel)
+
+
+def dashboard_panels(user: Any, now: datetime) -> list[dict[str, Any]]:
+    return [shown for panel in DASHBOARD_PANELS if (shown := panel(user, now))]

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "channels_intake",
     "sla",
     "feedback",
+    "external_cases",
     "quality",
 ]
 
@@ -198,6 +199,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "sla.tasks.sweep",
         "schedule": env.float("SLA_SWEEP_SECONDS", default=60.0),
     },
+    # External cases' deadline warnings and missed report-backs (regulators, platforms).
+    "external-cases-sweep": {"task": "external_cases.tasks.sweep", "schedule": 60.0},
     "send-due-surveys": {
         "task": "feedback.tasks.send_due_surveys",
         "schedule": env.float("SURVEY_SEND_INTERVAL", default=60.0),

@@ -207,4 +207,5 @@ def build_dashboard(*, user: AbstractBaseUser, period: Period, now: datetime | N
         "top_root_causes": volumes["remedies"]["by_root_cause"][:TOP],
         "repeats": {**repeats, "percent": _percent(repeats["rate"])},
         "workload": {"teams": teams, "agents": agents},
+        "panels": extensions.dashboard_panels(user, now),
     }

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from complaints import attachments, audit, placeholders, policy, selectors, services, timeline
+from complaints import attachments, audit, extensions, placeholders, policy, selectors, services, timeline
 from complaints.errors import ComplaintError, StaleVersion
 from complaints.models import Attachment, Message, Ticket, TicketEvent
 from complaints.selectors import Queue, QueueSort
@@ -96,6 +96,14 @@ def _remember_search(request: HttpRequest, term: str) -> str:
     return search_id
 
 
+def _attach_badges(page) -> None:
+    """Badges other apps register (escalation risk, external cases) for the rows of the page."""
+    page.object_list = list(page.object_list)
+    badges = extensions.ticket_badges(page.object_list)
+    for row in page.object_list:
+        row.extension_badges = badges.get(row.pk, [])
+
+
 def _remembered_search(request: HttpRequest, search_id: str) -> str:
     return request.session.get("desk_searches", {}).get(search_id, "") if search_id else ""
 
@@ -113,6 +121,7 @@ def _queue_page(request: HttpRequest, params: QueryDict) -> HttpResponse:
     tickets = selectors.search_tickets(tickets, q)
     tickets = selectors.order_ticket_queue(tickets, form.value("sort", QueueSort.SLA_DUE))
     page = Paginator(tickets, form.value("per_page", forms.PAGE_SIZES[0])).get_page(params.get("page"))
+    _attach_badges(page)
     context = {
         "form": form,
         "page": page,
@@ -569,6 +578,8 @@ def _workspace_context(
             for a in articles
         ],
         "sla_clocks_template": _optional_template(SLA_CLOCKS_TEMPLATE),
+        "extension_panels": extensions.ticket_panels(request, ticket),
+        "extension_badges": extensions.ticket_badges([ticket]).get(ticket.pk, []),
         "phone_log_url": f"{PHONE_LOG_PATH}?ticket={ticket.reference}",
         "return_visits": _return_visits(ticket),
         "other_tickets": list(selectors.other_tickets_of_customer(user, ticket)),

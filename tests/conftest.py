@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import pytest
 from django.core.cache import cache
 from django.utils import translation
@@ -50,3 +52,18 @@ def _sequences_follow_restored_rows(request):
     with connection.cursor() as cursor:
         for statement in connection.ops.sequence_reset_sql(no_style(), apps.get_models()):
             cursor.execute(statement)
+
+
+@pytest.fixture
+def deliveries(monkeypatch):
+    """send_delivery jobs queued on commit are recorded here; `run()` performs them as the worker would."""
+    from channels_intake import outbound, tasks
+
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.send_delivery, "delay", lambda delivery_id: queued.append(delivery_id))
+
+    def run() -> None:
+        while queued:
+            outbound.send_delivery(delivery_id=queued.pop(0))
+
+    return SimpleNamespace(queued=queued, run=run)

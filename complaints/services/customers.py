@@ -21,7 +21,7 @@ class CustomerDetails:
 
 
 def find_or_create_customer(details: CustomerDetails) -> Customer:
-    """The known customer with this e-mail or phone (blind index), completed with new details; else a new one."""
+    """The known customer with this e-mail or phone (blind index), left as it is; else a new one."""
     return _find_or_create_customer(details)[0]
 
 
@@ -48,15 +48,7 @@ def _find_or_create_customer(details: CustomerDetails) -> tuple[Customer, bool]:
             preferred_language=details.language or "zh-hans",
         )
         return created, True
-    changed = []
-    for field in ("name", "email", "phone", "customer_number"):
-        value = getattr(details, field).strip()
-        if value and not getattr(customer, field):
-            setattr(customer, field, value)
-            changed.append(field)
-    if details.language and details.language != customer.preferred_language:
-        customer.preferred_language = details.language
-        changed.append("preferred_language")
-    if changed:
-        customer.save(update_fields=changed)
+    # A claimed contact detail is not proof of identity: whoever typed the victim's phone number must
+    # not add their own e-mail address (every later mail and link would go to them), a name or a
+    # language to the record. Contact details change only by staff, in the console.
     return customer, False

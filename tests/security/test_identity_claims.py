@@ -1,10 +1,13 @@
 """Issue 15, item 1: a claimed contact detail is not proof of identity, on every channel."""
 
 import pytest
+from django.core import mail
 
-from channels_intake.models import CustomerIdentity, WebhookChannel
+from channels_intake.models import CustomerIdentity, OutboundMessage, WebhookChannel
 from channels_intake.tokens import customer_ticket_url
+from complaints import services
 from complaints.models import Message, Ticket
+from complaints.services import CustomerDetails
 from tests.complaints.api_helpers import client_for, make_integration, ticket_payload
 
 from .helpers import (
@@ -123,3 +126,49 @@ def test_a_new_app_user_claiming_the_victims_contact_is_not_tied_to_her(client, 
     identity = CustomerIdentity.objects.get(external_id__endswith=":mallory")
     assert identity.customer_id != alice.customer_id
     assert not alice.messages.exists()
+
+
+def test_claiming_a_phone_only_customers_number_adds_nothing_to_her_record(
+    client, deliveries, django_capture_on_commit_callbacks, settings
+):
+    settings.DEBUG = True  # the console SMS backend delivers only in development
+    grace = services.open_ticket(
+        actor=None,
+        channel=Ticket.Channel.PHONE,
+        customer=CustomerDetails(name="Grace Wilson", phone=VICTIM_PHONE, language="en"),
+        subject="No signal at home",
+        description="For a week my phone has had no signal at home.",
+    ).ticket
+    deliveries.run()
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _done_page(
+            client,
+            form_data(
+                name="Mallory",
+                phone=VICTIM_PHONE,
+                email="attacker@evil.test",
+                subject="hello",
+                description="x y",
+            ),
+        )
+        api = client_for(make_integration())
+        api.post(
+            "/api/v1/tickets/",
+            ticket_payload(customer={"name": "Z", "phone": VICTIM_PHONE, "email": "api@evil.test"}),
+            format="json",
+        )
+    deliveries.run()
+
+    grace.customer.refresh_from_db()
+    assert (grace.customer.email, grace.customer.name) == ("", "Grace Wilson")
+    assert grace.customer.preferred_language == "en"
+    # Every mail about her tickets goes where it went before: nowhere by e-mail, her phone by SMS.
+    assert not [m for m in mail.outbox if {"attacker@evil.test", "api@evil.test"} & set(m.to)]
+    assert (
+        OutboundMessage.objects.filter(ticket__customer=grace.customer)
+        .exclude(transport=OutboundMessage.Transport.SMS)
+        .count()
+        == 0
+    )

@@ -4,28 +4,20 @@ flood of repeats (an out-of-office without loop markers) is acknowledged once pe
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default as default_policy
-from types import SimpleNamespace
 
 import pytest
 import time_machine
 from django.core import mail
 
-from channels_intake import outbound, services, tasks
+from channels_intake import outbound, services
 from channels_intake.models import InboundItem, Mailbox, OutboundMessage
 from complaints.models import Ticket
 
 
 @pytest.fixture(autouse=True)
-def deliveries(monkeypatch):
-    """send_delivery jobs queued on commit are kept here; `run()` performs them as the worker would."""
-    queued: list[int] = []
-    monkeypatch.setattr(tasks.send_delivery, "delay", lambda delivery_id: queued.append(delivery_id))
-
-    def run() -> None:
-        while queued:
-            outbound.send_delivery(delivery_id=queued.pop(0))
-
-    return SimpleNamespace(queued=queued, run=run)
+def _queued_deliveries(deliveries):
+    """Every test here queues its deliveries (tests/conftest.py): none is sent unless `run()`."""
+    return deliveries
 
 
 @pytest.fixture

@@ -1,0 +1,77 @@
+"""An escalation agent registers a case 12315 forwarded and records its report-back, in a real
+browser, in both languages. Screenshots: var/browser/external-case-*.png."""
+
+import pytest
+
+from external_cases.models import ExternalCase, ExternalSource
+from tests.browser.conftest import browser_marks, sign_in
+from tests.factories import AgentFactory, TeamFactory
+
+pytestmark = browser_marks()
+
+WORDS = {
+    "en": {
+        "registered": "registered on",
+        "risk": "Escalation risk",
+        "recorded": "recorded",
+        "panel": "External cases",
+    },
+    "zh-hans": {
+        "registered": "已登记在",
+        "risk": "升级投诉风险",
+        "recorded": "已登记向",
+        "panel": "外部案件",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_an_agent_registers_a_forwarded_case_and_records_the_report_back(
+    live_server, browser, screenshots, language
+):
+    team = TeamFactory(slug="escalations", name_zh="投诉升级组", name_en="Escalations")
+    AgentFactory(username="li", team=team, team__role="lead", first_name="芳", last_name="王")
+    ExternalSource.objects.filter(slug="12315-odr").update(team=team)
+    words = WORDS[language]
+
+    page = sign_in(browser, live_server.url, "li", language=language)
+    page.click("nav >> a[href='/desk/external-cases/']")
+    page.click("a[href='/desk/external-cases/new/']")
+    page.select_option("#id_source", "12315-odr")
+    page.fill("#id_number", "ODR-2026-0925")
+    page.fill("#id_received_at", "2026-09-25T10:00")
+    page.fill("#id_regulator_contact", "朝阳区市场监管局 王科长")
+    page.fill("#id_customer_name", "赵六")
+    page.fill("#id_phone", "13900001111")
+    page.fill("#id_subject", "退款两周未到账")
+    page.fill("#id_description", "消费者通过 12315 平台投诉：退款两周未到账。")
+    page.screenshot(path=str(screenshots / f"external-case-register-{language}.png"), full_page=True)
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_selector(f"text={words['registered']}")
+    case = ExternalCase.objects.get(number="ODR-2026-0925")
+    assert page.url.endswith(f"/desk/tickets/{case.ticket.reference}/")
+    panel = page.locator("#external-cases")
+    assert words["panel"] in panel.inner_text()
+    assert "ODR-2026-0925" in panel.inner_text()
+    # Due on the tenth working day after National Day (10 October is a working Saturday).
+    assert panel.locator("time").nth(1).get_attribute("datetime").startswith("2026-10-15T18:00")
+    assert words["risk"] in page.locator(".badges").inner_text()
+    page.screenshot(path=str(screenshots / f"external-case-ticket-{language}.png"), full_page=True)
+
+    page.click("#external-cases a.button")
+    page.fill("#id_field_handled_at", "2026-09-28T10:00")
+    page.select_option("#id_field_method", "phone")
+    page.select_option("#id_field_result", "agreed")
+    page.select_option("#id_outcome", "settled")
+    report_url = page.url
+    page.click("form.stacked button[type=submit]")  # the negotiation process is still empty
+    assert page.locator("#id_field_process:invalid").count() == 1  # the browser names the missing field
+    assert page.url == report_url
+    page.screenshot(path=str(screenshots / f"external-case-report-missing-{language}.png"), full_page=True)
+    page.fill("#id_field_process", "电话联系消费者，当日原路退款。")
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_selector(f"text={words['recorded']}")
+    page.screenshot(path=str(screenshots / f"external-case-reported-{language}.png"), full_page=True)
+    case.refresh_from_db()
+    assert case.state == ExternalCase.State.REPORTED
+    assert case.report_back.values["process"] == "电话联系消费者，当日原路退款。"

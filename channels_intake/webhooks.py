@@ -38,6 +38,9 @@ def verify(*, secret: str, timestamp: str, signature: str, body: bytes, now: flo
             code="signature_missing",
         )
     try:
+        # Unix seconds have 10 digits for centuries; a longer number would overflow the float compare.
+        if len(timestamp) > 12:
+            raise ValueError(timestamp)
         sent_at = int(timestamp)
     except ValueError:
         raise WebhookRefused(

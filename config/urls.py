@@ -36,3 +36,9 @@ urlpatterns = [
     path("", include("channels_intake.urls")),
     path("", home, name="home"),
 ]
+
+# /api/ paths answer in the API's JSON error shape even where DRF does not handle the error.
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

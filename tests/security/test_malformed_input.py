@@ -235,3 +235,40 @@ def test_a_customer_download_of_a_missing_file_is_a_404(client):
     assert client.get(url).status_code == 200
     default_storage.delete(stored.file.name)
     assert client.get(url).status_code == 404
+
+
+# --- errors Django raises before DRF sees the request ----------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_unknown_api_path_is_a_404_in_json_and_a_page_elsewhere(client):
+    response = client.get("/api/v1/tickets/..%2F..%2Fetc%2Fpasswd/nothing/")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
+def test_an_api_body_over_the_upload_limit_is_a_413_in_json(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    client = client_for(make_integration())
+    body = json.dumps(ticket_payload(description="长" * 2000)).encode()
+    response = client.post("/api/v1/tickets/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+    assert Ticket.objects.count() == 0
+
+
+@pytest.mark.parametrize("timestamp", ["9" * 400, "1" * 13, "-" + "9" * 30])
+@pytest.mark.django_db
+def test_an_absurd_webhook_timestamp_is_refused_before_the_signature(client, channel, timestamp):
+    response = client.post(
+        "/intake/webhooks/app/",
+        b"{}",
+        content_type="application/json",
+        HTTP_X_TIMESTAMP=timestamp,
+        HTTP_X_SIGNATURE="00",
+    )
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "timestamp_invalid"

@@ -1,8 +1,10 @@
 """Evidence files: type decided by content, size limits, nothing executable or scriptable."""
 
 import hashlib
+import mimetypes
 import re
 from dataclasses import dataclass
+from pathlib import PurePath
 
 import filetype
 from django.conf import settings
@@ -77,6 +79,40 @@ def _detect(head: bytes, name: str) -> str | None:
     return None
 
 
+# Extensions offered for detected types the mimetypes table names oddly or not at all.
+PREFERRED_EXTENSIONS = {
+    "image/jpeg": ".jpg",
+    "image/heic": ".heic",
+    "image/webp": ".webp",
+    "audio/amr": ".amr",
+    "audio/x-m4a": ".m4a",
+    "audio/mp4": ".m4a",
+    "video/3gpp": ".3gp",
+    "text/plain": ".txt",
+}
+
+
+def _extensions(content_type: str) -> set[str]:
+    """Every extension that names `content_type` (.jpg and .jpeg for JPEG)."""
+    named = {suffix for suffix, kind in {**OFFICE_SUFFIXES, **OLE_SUFFIXES}.items() if kind == content_type}
+    if content_type == "text/plain":
+        named |= {".txt", ".log", ".csv"}
+    if content_type in PREFERRED_EXTENSIONS:
+        named.add(PREFERRED_EXTENSIONS[content_type])
+    return named | set(mimetypes.guess_all_extensions(content_type))
+
+
+def name_for_type(name: str, content_type: str) -> str:
+    """The uploader's name with an extension that says what the content is: a PNG sent as
+    `poly.html` is kept and offered as `poly.png`, so nobody who downloads it opens it as a page."""
+    path = PurePath(name or "file")
+    extensions = _extensions(content_type)
+    if path.suffix.lower() in extensions:
+        return path.name
+    preferred = PREFERRED_EXTENSIONS.get(content_type) or mimetypes.guess_extension(content_type)
+    return f"{path.stem.lstrip('.') or 'file'}{preferred or min(extensions, default='')}"
+
+
 def check_upload(upload: UploadedFile) -> CheckedFile:
     """Accept one evidence file or raise ComplaintError saying why not."""
     limit = settings.ATTACHMENT_MAX_BYTES
@@ -97,6 +133,8 @@ def check_upload(upload: UploadedFile) -> CheckedFile:
     for chunk in iter(lambda: upload.read(65536), b""):
         digest.update(chunk)
     upload.seek(0)
+    # The stored and offered names follow the content, not the uploader's claim.
+    upload.name = name_for_type(upload.name or "", content_type)
     return CheckedFile(upload=upload, content_type=content_type, size=upload.size, sha256=digest.hexdigest())
 
 

@@ -1,4 +1,5 @@
-"""Contact details never reach a log line: e-mail addresses and phone numbers are masked.
+"""Contact details and link tokens never reach a log line: e-mail addresses, phone numbers and the
+signed tokens of customers' links and password resets are masked.
 
 `ContactMaskingFilter` is on the one handler of settings.LOGGING (every log line the product writes,
 Django's request log included); `MaskingGunicornLogger` masks gunicorn's access log, whose request
@@ -40,24 +41,38 @@ def mask_contacts(text: str) -> str:
     return PHONE.sub(_mask_phone, text)
 
 
+# The signed tokens of customers' links (ticket page, survey) and of password resets: whoever reads the
+# log could otherwise open the page and act as the customer or take the account.
+LINK_TOKEN = re.compile(r"(/(?:t|survey)/)[^/\s?#\"']+|(/accounts/reset/)[^/\s?#\"']+/[^/\s?#\"']+")
+
+
+def mask_link_tokens(text: str) -> str:
+    """`text` with every customer-link and password-reset token as `…`."""
+    return LINK_TOKEN.sub(lambda m: f"{m.group(1) or m.group(2)}…", text)
+
+
+def mask(text: str) -> str:
+    """Contacts and link tokens masked: what every log line goes through."""
+    return mask_link_tokens(mask_contacts(text))
+
+
 class ContactMaskingFilter(logging.Filter):
-    """Masks contacts in the formatted message (and a traceback's text) of every record."""
+    """Masks contacts and link tokens in the formatted message (and a traceback's text) of every record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = mask_contacts(message)
+        masked = mask(message)
         if masked != message:
             record.msg, record.args = masked, None
         if record.exc_info and not record.exc_text:
-            record.exc_text = mask_contacts(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = mask(logging.Formatter().formatException(record.exc_info))
         return True
 
 
 class MaskingGunicornLogger(GunicornLogger):
-    """gunicorn's logger with contacts masked in every access-log field (path, query, referrer)."""
+    """gunicorn's logger with contacts and link tokens masked in every access-log field (path, query,
+    referrer)."""
 
     def atoms(self, resp: object, req: object, environ: dict, request_time: object) -> dict:
         atoms = super().atoms(resp, req, environ, request_time)
-        return {
-            key: mask_contacts(value) if isinstance(value, str) else value for key, value in atoms.items()
-        }
+        return {key: mask(value) if isinstance(value, str) else value for key, value in atoms.items()}

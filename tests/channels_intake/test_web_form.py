@@ -275,3 +275,12 @@ def test_files_io_is_rewound(db):
 
     item, _ = services.receive(channel="web", source_id="web:x", raw="{}", files=[upload])
     assert io.BytesIO(item.files.get().file.read()).getvalue() == PNG
+
+
+@pytest.mark.django_db
+def test_an_image_named_as_a_page_is_kept_and_offered_under_its_real_type(client):
+    polyglot = PNG + b"<script>alert(document.domain)</script>"
+    client.post("/submit/", form_data(files=[SimpleUploadedFile("poly.html", polyglot)]))
+    attachment = Attachment.objects.get()
+    assert attachment.content_type == "image/png"
+    assert attachment.original_name == "poly.png" and attachment.file.name.endswith(".png")

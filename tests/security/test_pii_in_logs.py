@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from gunicorn.config import Config
 
-from config.log_masking import ContactMaskingFilter, MaskingGunicornLogger, mask_contacts
+from config.log_masking import ContactMaskingFilter, MaskingGunicornLogger, mask, mask_contacts
 
 EMAIL, PHONE = "zhang.wei@example.com", "13812341234"
 
@@ -110,3 +110,28 @@ def test_a_celery_workers_log_lines_are_masked_too(tmp_path):
     written = done.stdout + done.stderr
     assert "worker: z***@example.com" in written and "task: 138****1234" in written, written
     assert EMAIL not in written and PHONE not in written
+
+
+@pytest.mark.django_db
+def test_customer_link_and_reset_tokens_are_masked_in_the_access_log_and_the_request_log():
+    from channels_intake.tokens import ticket_token
+    from tests.factories import TicketFactory
+
+    token = ticket_token(TicketFactory())
+    logger = MaskingGunicornLogger(Config())
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "RAW_URI": f"/t/{token}/reply/",
+        "PATH_INFO": f"/t/{token}/reply/",
+        "QUERY_STRING": "",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_REFERER": f"https://desk.example/survey/{token}/?rating=5",
+    }
+    resp = SimpleNamespace(status="302 Found", status_code=302, sent=0, response_length=0, headers=[])
+    req = SimpleNamespace(headers=[("REFERER", environ["HTTP_REFERER"])])
+    line = logger.cfg.access_log_format % logger.atoms(resp, req, environ, timedelta(milliseconds=5))
+    assert "/t/…/reply/" in line and "/survey/…/" in line
+    assert token not in line and token.split(":")[-1] not in line, line
+    reset = "Not Found: /accounts/reset/MQ/cfe2a1-5c6b8f0d8f2f1e3d4c5b6a79/"
+    assert mask(reset) == "Not Found: /accounts/reset/…/"

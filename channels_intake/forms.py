@@ -115,9 +115,10 @@ class ComplaintForm(EvidenceMixin, forms.Form):
     )
     files = MultipleFileField(label=_("Evidence (optional)"), required=False)
     consent = forms.BooleanField(
+        error_messages={"required": _("Tick the box to agree, so that we can handle your complaint.")},
         label=_(
             "I agree that my details and files are processed to handle this complaint, as the privacy notice says."
-        )
+        ),
     )
     # Bots fill in every field; people never see this one.
     website = forms.CharField(required=False, label=_("Leave this field empty"))

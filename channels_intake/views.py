@@ -26,7 +26,7 @@ from . import services, webhooks, wechat
 from .customer import ratelimit
 from .forms import ComplaintForm, PhoneCallForm
 from .models import InboundItem, WebhookChannel, WeChatAccount
-from .tokens import customer_ticket_url
+from .tokens import customer_ticket_url, ticket_token
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +94,8 @@ def submit_done(request: HttpRequest) -> HttpResponse:
         return redirect("public:submit")
     context = {
         "ticket": ticket,
-        "link": customer_ticket_url(ticket),
+        # On our own page the link is relative: it works at whatever address the customer reached us.
+        "link": reverse("public:ticket", args=[ticket_token(ticket)]),
         "promise_hours": settings.INTAKE["ACK_PROMISE_HOURS"],
         # The SLA clock's nearest due time is the acknowledgement promise for a new ticket.
         "confirm_by": ticket.sla_due_at,

@@ -53,7 +53,7 @@ class LinkForm(forms.Form):
     reference = ReferenceField()
     via = forms.ChoiceField(
         label=_("Send it by"),
-        choices=[(Via.EMAIL, _("E-mail")), (Via.SMS, _("Text message (SMS)"))],
+        choices=[(Via.EMAIL, _("By e-mail")), (Via.SMS, _("By text message (SMS)"))],
         initial=Via.EMAIL,
         widget=forms.RadioSelect,
         required=False,

@@ -37,6 +37,13 @@ def is_staff_agent(user: Actor) -> bool:
     return not is_system(user) and (is_supervisor(user) or user.has_perm("complaints.change_ticket"))
 
 
+def may_use_desk(user: Actor) -> bool:
+    """The desk is for people who work tickets. An integration account holds `view_ticket` (for its
+    own tickets through the API) but must not sign in there: the desk shows what the API hides from
+    it (internal notes, internal articles, colleagues, the contacts of the customer it matched)."""
+    return is_staff_agent(user)
+
+
 def can_see(user: Actor, ticket: Ticket) -> bool:
     """selectors.tickets_visible_to for one ticket: supervisors everything, agents their teams'
     tickets and those assigned to them, everyone the tickets they opened."""

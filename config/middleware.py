@@ -5,8 +5,10 @@ middleware (which leaves a Content-Security-Policy header that is already set al
 """
 
 from collections.abc import Callable
+from urllib.parse import unquote
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.http import FileResponse, HttpRequest, HttpResponseBase
 from django.utils.csp import CSP
 
@@ -47,3 +49,17 @@ class PrivateResponseMiddleware:
             # DRF's HTML pages style with attributes and a <style>; scripts stay ours only.
             response._csp_config = {**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.UNSAFE_INLINE]}
         return response
+
+
+class RefuseNulBytesMiddleware:
+    """A NUL character in the path or the query string is refused with a 400 before any view runs:
+    PostgreSQL cannot store or compare text holding one, so a lookup with it would end in a 500."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path or "%00" in query or "\x00" in unquote(query):
+            raise SuspiciousOperation("NUL character in the request address")
+        return self.get_response(request)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models, transaction
@@ -33,6 +33,7 @@ from complaints.selectors import Queue, QueueSort
 from complaints.states import OPEN_STATUSES, Status
 
 from . import forms, permissions
+from .permissions import desk_access_required
 
 SLA_CLOCKS_TEMPLATE = "sla/_ticket_clocks.html"
 PHONE_LOG_PATH = "/intake/phone/"
@@ -50,16 +51,14 @@ def _visible_ticket(request: HttpRequest, reference: str, *, detail: bool = Fals
 # --- queues ------------------------------------------------------------------------------
 
 
-@login_required
-@permission_required("complaints.view_ticket", raise_exception=True)
+@desk_access_required
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     """One of the agent's queues, filtered, searched, sorted and paginated."""
     return _queue_page(request, request.GET)
 
 
-@login_required
-@permission_required("complaints.view_ticket", raise_exception=True)
+@desk_access_required
 @require_POST
 def search(request: HttpRequest) -> HttpResponse:
     """The queue form, posted: the search term stays out of the address (and so out of access logs)
@@ -196,7 +195,8 @@ def _bulk_one(request: HttpRequest, action: str, ticket: Ticket, version: int, d
     if action == BulkAction.TAKE:
         services.assign(ticket_id=ticket.pk, actor=user, assignee=user, version=version)
     elif action == BulkAction.ASSIGN:
-        assignee = forms.staff_users().filter(pk=data.get("assignee") or None).first()
+        chosen = data.get("assignee", "")
+        assignee = forms.staff_users().filter(pk=chosen).first() if chosen.isdigit() else None
         if assignee is None:
             raise ComplaintError(_("Choose whom to assign the tickets to."))
         services.assign(ticket_id=ticket.pk, actor=user, assignee=assignee, version=version)
@@ -210,8 +210,7 @@ def _bulk_one(request: HttpRequest, action: str, ticket: Ticket, version: int, d
         raise ComplaintError(_("Choose what to do with the selected tickets."))
 
 
-@login_required
-@permission_required("complaints.view_ticket", raise_exception=True)
+@desk_access_required
 @permission_required("complaints.change_ticket", raise_exception=True)
 @require_POST
 def bulk(request: HttpRequest) -> HttpResponse:
@@ -260,8 +259,7 @@ def _counted(request: HttpRequest, queues: list[Queue]) -> list[tuple[Queue, int
     return [(queue, counts.get(queue.value)) for queue in queues]
 
 
-@login_required
-@permission_required("complaints.view_ticket", raise_exception=True)
+@desk_access_required
 @require_GET
 def next_ticket(request: HttpRequest) -> HttpResponse:
     """Open the most urgent ticket of my queue (then my team's unassigned) other than the one I leave."""
@@ -649,16 +647,14 @@ def _render_workspace(request: HttpRequest, ticket: Ticket, status: int = 200, *
     return render(request, template, context, status=status)
 
 
-@login_required
-@permission_required("complaints.view_ticket", raise_exception=True)
+@desk_access_required
 @require_GET
 def ticket(request: HttpRequest, reference: str) -> HttpResponse:
     """The ticket workspace: facts, customer, timeline and every action the agent may take."""
     return _render_workspace(request, _visible_ticket(request, reference, detail=True))
 
 
-@login_required
-@permission_required("complaints.view_ticket", raise_exception=True)
+@desk_access_required
 @permission_required("complaints.change_ticket", raise_exception=True)
 @require_POST
 def ticket_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
@@ -730,8 +726,7 @@ def _restamped(data: QueryDict, action: Action, ticket: Ticket) -> QueryDict:
     return data
 
 
-@login_required
-@permission_required("complaints.view_ticket", raise_exception=True)
+@desk_access_required
 @require_GET
 def ticket_version(request: HttpRequest, reference: str) -> HttpResponse:
     """The light poll: nothing new, or who changed the ticket since the agent loaded it, and what."""
@@ -760,8 +755,7 @@ def ticket_version(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "desk/ticket.html#version_watch", context)
 
 
-@login_required
-@permission_required("complaints.view_ticket", raise_exception=True)
+@desk_access_required
 @permission_required("complaints.view_customer_pii", raise_exception=True)
 @require_POST
 def reveal_customer(request: HttpRequest, reference: str) -> HttpResponse:
@@ -775,8 +769,7 @@ def reveal_customer(request: HttpRequest, reference: str) -> HttpResponse:
     return _render_workspace(request, ticket, revealed=True)
 
 
-@login_required
-@permission_required("complaints.view_ticket", raise_exception=True)
+@desk_access_required
 @require_GET
 def merge_candidates(request: HttpRequest, reference: str) -> HttpResponse:
     """The searchable picker of the merge form: open tickets matching the term."""
@@ -785,7 +778,7 @@ def merge_candidates(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "desk/_merge_candidates.html", {"candidates": candidates})
 
 
-@login_required
+@desk_access_required
 @permission_required("complaints.view_attachment", raise_exception=True)
 @require_GET
 def attachment(request: HttpRequest, pk: int) -> FileResponse:

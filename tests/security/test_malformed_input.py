@@ -272,3 +272,29 @@ def test_an_absurd_webhook_timestamp_is_refused_before_the_signature(client, cha
     )
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "timestamp_invalid"
+
+
+@pytest.mark.parametrize(
+    "path", ["/faq/?q=%00", "/api/v1/tickets/CMP-%00/", "/desk/tickets/CMP-%00/", "/track/?reference=%00"]
+)
+@pytest.mark.django_db
+def test_a_nul_in_the_address_is_a_400_not_a_server_error(client, path):
+    response = client.get(path)
+    assert response.status_code == 400
+    if path.startswith("/api/"):
+        assert response.json()["error"]["code"] == "bad_request"
+
+
+@pytest.mark.django_db
+def test_a_bulk_assignment_to_a_non_number_is_refused_per_ticket(client, supervisor, team):
+    from tests.factories import TicketFactory
+
+    ticket = TicketFactory(team=team)
+    client.force_login(supervisor)
+    response = client.post(
+        "/desk/bulk/",
+        {"action": "assign", "assignee": "abc", "tickets": [f"{ticket.reference}:{ticket.version}"]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Choose whom to assign the tickets to." in response.content.decode()

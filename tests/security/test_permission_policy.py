@@ -5,7 +5,7 @@ import pytest
 from complaints import services
 from complaints.errors import ComplaintError
 from complaints.models import Ticket
-from tests.complaints.api_helpers import client_for
+from tests.complaints.api_helpers import client_for, make_integration
 from tests.factories import AgentFactory, SupervisorFactory, TeamFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +109,20 @@ def test_the_desk_and_the_policy_agree(team, people):
     for user in (people["agent"], people["lead"], SupervisorFactory()):
         assert permissions.can_reassign(user, ticket) == policy.can_reassign(user, ticket)
         assert permissions.can_take(user, ticket) == policy.can_take(user, ticket)
+
+
+def test_an_integration_account_cannot_sign_in_to_the_desk(client, team):
+    partner = make_integration()
+    ticket = services.open_ticket(
+        actor=partner,
+        channel=Ticket.Channel.API,
+        customer=services.CustomerDetails(email="wang@example.com"),
+        subject="Charged twice",
+        description="My bill shows the fee twice.",
+    ).ticket
+    client.force_login(partner)
+    for path in ("/desk/", f"/desk/tickets/{ticket.reference}/", f"/desk/tickets/{ticket.reference}/version/"):
+        assert client.get(path).status_code == 403, path
+    assert client.post("/desk/search/", {"q": "wang@example.com"}).status_code == 403
+    # Its own ticket stays readable where it belongs: the API.
+    assert client_for(partner).get(f"/api/v1/tickets/{ticket.reference}/").status_code == 200

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from complaints.admin.config_audit import AuditedModelAdmin
+from complaints.console.setup import SetupStep, register_setup_step
 
 from . import services
 from .models import CustomerIdentity, InboundItem, Mailbox, OutboundMessage, WebhookChannel, WeChatAccount
@@ -188,3 +189,17 @@ class CustomerIdentityAdmin(admin.ModelAdmin):
     list_filter = ("channel",)
     search_fields = ("external_id",)
     raw_id_fields = ("customer",)
+
+
+# The admin index's set-up checklist (complaints.console.setup): where customers' e-mail comes in.
+register_setup_step(
+    SetupStep(
+        key="mailbox",
+        label=_("Connect a mailbox"),
+        help=_("The IMAP mailbox customers write to; its mail becomes tickets."),
+        url_name="admin:channels_intake_mailbox_add",
+        done=lambda: Mailbox.objects.filter(is_active=True).exists(),
+        order=40,
+        required=False,
+    )
+)

@@ -2,19 +2,24 @@
 
 from datetime import date, datetime, time, timedelta
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
+from complaints import config_cache
 from complaints.admin.config_audit import AuditedModelAdmin
+from complaints.console.setup import Notice, SetupStep, register_notices, register_setup_step
 
-from .calendars import CalendarSpec, add_business_time, working_intervals
+from .calendars import CalendarSpec, add_business_time, working_intervals, years_without_adjusted_days
 from .models import (
     BusinessCalendar,
     CalendarDay,
@@ -90,9 +95,89 @@ class WorkingIntervalInline(admin.TabularInline):
     extra = 0
 
 
+class CalendarDayForm(forms.ModelForm):
+    """The override's kind as a choice between two words, not a checkbox whose meaning must be read."""
+
+    is_working = forms.TypedChoiceField(
+        label=_("kind"),
+        choices=[(False, _("Holiday (closed)")), (True, _("Working day"))],
+        coerce=lambda value: value in (True, "True"),
+        initial=False,
+    )
+
+    class Meta:
+        model = CalendarDay
+        fields = ["date", "is_working", "name_zh", "name_en", "note"]
+
+
 class CalendarDayInline(admin.TabularInline):
     model = CalendarDay
-    extra = 0
+    form = CalendarDayForm
+    extra = 1
+    verbose_name = _("day override")
+    verbose_name_plural = _("day overrides (holidays and adjusted working days the holiday data lacks)")
+
+
+def _holiday_gaps(today: date) -> list[tuple[int, str, list[int]]]:
+    """(calendar id, name, years) for each calendar whose holiday data lacks a year's adjusted working
+    days; kept per process until a calendar or a day override changes (complaints.config_cache)."""
+
+    def load() -> list[tuple[int, str, list[int]]]:
+        working_days = Prefetch(
+            "days", queryset=CalendarDay.objects.filter(is_working=True, date__year__gte=today.year)
+        )
+        gaps = []
+        for calendar in (
+            BusinessCalendar.objects.filter(always_open=False)
+            .exclude(holiday_country="")
+            .prefetch_related(working_days)
+        ):
+            years = years_without_adjusted_days(_holiday_spec(calendar), today)
+            if years:
+                gaps.append((calendar.pk, calendar.name, years))
+        return gaps
+
+    return config_cache.cached(f"sla:holiday-gaps:{today.isoformat()}", load)
+
+
+def _holiday_spec(calendar: BusinessCalendar) -> CalendarSpec:
+    """Just what the holiday check reads: the country and the calendar's working-day overrides."""
+    return CalendarSpec(
+        time_zone=calendar.time_zone,
+        always_open=calendar.always_open,
+        holiday_country=calendar.holiday_country,
+        holiday_subdivision=calendar.holiday_subdivision,
+        extra_working=frozenset(day.date for day in calendar.days.all() if day.is_working),
+    )
+
+
+def _gap_message(name: str, years: list[int]) -> str:
+    return gettext(
+        "%(calendar)s: the holidays package has no adjusted working days (调休) for %(years)s. The State "
+        "Council publishes the schedule each November or December; enter its holidays and working days as "
+        "day overrides, or update the holidays package."
+    ) % {"calendar": name, "years": ", ".join(str(year) for year in years)}
+
+
+def missing_holiday_data(calendar: BusinessCalendar, *, today: date | None = None) -> str:
+    """The warning for a calendar whose holiday data lacks a year's adjusted working days ("" if none)."""
+    years = years_without_adjusted_days(_holiday_spec(calendar), today or timezone.localdate())
+    return _gap_message(calendar.name, years) if years else ""
+
+
+def calendar_notices(user) -> list[Notice]:
+    """The admin index's warnings: one per calendar that lacks a coming year's schedule."""
+    if not user.has_perm("sla.change_businesscalendar"):
+        return []
+    return [
+        Notice(
+            key=f"calendar-{pk}",
+            message=_gap_message(name, years),
+            href=reverse("admin:sla_businesscalendar_change", args=[pk]) + "#days-group",
+            link_text=_("Enter the day overrides"),
+        )
+        for pk, name, years in _holiday_gaps(timezone.localdate())
+    ]
 
 
 def _working_periods(spec: CalendarSpec, start: datetime) -> list[tuple[str, str]]:
@@ -172,6 +257,14 @@ class BusinessCalendarAdmin(AuditedModelAdmin):
         if calendar.pk is None:
             return _("Save the calendar to see its next working periods.")
         return calendar_preview(calendar)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        if request.method == "GET":
+            calendar = self.get_object(request, object_id)
+            message = missing_holiday_data(calendar) if calendar is not None else ""
+            if message:
+                messages.warning(request, message)
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 def _preview(policy: SlaPolicy, *, kind_label: str) -> str:
@@ -310,3 +403,17 @@ class SlaClockAdmin(admin.ModelAdmin):
     @admin.display(description=_("state"))
     def state_badge(self, clock: SlaClock) -> str:
         return clock.get_state_display()
+
+
+# The admin index's set-up checklist and notices (complaints.console.setup); registered with the admin.
+register_setup_step(
+    SetupStep(
+        key="sla_policy",
+        label=_("Set the SLA policies"),
+        help=_("Response and resolution targets on a business calendar; without one no clock runs."),
+        url_name="admin:sla_slapolicy_add",
+        done=lambda: SlaPolicy.objects.filter(is_active=True).exists(),
+        order=50,
+    )
+)
+register_notices("sla_calendars", calendar_notices)

@@ -74,6 +74,34 @@ def holiday_year(country: str, subdivision: str, year: int) -> HolidayYear:
     return HolidayYear(closed=closed, adjusted_working=adjusted, names={d: calendar[d] for d in closed})
 
 
+# Next year's schedule is published each November or December; before then its absence is normal.
+NEXT_YEAR_CHECKED_FROM_MONTH = 11
+
+
+def years_without_adjusted_days(spec: CalendarSpec, today: date) -> list[int]:
+    """This year and (from November) next year when the holiday data has no adjusted working days
+    (调休) for them and the calendar has no working-day override in them either.
+
+    Only for countries that move working days at all (the data has some in the year before), so a
+    calendar of a country without 调休 never warns. The State Council publishes next year's schedule
+    each November or December, often after the installed `holidays` package was released.
+    """
+    if spec.always_open or not spec.holiday_country:
+        return []
+    country, subdivision = spec.holiday_country, spec.holiday_subdivision
+    if not holiday_year(country, subdivision, today.year - 1).adjusted_working:
+        return []
+    years = [today.year]
+    if today.month >= NEXT_YEAR_CHECKED_FROM_MONTH:
+        years.append(today.year + 1)
+    return [
+        year
+        for year in years
+        if not holiday_year(country, subdivision, year).adjusted_working
+        and not any(day.year == year for day in spec.extra_working)
+    ]
+
+
 def working_intervals(spec: CalendarSpec, day: date) -> tuple[Interval, ...]:
     """The working intervals of a local date (empty on a closed day)."""
     if spec.always_open:

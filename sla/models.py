@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.config_cache import ConfigQuerySet
 from complaints.models import Category, Team, Ticket
+from complaints.models.bilingual import pick
 
 from .calendars import CalendarSpec, business_time_between
 
@@ -126,25 +127,36 @@ class WorkingInterval(models.Model):
 
 
 class CalendarDay(models.Model):
-    """A correction to the holiday data: an extra closed day or an extra working day."""
+    """A day override: a holiday (closed) or an adjusted working day the holiday data lacks or has wrong.
+
+    Next year's holidays and adjusted working days (调休) are published by the State Council each
+    November or December; until the `holidays` package knows them, supervisors enter them here.
+    An override wins over the holiday data; a working day on a weekend works the standard day.
+    """
 
     calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="days")
     date = models.DateField(_("date"))
     is_working = models.BooleanField(
         _("working day"), default=False, help_text=_("Ticked: an extra working day; unticked: closed.")
     )
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
     note = models.CharField(_("note"), max_length=100, blank=True)
 
     objects = ConfigQuerySet.as_manager()
 
     class Meta:
         ordering = ["date"]
-        verbose_name = _("extra closed or working day")
-        verbose_name_plural = _("extra closed or working days")
+        verbose_name = _("day override")
+        verbose_name_plural = _("day overrides")
         constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="sla_calendar_day_unique")]
 
     def __str__(self) -> str:
         return f"{self.date} {'+' if self.is_working else '-'}"
+
+    @property
+    def name(self) -> str:
+        return pick(self.name_zh, self.name_en)
 
 
 def parse_thresholds(value: str) -> list[int]:

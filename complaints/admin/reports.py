@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from complaints import exports, reports
+from complaints.console import setup
 from complaints.console.dashboard import build_dashboard
 from complaints.console.periods import PeriodChoice, choose_period
 from complaints.console.report_tables import DIMENSION_LABELS, build_reports
@@ -28,10 +29,13 @@ app_name = "console"
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Django's admin index, with the dashboard above the app list for those who may see tickets."""
-    extra: dict = {}
+    extra: dict = {
+        "setup_checklist": setup.setup_checklist(request.user),
+        "console_notices": setup.console_notices(request.user),
+    }
     if request.user.has_perm(VIEW_PERMISSION):
         period, form = choose_period(request.GET, default=PeriodChoice.LAST_7_DAYS)
-        extra = {
+        extra |= {
             "dashboard": build_dashboard(user=request.user, period=period),
             "period_form": form,
             "period_choices": PeriodChoice.choices,

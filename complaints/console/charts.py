@@ -1,74 +1,13 @@
-"""Chart geometry for inline SVG drawn on the server (templates/admin/includes/*_chart.html).
+"""Chart geometry for inline SVG drawn on the server (templates/admin/includes/line_chart.html).
 
-No script and no outside library: the templates draw what these functions measure, and every
-chart carries a title and description; the numbers are also shown in a table next to it.
+No script and no outside library: the template draws what this module measures, and the chart
+carries a title and description. Counts by channel, status or age are table rows with a bar in
+the row (dashboard.with_bars), so each figure is written once.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-
-BAR_HEIGHT = 18
-BAR_GAP = 6
-LABEL_WIDTH = 150
-PLOT_WIDTH = 240
-VALUE_WIDTH = 50
-
-
-@dataclass
-class Bar:
-    label: str
-    value: float
-    y: int
-    width: float
-    href: str = ""
-    display: str = ""
-
-
-@dataclass
-class BarChart:
-    """Horizontal bars, one per row, scaled to the largest value."""
-
-    chart_id: str
-    title: str
-    description: str
-    bars: list[Bar] = field(default_factory=list)
-    label_width: int = LABEL_WIDTH
-    plot_width: int = PLOT_WIDTH
-    bar_height: int = BAR_HEIGHT
-
-    @property
-    def width(self) -> int:
-        return self.label_width + self.plot_width + VALUE_WIDTH
-
-    @property
-    def height(self) -> int:
-        return max(1, len(self.bars)) * (BAR_HEIGHT + BAR_GAP) + BAR_GAP
-
-    @property
-    def value_x(self) -> int:
-        return self.label_width + 4
-
-
-def bar_chart(
-    *, chart_id: str, title: str, description: str, rows: Sequence[tuple[str, float, str]]
-) -> BarChart:
-    """`rows` are (label, value, href or ""); a value of 0 draws no bar but keeps its line."""
-    top = max((value for _label, value, _href in rows), default=0) or 1
-    chart = BarChart(chart_id=chart_id, title=title, description=description)
-    for index, (label, value, href) in enumerate(rows):
-        chart.bars.append(
-            Bar(
-                label=label,
-                value=value,
-                y=BAR_GAP + index * (BAR_HEIGHT + BAR_GAP),
-                width=round(PLOT_WIDTH * value / top, 1),
-                href=href,
-                display=_display(value),
-            )
-        )
-    return chart
-
 
 LINE_WIDTH = 440
 LINE_HEIGHT = 120

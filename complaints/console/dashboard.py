@@ -19,7 +19,8 @@ from complaints import extensions, reports, selectors
 from complaints.models import Ticket
 from complaints.states import OPEN_STATUSES, Status
 
-from .charts import bar_chart, line_chart
+from .changes import DOWN_IS_GOOD, Change
+from .charts import line_chart
 from .periods import Period
 
 TOP = 5
@@ -53,6 +54,12 @@ def _percent(rate: float) -> float:
     return round(100 * rate, 1)
 
 
+def with_bars(rows: list[dict[str, Any]], key: str = "count") -> list[dict[str, Any]]:
+    """Each row with `bar`, its value as a share (0–100) of the largest, for the tiles' inline bars."""
+    top = max((row[key] for row in rows), default=0) or 1
+    return [{**row, "bar": round(100 * row[key] / top, 1)} for row in rows]
+
+
 def sla_compliance(overall: list[dict[str, Any]]) -> dict[str, Any]:
     """Met and missed summed over the SLA targets, with the share met (None with nothing decided)."""
     met = sum(row["met"] for row in overall)
@@ -74,6 +81,8 @@ def build_dashboard(*, user: AbstractBaseUser, period: Period, now: datetime | N
     period_range = {"created_at__gte": _instant(start), "created_at__lt": _instant(end)}
 
     volumes = reports.volume_report(tickets=tickets, start=start, end=end)
+    previous = period.previous()
+    received_before = reports.opened_in(tickets, previous.start, previous.end).count()
     sections = extensions.stats(start, end, tickets)
     today = timezone.localdate(now)
     today_start = timezone.make_aware(datetime.combine(today, datetime.min.time()))
@@ -150,15 +159,11 @@ def build_dashboard(*, user: AbstractBaseUser, period: Period, now: datetime | N
         "period": period,
         "intake": {
             "total": volumes["total"],
+            "change": Change(volumes["total"], received_before, better=DOWN_IS_GOOD),
+            "previous_label": previous.label,
             "today_total": sum(today_counts.values()),
-            "by_channel": by_channel,
+            "by_channel": with_bars(by_channel),
             "href": ticket_list_url(**period_range),
-            "chart": bar_chart(
-                chart_id="intake-by-channel",
-                title=_("Tickets received by channel"),
-                description=_("Tickets opened in the period, one bar per channel."),
-                rows=[(str(row["label"]), row["count"], row["href"]) for row in by_channel],
-            ),
             "per_day": line_chart(
                 chart_id="intake-per-day",
                 title=_("Tickets received per day"),
@@ -170,20 +175,8 @@ def build_dashboard(*, user: AbstractBaseUser, period: Period, now: datetime | N
         "backlog": {
             "total": backlog["total"],
             "href": open_tickets_url(),
-            "by_status": by_status,
-            "by_age": by_age,
-            "status_chart": bar_chart(
-                chart_id="backlog-by-status",
-                title=_("Open tickets by status"),
-                description=_("Tickets open now, one bar per status."),
-                rows=[(str(row["label"]), row["count"], row["href"]) for row in by_status],
-            ),
-            "age_chart": bar_chart(
-                chart_id="backlog-by-age",
-                title=_("Open tickets by age"),
-                description=_("Tickets open now, by time since they were opened."),
-                rows=[(row["label"], row["count"], row["href"]) for row in by_age],
-            ),
+            "by_status": with_bars(by_status),
+            "by_age": with_bars(by_age),
         },
         "sla": {
             "at_risk": open_by_state.get(Ticket.SlaState.AT_RISK, 0),
@@ -201,10 +194,10 @@ def build_dashboard(*, user: AbstractBaseUser, period: Period, now: datetime | N
             "average_rating": satisfaction.get("average_rating"),
             "response_rate": satisfaction.get("response_rate"),
         },
-        "top_categories": [
-            {**row, "name": row["name"] or _("Uncategorised")} for row in volumes["by_category"][:TOP]
-        ],
-        "top_root_causes": volumes["remedies"]["by_root_cause"][:TOP],
+        "top_categories": with_bars(
+            [{**row, "name": row["name"] or _("Uncategorised")} for row in volumes["by_category"][:TOP]]
+        ),
+        "top_root_causes": with_bars(volumes["remedies"]["by_root_cause"][:TOP]),
         "repeats": {**repeats, "percent": _percent(repeats["rate"])},
         "workload": {"teams": teams, "agents": agents},
         "panels": extensions.dashboard_panels(user, now),

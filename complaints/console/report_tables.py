@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -21,6 +21,7 @@ from complaints import extensions, reports, selectors
 from complaints.models import Category, Resolution, Team, Ticket
 from complaints.models.tickets import Channel
 
+from .changes import DOWN_IS_GOOD, NEUTRAL, UP_IS_GOOD, Change
 from .dashboard import sla_compliance
 from .periods import Period
 
@@ -30,71 +31,6 @@ DIMENSION_LABELS = {
     "team": gettext_lazy("Team"),
     "month": gettext_lazy("Month"),
 }
-
-Number = int | float | Decimal | None
-
-
-@dataclass
-class Change:
-    """One figure now and in the previous period, with the absolute and relative change."""
-
-    current: Number
-    previous: Number
-    kind: str = "count"  # count, percent (a rate in %), money, number
-
-    @property
-    def delta(self) -> Number:
-        if self.current is None or self.previous is None:
-            return None
-        delta = self.current - self.previous
-        return round(delta, 2) if isinstance(delta, float) else delta
-
-    @property
-    def percent(self) -> float | None:
-        """The change relative to the previous figure, in %; None when there was nothing before."""
-        if self.delta is None or not self.previous:
-            return None
-        return round(100 * float(self.delta) / float(self.previous), 1)
-
-    @property
-    def direction(self) -> str:
-        if self.delta is None:
-            return ""
-        return "up" if self.delta > 0 else "down" if self.delta < 0 else "same"
-
-    def show(self, value: Number) -> str:
-        if value is None:
-            return "–"
-        if self.kind == "percent":
-            return f"{number_format(value, 1)}%"
-        if self.kind == "money":
-            return number_format(value, 2, force_grouping=True)
-        if self.kind == "number":
-            return number_format(value, 2)
-        return number_format(value, force_grouping=True)
-
-    @property
-    def current_display(self) -> str:
-        return self.show(self.current)
-
-    @property
-    def previous_display(self) -> str:
-        return self.show(self.previous)
-
-    @property
-    def delta_display(self) -> str:
-        if self.delta is None:
-            return "–"
-        sign = "+" if self.delta > 0 else ""
-        if self.kind == "percent":
-            return _("%(change)s pts") % {"change": sign + number_format(self.delta, 1)}
-        return sign + self.show(self.delta)
-
-    @property
-    def percent_display(self) -> str:
-        if self.percent is None:
-            return "–"
-        return ("+" if self.percent > 0 else "") + number_format(self.percent, 1) + "%"
 
 
 @dataclass
@@ -256,32 +192,34 @@ def _row(key: str, before_key: str, labels: dict[str, str], cells: list[Change],
 
 def _sla_cells(now: dict, then: dict) -> list[Change]:
     return [
-        Change(now["met"], then["met"]),
-        Change(now["missed"], then["missed"]),
+        Change(now["met"], then["met"], better=UP_IS_GOOD),
+        Change(now["missed"], then["missed"], better=DOWN_IS_GOOD),
         Change(
             _rate(now["met"], now["met"] + now["missed"]),
             _rate(then["met"], then["met"] + then["missed"]),
             "percent",
+            better=UP_IS_GOOD,
         ),
     ]
 
 
 def _satisfaction_cells(now: dict, then: dict) -> list[Change]:
     return [
-        Change(now["answered"], then["answered"]),
-        Change(now["csat"], then["csat"], "percent"),
-        Change(now["response_rate"], then["response_rate"], "percent"),
+        Change(now["answered"], then["answered"], better=UP_IS_GOOD),
+        Change(now["csat"], then["csat"], "percent", better=UP_IS_GOOD),
+        Change(now["response_rate"], then["response_rate"], "percent", better=UP_IS_GOOD),
     ]
 
 
 def _repeat_cells(now: dict, then: dict) -> list[Change]:
     return [
-        Change(now["received"], then["received"]),
-        Change(now["folded"] + now["linked"], then["folded"] + then["linked"]),
+        Change(now["received"], then["received"], better=DOWN_IS_GOOD),
+        Change(now["folded"] + now["linked"], then["folded"] + then["linked"], better=DOWN_IS_GOOD),
         Change(
             round(100 * now["rate"], 1) if now["received"] else None,
             round(100 * then["rate"], 1) if then["received"] else None,
             "percent",
+            better=DOWN_IS_GOOD,
         ),
     ]
 
@@ -296,7 +234,7 @@ COMPARED_TABLES: list[tuple[str, Any, Any, list, str, Any, Callable[[Any, Any], 
         [gettext_lazy("Tickets received")],
         "volume",
         0,
-        lambda now, then: [Change(now, then)],
+        lambda now, then: [Change(now, then, better=DOWN_IS_GOOD)],
     ),
     (
         "sla",
@@ -375,7 +313,10 @@ def _compensation_table(
                 key,
                 before_key,
                 labels,
-                [Change(now["count"], then["count"]), Change(now["amount"], then["amount"], "money")],
+                [
+                    Change(now["count"], then["count"], better=DOWN_IS_GOOD),
+                    Change(now["amount"], then["amount"], "money", better=DOWN_IS_GOOD),
+                ],
                 by,
             )
             row.label = f"{row.label} ({currency})"
@@ -397,7 +338,9 @@ def _causes_table(now: dict, before: dict) -> Table:
         current.keys() | earlier.keys(), key=lambda s: (-current.get(s, {}).get("count", 0), s)
     ):
         name = (current.get(slug) or earlier.get(slug))["name"] or slug
-        change = Change(current.get(slug, {}).get("count", 0), earlier.get(slug, {}).get("count", 0))
+        change = Change(
+            current.get(slug, {}).get("count", 0), earlier.get(slug, {}).get("count", 0), better=DOWN_IS_GOOD
+        )
         table.rows.append(Row(key=slug, label=name, cells=[change]))
     return table
 
@@ -416,11 +359,12 @@ def _remedies_table(now: dict, before: dict) -> Table:
     for remedy, currency in sorted(current.keys() | earlier.keys(), key=lambda k: (order.index(k[0]), k[1])):
         this, that = current.get((remedy, currency)), earlier.get((remedy, currency))
         cells = [
-            Change(this["count"] if this else 0, that["count"] if that else 0),
+            Change(this["count"] if this else 0, that["count"] if that else 0, better=DOWN_IS_GOOD),
             Change(
                 Decimal(this["amount"]) if this else Decimal("0.00"),
                 Decimal(that["amount"]) if that else Decimal("0.00"),
                 "money",
+                better=DOWN_IS_GOOD,
             ),
         ]
         label = f"{Resolution.Remedy(remedy).label} ({currency})"
@@ -445,16 +389,16 @@ def _summary(now: dict, before: dict) -> Table:
         return round(100 * figures["repeats"]["rate"], 1) if figures["repeats"]["received"] else None
 
     rows = [
-        ("received", _("Tickets received"), Change(now["opened"], before["opened"])),
+        ("received", _("Tickets received"), Change(now["opened"], before["opened"], better=DOWN_IS_GOOD)),
         (
             "repeat_rate",
             _("Repeat-complaint rate"),
-            Change(repeat_percent(now), repeat_percent(before), "percent"),
+            Change(repeat_percent(now), repeat_percent(before), "percent", better=DOWN_IS_GOOD),
         ),
         (
             "resolutions",
             _("Resolutions recorded"),
-            Change(now["remedies"]["resolutions"], before["remedies"]["resolutions"]),
+            Change(now["remedies"]["resolutions"], before["remedies"]["resolutions"], better=NEUTRAL),
         ),
     ]
     amounts: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal("0.00"), Decimal("0.00")])
@@ -463,23 +407,41 @@ def _summary(now: dict, before: dict) -> Table:
             amounts[row["currency"]][index] += Decimal(row["amount"])
     for currency, (this, that) in sorted(amounts.items()):
         label = _("Amount refunded or paid (%(currency)s)") % {"currency": currency}
-        rows.append((f"amount:{currency}", label, Change(this, that, "money")))
+        rows.append((f"amount:{currency}", label, Change(this, that, "money", better=DOWN_IS_GOOD)))
     if "sla" in now["sections"]:
         rows.append(
-            ("sla", _("SLA compliance"), Change(sla_now["compliance"], sla_before["compliance"], "percent"))
+            (
+                "sla",
+                _("SLA compliance"),
+                Change(sla_now["compliance"], sla_before["compliance"], "percent", better=UP_IS_GOOD),
+            )
         )
     if "satisfaction" in now["sections"]:
         rows += [
-            ("csat", _("CSAT"), Change(csat_now.get("csat"), csat_before.get("csat"), "percent")),
+            (
+                "csat",
+                _("CSAT"),
+                Change(csat_now.get("csat"), csat_before.get("csat"), "percent", better=UP_IS_GOOD),
+            ),
             (
                 "response_rate",
                 _("Survey response rate"),
-                Change(csat_now.get("response_rate"), csat_before.get("response_rate"), "percent"),
+                Change(
+                    csat_now.get("response_rate"),
+                    csat_before.get("response_rate"),
+                    "percent",
+                    better=UP_IS_GOOD,
+                ),
             ),
             (
                 "average_rating",
                 _("Average rating"),
-                Change(csat_now.get("average_rating"), csat_before.get("average_rating"), "number"),
+                Change(
+                    csat_now.get("average_rating"),
+                    csat_before.get("average_rating"),
+                    "number",
+                    better=UP_IS_GOOD,
+                ),
             ),
         ]
     table.rows = [Row(key=key, label=label, cells=[change]) for key, label, change in rows]

@@ -164,6 +164,25 @@ def test_volume_by_channel_with_arrows(history, supervisor):
     assert "▼" in email_row and "-50.0%" in email_row and "down" in email_row
 
 
+def test_a_rise_in_complaints_is_coloured_bad_and_a_rise_in_targets_met_good(history, supervisor):
+    """Colour says good or bad news, not up or down: more tickets red, fewer green, more SLA met green."""
+    client = _client(supervisor)
+    reports = _reports(client, by="channel")
+    summary = {row.key: row.cells[0] for row in reports.summary.rows}
+    assert (summary["received"].direction, summary["received"].tone) == ("up", "bad")
+    assert (summary["sla"].direction, summary["sla"].tone) == ("up", "good")
+    assert summary["resolutions"].tone == ""  # neither good nor bad news
+    volume = {row.key: row.cells[0] for row in reports.table("volume").rows}
+    assert (volume["web"].tone, volume["email"].tone) == ("bad", "good")
+
+    html = client.get("/admin/reports/", {**PERIOD, "by": "channel"}).content.decode()
+    web_row = html.split('<tr data-key="web">')[1].split("</tr>")[0]
+    email_row = html.split('<tr data-key="email">')[1].split("</tr>")[0]
+    assert "console-tone-bad" in web_row and "console-tone-good" not in web_row
+    assert "console-tone-good" in email_row and "console-tone-bad" not in email_row
+    assert "(worse)" in web_row and "(better)" in email_row  # said, not only coloured
+
+
 def test_sla_satisfaction_and_repeats_by_team(history, supervisor):
     reports = _reports(_client(supervisor), by="team")
 
@@ -311,7 +330,9 @@ def test_the_reports_cost_the_same_queries_for_more_tickets(
     client = _client(supervisor)
     client.get("/admin/reports/", {**PERIOD, "by": "team"})
     with django_assert_max_num_queries(
-        70, info="66 today: two periods, each the registered sections and the breakdowns"
+        92,
+        info="88 today: two periods, each the registered sections (sla, satisfaction, quality, corrective "
+        "actions, external cases) and the breakdowns",
     ) as few:
         client.get("/admin/reports/", {**PERIOD, "by": "team"})
     for day in range(1, 10):

@@ -7,6 +7,7 @@ FIELD_ENCRYPTION_KEYS.
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -71,6 +72,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    # django-axes (failed sign-ins), under a translated name in the console.
+    "config.apps.AxesConfig",
     "complaints",
     "channels_intake",
     "sla",
@@ -97,6 +100,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "config.middleware.PrivateResponseMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a sign-in refused by the lockout into the 429 page (config.accounts.lockout_response).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -291,6 +296,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Failed sign-ins (/accounts/login/, /admin/login/, POST /api/v1/auth/token/) are counted by django-axes
+# per account name typed (existing or not) and per client address; over either limit every sign-in
+# of that name, or from that address, is refused with 429 until the cool-off has passed since the
+# last failure (a failure during the lockout starts it again). config/accounts.py.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out sign-in before the password
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+# Higher: one office behind one NAT address should not be locked out by a few typos.
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=30)
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_HANDLER = "config.accounts.LoginAttemptsHandler"
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+# The client address the public pages' rate limits use (API_NUM_PROXIES proxies trusted).
+AXES_CLIENT_IP_CALLABLE = "config.accounts.client_address"
+AXES_LOCKOUT_CALLABLE = "config.accounts.lockout_response"
+# A success does not clear the address's count: one valid account must not reset a guesser's tally.
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False
+# Password-reset mails: requests per client address and mails per address typed, in an hour.
+PASSWORD_RESETS_PER_IP = env.int("PASSWORD_RESETS_PER_IP", default=10)
+PASSWORD_RESETS_PER_ADDRESS = env.int("PASSWORD_RESETS_PER_ADDRESS", default=3)
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/desk/"
 LOGOUT_REDIRECT_URL = "/"
@@ -516,5 +544,9 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_contacts"]}
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Failures and lockouts are warnings; its INFO lines (a clean-up query per attempt) are noise.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from complaints import pii
@@ -28,6 +29,11 @@ from complaints.models.tickets import REFERENCE_PATTERN
 from complaints.states import Status, is_allowed
 
 PASSWORD = "demo-pass-word-42"
+
+
+def login_request():
+    # The sign-in lockout (django-axes) counts attempts per request: authenticate() needs one.
+    return RequestFactory().post("/accounts/login/")
 
 
 @pytest.fixture
@@ -53,11 +59,11 @@ def test_staff_accounts_teams_and_reference_data(loaded_ids):
     output = seed(tickets=0, agents=10)
 
     assert set(Team.objects.values_list("function", flat=True)) == set(Team.Function.values)
-    supervisor = authenticate(username="supervisor", password=PASSWORD)
+    supervisor = authenticate(login_request(), username="supervisor", password=PASSWORD)
     assert supervisor is not None and supervisor.is_staff
     assert supervisor.groups.filter(name="Supervisors").exists()
     for number in range(1, 11):
-        agent = authenticate(username=f"agent{number}", password=PASSWORD)
+        agent = authenticate(login_request(), username=f"agent{number}", password=PASSWORD)
         assert agent is not None and agent.groups.filter(name="Agents").exists()
         assert agent.memberships.count() == 1
     for team in Team.objects.all():
@@ -166,7 +172,7 @@ def test_once_loads_tickets_only_into_an_empty_database(db):
     assert "none added" in output
     # The accounts still take the password of this run.
     call_command("seed_demo", password="another-pass-1", tickets=0, once=True, stdout=StringIO())
-    assert authenticate(username="agent1", password="another-pass-1") is not None
+    assert authenticate(login_request(), username="agent1", password="another-pass-1") is not None
 
 
 def test_queries_do_not_grow_with_the_number_of_tickets(db):

@@ -108,6 +108,11 @@ class CalendarDayForm(forms.ModelForm):
     class Meta:
         model = CalendarDay
         fields = ["date", "is_working", "name_zh", "name_en", "note"]
+        widgets = {
+            "name_zh": forms.TextInput(attrs={"size": 14}),
+            "name_en": forms.TextInput(attrs={"size": 22}),
+            "note": forms.TextInput(attrs={"size": 18}),
+        }
 
 
 class CalendarDayInline(admin.TabularInline):

@@ -83,11 +83,11 @@ class ResolutionInline(ReadOnlyInline):
 
 
 class AssigneeFilter(admin.RelatedFieldListFilter):
-    """Only people who can hold tickets (team members), not every account."""
+    """Only people who can hold tickets (team members), not every account, by name as the list shows them."""
 
     def field_choices(self, field, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
         members = User.objects.filter(memberships__isnull=False).distinct().order_by(User.USERNAME_FIELD)
-        return [(user.pk, str(user)) for user in members]
+        return sorted(((user.pk, naming.user_name(user)) for user in members), key=lambda choice: choice[1])
 
 
 class CategoryFilter(admin.RelatedFieldListFilter):
@@ -226,6 +226,48 @@ class TicketAdmin(admin.ModelAdmin):
     # Read-only: the change page only shows; the services change tickets.
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
         return ["open_in_desk", *(f.name for f in Ticket._meta.fields)]
+
+    # The ticket at a glance, several fields to a row, as a helpdesk's ticket header reads; the
+    # bookkeeping fields folded away. Every field of the model appears once.
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "open_in_desk",
+                    ("reference", "status", "priority", "escalation_level"),
+                    ("team", "assignee", "category"),
+                    ("kind", "complexity", "channel", "language"),
+                    ("customer", "order_number"),
+                ]
+            },
+        ),
+        (
+            _("What happened"),
+            {"fields": ["subject", "description", ("occurred_at", "location"), "desired_outcome"]},
+        ),
+        (
+            _("Service level and dates"),
+            {
+                "fields": [
+                    ("sla_state", "sla_due_at"),
+                    ("created_at", "acknowledged_at", "first_response_at"),
+                    ("resolved_at", "closed_at", "updated_at"),
+                ]
+            },
+        ),
+        (
+            _("Links and bookkeeping"),
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    ("duplicate_of", "related_to", "routing_rule"),
+                    ("created_by", "is_spam", "anonymised_at"),
+                    ("id", "version"),
+                ],
+            },
+        ),
+    ]
 
     @admin.display(description=_("desk"))
     def open_in_desk(self, ticket: Ticket) -> str:

@@ -93,7 +93,11 @@ def _track_page(
 @never_cache
 @require_http_methods(["GET", "POST"])
 def track(request: HttpRequest) -> HttpResponse:
-    """Reference + contact opens the ticket page; a miss says the same whatever was wrong."""
+    """Reference + contact shows where the complaint stands; a miss says the same whatever was wrong.
+
+    Both can be known to someone else (whoever opened a ticket in the customer's name through an
+    integration learns its reference), so the lookup shows the status only: the page with the
+    conversation and its forms goes to the contact on file ("send me my link")."""
     if request.method == "GET":
         return _track_page(request)
     form = TrackForm(request.POST)
@@ -107,7 +111,15 @@ def track(request: HttpRequest) -> HttpResponse:
     if ticket is None:
         # Nothing typed is echoed back, so an unknown reference and a wrong contact read the same.
         return _track_page(request, not_found=True)
-    return redirect("public:ticket", token=tokens.ticket_token(ticket))
+    link_form = LinkForm(initial={"reference": ticket.reference})
+    del link_form.fields["reference"]  # sent as a hidden field: the reference just looked up
+    context = {
+        "ticket": ticket,
+        "steps": _steps(ticket.status),
+        "status_label": STEP_LABELS[ticket.status],
+        "link_form": link_form,
+    }
+    return render(request, "public/track_status.html", context)
 
 
 @never_cache

@@ -225,6 +225,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "quality-sample-last-week": {"task": "quality.tasks.sample_last_week", "schedule": 3600.0},
     "quality-corrective-actions": {"task": "quality.tasks.corrective_actions_housekeeping", "schedule": 3600.0},
     "quality-transparency-snapshot": {"task": "quality.tasks.compute_transparency_snapshot", "schedule": 3600.0},
+    # The month's review pack to the Supervisors once its first working day has begun (once a month).
+    "quality-review-pack": {"task": "quality.tasks.send_review_pack", "schedule": 3600.0},
 }
 
 if REDIS_URL:

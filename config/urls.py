@@ -26,6 +26,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # The console's dashboard (on the admin index) and reports, ahead of the admin's own URLs.
     path("admin/", include("complaints.admin.reports")),
+    path("admin/quality/", include("quality.console")),
     path("admin/", admin.site.urls),
     # Ahead of Django's own: the reset view that limits the mails it sends.
     path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),

@@ -10,7 +10,7 @@ class QualityConfig(AppConfig):
     def ready(self) -> None:
         from complaints import extensions
 
-        from . import api, reports
+        from . import api, console, reports
 
         extensions.register_stats_section("quality", reports.quality_section)
         extensions.register_stats_section("corrective_actions", reports.corrective_actions_section)
@@ -19,3 +19,4 @@ class QualityConfig(AppConfig):
             "corrective-actions", api.CorrectiveActionViewSet, basename="corrective-action"
         )
         extensions.register_api_route("transparency", api.TransparencyViewSet, basename="transparency")
+        extensions.register_dashboard_panel(console.dashboard_panel)

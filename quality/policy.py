@@ -136,3 +136,13 @@ def reviews_visible_to(user: AbstractBaseUser) -> QuerySet[Review]:
     if is_inspector(user):
         condition |= Q(inspector__isnull=True)
     return reviews.filter(condition)
+
+
+def can_see_review_pack(user: AbstractBaseUser) -> bool:
+    """The management review pack covers the whole desk: supervisors only."""
+    return not is_system(user) and is_supervisor(user)
+
+
+def can_see_scores(user: AbstractBaseUser) -> bool:
+    """The scores page shows what reviews_visible_to lets the user see; agents see theirs on the desk."""
+    return can_see_review_pack(user) or can_decide_appeals(user) or is_inspector(user)

@@ -4,7 +4,7 @@ The `quality` and `corrective_actions` sections of /api/v1/stats/ are registered
 QualityConfig.ready, so the core lists them without importing this app.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -168,3 +168,47 @@ def _by_status() -> list[dict[str, Any]]:
         {"key": value, "label": str(label), "count": counts.get(value, 0)}
         for value, label in CorrectiveAction.Status.choices
     ]
+
+
+# --- scores over time: the console's scores page --------------------------------------------------
+
+
+def weekly_series(reviews: QuerySet[Review], *, by: str, weeks: list[date]) -> dict[str, list[float | None]]:
+    """Per agent (username), team (slug) or criterion (id): the average score of each week in `weeks`
+    (Mondays, oldest first), None in a week without a scored review. One grouped query."""
+    week = TruncWeek("scored_at", tzinfo=timezone.get_current_timezone())
+    if by == "criterion":
+        rows = (
+            ReviewScore.objects.filter(review__in=reviews.values("pk"))
+            .annotate(week=TruncWeek("review__scored_at", tzinfo=timezone.get_current_timezone()))
+            .values("criterion_id", "week")
+            .annotate(value=Avg(F("points") * 100.0 / F("criterion__max_points")))
+            .values_list("criterion_id", "week", "value")
+        )
+    elif by == "agent":
+        rows = (
+            reviews.filter(agent__isnull=False)
+            .annotate(week=week)
+            .values("agent__username", "week")
+            .annotate(value=Avg("score"))
+            .values_list("agent__username", "week", "value")
+        )
+    elif by == "team":
+        rows = (
+            reviews.annotate(week=week)
+            .values("team__slug", "week")
+            .annotate(value=Avg("score"))
+            .values_list("team__slug", "week", "value")
+        )
+    else:
+        raise ValueError(f"unknown breakdown {by!r}")
+    position = {monday: index for index, monday in enumerate(weeks)}
+    series: dict[str, list[float | None]] = {}
+    for key, moment, value in rows:
+        index = position.get(
+            timezone.localtime(moment).date() if timezone.is_aware(moment) else moment.date()
+        )
+        if index is None:
+            continue
+        series.setdefault(str(key or ""), [None] * len(weeks))[index] = _average(value)
+    return series

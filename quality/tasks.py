@@ -61,3 +61,28 @@ def compute_transparency_snapshot() -> int:
     from . import transparency
 
     return transparency.compute_snapshot().pk
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=50,
+    time_limit=60,
+)
+def send_review_pack() -> int:
+    """Claim last month's review pack once the month's first working day has begun (beat runs it
+    hourly; the unique month makes every later run a no-op). Returns 1 when it claimed the delivery."""
+    from . import review_pack
+
+    return int(review_pack.claim_due_delivery() is not None)
+
+
+# Not acks_late (a mail is not idempotent) and no automatic retry: a failed send gives the claim
+# back, and the next hourly run claims it again.
+@shared_task(soft_time_limit=540, time_limit=600)
+def mail_review_pack(delivery_id: int) -> int:
+    from . import review_pack
+
+    return review_pack.mail_review_pack(delivery_id=delivery_id)

@@ -29,15 +29,16 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 # take_email (the IMAP poller, per mail): BEGIN, savepoint, loop check (mailbox addresses), throttle
 # count, open_ticket's savepoint, customer lookup and insert, ticket, round robin (lock, stamp), the
 # opened/routed/assigned events (one INSERT), delivery row, SLA clocks (one INSERT), one ticket UPDATE
-# for the assignee and the SLA summary, 2 releases, the item's INSERT with its outcome, COMMIT.
-EMAIL_QUERIES = 18
+# for the assignee and the SLA summary, 2 releases, the item's INSERT with its outcome, COMMIT; and
+# whether the customer had an external case before (escalation risk, issue 18).
+EMAIL_QUERIES = 19
 # receive_email then process_item (the task and reprocessing path): the item's own transaction (3), then
 # BEGIN, the item lock and the item UPDATE around the same work.
-STORED_THEN_PROCESSED_QUERIES = 22
+STORED_THEN_PROCESSED_QUERIES = 23
 # The web form: stored first, no mailbox or throttle queries, the kept-files read instead, and the
 # session (4), and whether the submitter may see the receipt's reference (a first-time customer only:
 # a claimed contact is not proof of identity, issue 15 item 1).
-WEB_FORM_QUERIES = 26
+WEB_FORM_QUERIES = 27
 
 
 def email(number: int) -> bytes:

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "feedback",
     "external_cases",
     "quality",
+    "incidents",
     "assist",
 ]
 

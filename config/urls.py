@@ -33,6 +33,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("desk/quality/", include("quality.desk.urls")),
     path("", include("external_cases.urls")),
+    path("", include("incidents.urls")),
     path("desk/", include("complaints.portal.urls")),
     path("api/", include("complaints.api.urls")),
     path("", include("quality.public")),

@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class IncidentsConfig(AppConfig):
+    name = "incidents"
+    verbose_name = _("Major incidents")
+
+    def ready(self) -> None:
+        from complaints import extensions
+        from complaints.events import ticket_event
+
+        from . import receivers, selectors
+        from .api.views import IncidentViewSet
+
+        ticket_event.connect(receivers.link_new_ticket, dispatch_uid="incidents.link_new_ticket")
+        ticket_event.connect(receivers.unlink_still_broken, dispatch_uid="incidents.unlink_still_broken")
+        extensions.register_ticket_field(
+            "incident", selectors.ticket_incident, prefetch="incident_link__incident"
+        )
+        extensions.register_ticket_badges(selectors.ticket_badges)
+        extensions.register_ticket_panel(selectors.ticket_panel)
+        extensions.register_dashboard_panel(selectors.dashboard_panel)
+        extensions.register_api_route("incidents", IncidentViewSet, basename="incident")

@@ -210,6 +210,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # External cases' deadline warnings and missed report-backs (regulators, platforms).
     "external-cases-sweep": {"task": "external_cases.tasks.sweep", "schedule": 60.0},
+    # Bursts of similar complaints become suspected incidents (the unique surge key decides).
+    "incidents-detect-surges": {"task": "incidents.tasks.detect_surges", "schedule": 120.0},
     "send-due-surveys": {
         "task": "feedback.tasks.send_due_surveys",
         "schedule": env.float("SURVEY_SEND_INTERVAL", default=60.0),

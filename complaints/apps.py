@@ -10,10 +10,12 @@ class ComplaintsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from . import config_cache, preferences
+        from . import config_cache, preferences, receivers
+        from .events import events_recorded
         from .models import Category, RoutingRule, Team
 
         config_cache.watch(Category, RoutingRule, Team)
         user_logged_in.connect(
             preferences.remember_on_login, dispatch_uid="complaints.staff_language_on_login"
         )
+        events_recorded.connect(receivers.queue_staff_mail, dispatch_uid="complaints.queue_staff_mail")

@@ -12,6 +12,10 @@ from django.utils.translation import gettext_lazy as _
 
 ticket_event = Signal()
 
+# Sent once per batch of events recorded together (after ticket_event for each), with `events`:
+# for reactions that work on the batch, such as queueing the staff mail in chunks.
+events_recorded = Signal()
+
 # Sent by seed_demo after bulk-inserting tickets without the services (no per-ticket events),
 # with `ticket_ids`, so other apps can bulk-create what they keep per ticket (SLA clocks).
 tickets_bulk_loaded = Signal()

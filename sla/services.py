@@ -26,11 +26,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import batched
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from complaints import services as complaint_services
+from complaints.bulk_update import update_by_pk
 from complaints.errors import ComplaintError
 from complaints.events import EventKind
 from complaints.models import Team, Ticket, TicketEvent
@@ -258,7 +259,7 @@ def handle_ticket_event(*, ticket: Ticket, event: TicketEvent) -> None:
         if clocks:
             # A new ticket has no other clocks: summarise those just started instead of reading them back.
             state, due = summarise(clocks)
-            complaint_services.update_sla_summary(ticket_id=ticket.pk, state=state, due_at=due)
+            complaint_services.set_summary_of_new_ticket(ticket=ticket, state=state, due_at=due)
         return
     handler = _HANDLERS.get(kind)
     if handler is None:
@@ -626,33 +627,10 @@ SWEPT_FIELDS = ("due_at", "warned_percent", "breached_at", "next_alert_at")
 
 
 def _save_swept(clocks: list[SlaClock]) -> None:
-    """Store what the sweep moved on the clocks: one UPDATE of CASE id WHEN ... per chunk.
-
-    bulk_update writes the same SQL but builds an expression per value in Python: ~0.4 ms per clock
-    (measured at 500), most of the sweep's budget for a whole warning. ELSE keeps each CASE typed as
-    its column, so a chunk whose values are all NULL still casts on PostgreSQL.
-    """
-    quote = connection.ops.quote_name
-    fields = [SlaClock._meta.get_field(name) for name in SWEPT_FIELDS]
-    table, pk = quote(SlaClock._meta.db_table), quote(SlaClock._meta.pk.column)
-    # Two parameters per clock and field, one per clock for the IN list.
-    limit = connection.features.max_query_params
-    size = max(1, limit // (2 * len(fields) + 1)) if limit else len(clocks)
-    with connection.cursor() as cursor:
-        for chunk in batched(clocks, size):
-            assignments, params = [], []
-            for model_field in fields:
-                column = quote(model_field.column)
-                whens = " ".join(["WHEN %s THEN %s"] * len(chunk))
-                assignments.append(f"{column} = CASE {pk} {whens} ELSE {column} END")
-                for clock in chunk:
-                    value = model_field.get_db_prep_save(getattr(clock, model_field.attname), connection)
-                    params += [clock.pk, value]
-            ids = ", ".join(["%s"] * len(chunk))
-            params += [clock.pk for clock in chunk]
-            # Quoted names and placeholders only: every value is a parameter.
-            sql = f"UPDATE {table} SET {', '.join(assignments)} WHERE {pk} IN ({ids})"  # noqa: S608
-            cursor.execute(sql, params)
+    """Store what the sweep moved on the clocks: one UPDATE per chunk (bulk_update.update_by_pk), not
+    bulk_update's expression per value (~0.4 ms per clock, most of the sweep's budget for a warning)."""
+    rows = [(clock.pk, *(getattr(clock, name) for name in SWEPT_FIELDS)) for clock in clocks]
+    update_by_pk(SlaClock, SWEPT_FIELDS, rows)
 
 
 def _due_label(clock: SlaClock) -> str:

@@ -17,12 +17,14 @@ Callers use `from complaints import services` and `services.resolve(...)`; the m
 - sla_bookkeeping: what the sla app writes on tickets (summary, SLA events)
 """
 
+from ..notifications import STAFF_MAIL_CHUNK, STAFF_NOTIFIED
 from .assignment import AssignmentStrategy, assign, assign_within_team, auto_assign
 from .customers import CustomerDetails, find_or_create_customer
 from .escalation import (
-    STAFF_MAIL_CHUNK,
+    Escalation,
     escalate,
     escalate_for_sla,
+    escalate_many,
     reclassify,
     request_reroute,
     reroute,
@@ -46,17 +48,20 @@ from .sla_bookkeeping import (
     record_sla_alert,
     record_sla_alerts,
     record_sla_retargeted,
+    set_summary_of_new_ticket,
     update_sla_summaries,
     update_sla_summary,
 )
 from .timeline import (
-    STAFF_NOTIFIED,
     Actor,
+    acting_user,
+    build_event,
     ensure_allowed,
     ensure_current,
     lock_ticket,
     lock_tickets,
     record,
+    record_many,
     sanitise,
 )
 
@@ -67,13 +72,16 @@ __all__ = [
     "Actor",
     "AssignmentStrategy",
     "CustomerDetails",
+    "Escalation",
     "Opened",
     "acknowledge",
+    "acting_user",
     "add_message",
     "assign",
     "assign_within_team",
     "auto_assign",
     "await_customer",
+    "build_event",
     "close_stale_resolved",
     "confirm_resolution",
     "dispute",
@@ -81,6 +89,7 @@ __all__ = [
     "ensure_current",
     "escalate",
     "escalate_for_sla",
+    "escalate_many",
     "find_or_create_customer",
     "lock_ticket",
     "lock_tickets",
@@ -89,6 +98,7 @@ __all__ = [
     "open_ticket",
     "reclassify",
     "record",
+    "record_many",
     "record_sla_alert",
     "record_sla_alerts",
     "record_sla_retargeted",
@@ -97,6 +107,7 @@ __all__ = [
     "reroute",
     "resolve",
     "sanitise",
+    "set_summary_of_new_ticket",
     "transition",
     "update_sla_summaries",
     "update_sla_summary",

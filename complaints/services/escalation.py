@@ -1,6 +1,7 @@
 """Escalation, re-routing to another team and reclassification."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import F
@@ -9,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from .. import policy
 from ..errors import ComplaintError, IllegalTransition
-from ..events import EventKind, ticket_event
+from ..events import EventKind
 from ..models import (
     Category,
     Team,
@@ -18,108 +19,127 @@ from ..models import (
 )
 from ..models.tickets import MAX_ESCALATION_LEVEL
 from .assignment import claim_agent
-from .timeline import Actor, ensure_current, lock_ticket, record, sanitise, save_ticket
+from .timeline import (
+    Actor,
+    build_event,
+    ensure_current,
+    lock_ticket,
+    lock_tickets,
+    record,
+    record_many,
+    sanitise,
+    save_ticket,
+)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """One step of escalate_many: up to `level`, or one level up when None; `version` as escalate's."""
+
+    ticket_id: int
+    reason: str
+    level: int | None = None
+    version: int | None = None
 
 
 def escalate(
     *, ticket_id: int, actor: Actor, version: int | None, reason: str, level: int | None = None
 ) -> Ticket:
-    """Raise the escalation level (1 → 2 → 3); supervisors and team leads are told."""
-    if not reason.strip():
-        raise ComplaintError(_("Say why the ticket is escalated."))
-    with transaction.atomic():
-        ticket = lock_ticket(ticket_id)
-        ensure_current(ticket, version)
-        if not ticket.is_open:
-            raise IllegalTransition(_("Only open tickets can be escalated."))
-        target = ticket.escalation_level + 1 if level is None else int(level)
-        if target > MAX_ESCALATION_LEVEL:
-            raise ComplaintError(
-                _("The ticket is already at the highest escalation level (%(max)s).")
-                % {"max": MAX_ESCALATION_LEVEL}
-            )
-        if target <= ticket.escalation_level:
-            raise ComplaintError(
-                _("The ticket is already at level %(level)s; escalation only goes up.")
-                % {"level": ticket.escalation_level}
-            )
-        before, ticket.escalation_level = ticket.escalation_level, target
-        save_ticket(ticket, "escalation_level")
-        record(ticket, actor, EventKind.ESCALATED, before=before, after=target, reason=reason)
-    return ticket
+    """Raise the escalation level (1 → 2 → 3); supervisors and team leads are told.
 
-
-# Staff-notification events per notify_staff task when a service queues them in bulk: one task per
-# event was one broker publish (~0.9 ms) each; a whole batch (up to ~1,000 mails) would not fit the
-# task's 50 s time limit.
-STAFF_MAIL_CHUNK = 20
+    escalate_many with one escalation, refusing what it cannot do."""
+    escalation = Escalation(ticket_id=ticket_id, reason=reason, level=level, version=version)
+    return escalate_many(escalations=[escalation], actor=actor, refuse=True)[0].ticket
 
 
 def escalate_for_sla(*, escalations: Iterable[tuple[int, str]]) -> list[TicketEvent]:
     """escalate(actor=None) for a batch of SLA breaches (the sweep's): one step per (ticket_id, reason).
 
-    In order; a ticket listed twice goes up two steps. A ticket that is no longer open or already at
-    the highest level is left as it is (the breach alert stands); so is one that does not exist. The
-    tickets are locked in one query (primary-key order), written with one UPDATE per distinct number
-    of steps (at most MAX_ESCALATION_LEVEL), and their ESCALATED events bulk-inserted with the fields
-    escalate writes. `ticket_event` is still sent for each event, in order; the staff e-mails are
-    queued on commit, one notify_staff task per STAFF_MAIL_CHUNK events. Returns the events; each
-    event's ticket is the updated row.
+    escalate_many, leaving alone what it cannot escalate: a ticket that is no longer open or already
+    at the highest level stays as it is (the breach alert stands); so does one that does not exist.
+    """
+    return escalate_many(
+        escalations=[Escalation(ticket_id=ticket_id, reason=reason) for ticket_id, reason in escalations],
+        actor=None,
+        refuse=False,
+    )
+
+
+def escalate_many(*, escalations: Iterable[Escalation], actor: Actor, refuse: bool) -> list[TicketEvent]:
+    """Escalate in order; a ticket listed twice goes up twice. With `refuse` the first escalation the
+    rules refuse raises (and nothing is written); without, it is skipped.
+
+    The tickets are locked in one query (primary-key order), written with one UPDATE per distinct
+    change (at most MAX_ESCALATION_LEVEL of them for one-step escalations), and their ESCALATED events
+    recorded together: `ticket_event` for each, in order, and the staff mail queued on commit. Returns
+    the events; each event's ticket is the updated row.
     """
     escalations = list(escalations)
-    for _ticket_id, reason in escalations:
-        if not reason.strip():
+    for escalation in escalations:
+        if not escalation.reason.strip():
             raise ComplaintError(_("Say why the ticket is escalated."))
     if not escalations:
         return []
     with transaction.atomic():
-        ids = sorted({ticket_id for ticket_id, _reason in escalations})
-        tickets = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
-        steps: dict[int, int] = {}
+        ids = sorted({escalation.ticket_id for escalation in escalations})
+        tickets = {ticket.pk: ticket for ticket in lock_tickets(*ids, skip_missing=not refuse)}
+        raised: dict[int, list[int]] = {}  # ticket id -> [levels up, versions up]
         events = []
-        for ticket_id, reason in escalations:
-            ticket = tickets.get(ticket_id)
-            if ticket is None or not ticket.is_open or ticket.escalation_level >= MAX_ESCALATION_LEVEL:
+        for escalation in escalations:
+            ticket = tickets.get(escalation.ticket_id)
+            if ticket is None:
                 continue
-            before = ticket.escalation_level
-            ticket.escalation_level += 1
+            try:
+                target = _escalation_target(ticket, escalation)
+            except ComplaintError:
+                if refuse:
+                    raise
+                continue
+            before, ticket.escalation_level = ticket.escalation_level, target
             ticket.version += 1
-            steps[ticket_id] = steps.get(ticket_id, 0) + 1
+            counts = raised.setdefault(ticket.pk, [0, 0])
+            counts[0] += target - before
+            counts[1] += 1
             events.append(
-                TicketEvent(
-                    ticket=ticket,
-                    actor=None,
-                    kind=EventKind.ESCALATED,
-                    from_value=str(before),
-                    to_value=str(ticket.escalation_level),
-                    reason=reason,
-                    detail={},
+                build_event(
+                    ticket, actor, EventKind.ESCALATED, before=before, after=target, reason=escalation.reason
                 )
             )
         if not events:
             return []
         now = timezone.now()
-        by_steps: dict[int, list[int]] = {}
-        for ticket_id, count in steps.items():
-            by_steps.setdefault(count, []).append(ticket_id)
+        by_change: dict[tuple[int, int], list[int]] = {}
+        for ticket_id, (levels, versions) in raised.items():
+            by_change.setdefault((levels, versions), []).append(ticket_id)
             tickets[ticket_id].updated_at = now
-        for count, ticket_ids in sorted(by_steps.items()):
-            # The rows are locked above: adding `count` gives exactly the levels worked out here.
+        for (levels, versions), ticket_ids in sorted(by_change.items()):
+            # The rows are locked above: adding the counts gives exactly the values worked out here.
             Ticket.objects.filter(pk__in=ticket_ids).update(
-                escalation_level=F("escalation_level") + count, version=F("version") + count, updated_at=now
+                escalation_level=F("escalation_level") + levels,
+                version=F("version") + versions,
+                updated_at=now,
             )
-        TicketEvent.objects.bulk_create(events)
-        for event in events:
-            ticket_event.send(sender=Ticket, ticket=event.ticket, event=event)
-        _notify_staff_on_commit([event.pk for event in events])
+        record_many(events)
     return events
 
 
-def _notify_staff_on_commit(event_ids: list[int]) -> None:
-    from ..tasks import notify_staff
-
-    for start in range(0, len(event_ids), STAFF_MAIL_CHUNK):
-        notify_staff.delay_on_commit(event_ids[start : start + STAFF_MAIL_CHUNK])
+def _escalation_target(ticket: Ticket, escalation: Escalation) -> int:
+    """The level `escalation` takes the ticket to, or the reason it cannot."""
+    ensure_current(ticket, escalation.version)
+    if not ticket.is_open:
+        raise IllegalTransition(_("Only open tickets can be escalated."))
+    target = ticket.escalation_level + 1 if escalation.level is None else int(escalation.level)
+    if target > MAX_ESCALATION_LEVEL:
+        raise ComplaintError(
+            _("The ticket is already at the highest escalation level (%(max)s).")
+            % {"max": MAX_ESCALATION_LEVEL}
+        )
+    if target <= ticket.escalation_level:
+        raise ComplaintError(
+            _("The ticket is already at level %(level)s; escalation only goes up.")
+            % {"level": ticket.escalation_level}
+        )
+    return target
 
 
 def reroute(

@@ -21,6 +21,7 @@ from ..models import (
 from ..states import OPEN_STATUSES, Status, is_allowed
 from .timeline import (
     Actor,
+    acting_user,
     ensure_allowed,
     ensure_current,
     lock_ticket,
@@ -157,7 +158,7 @@ def resolve(
             steps_taken=sanitise(steps_taken),
             remedy=remedy,
             amount=amount,
-            resolved_by=actor if actor is not None and actor.is_authenticated else None,
+            resolved_by=acting_user(actor),
         )
         before, ticket.status, ticket.resolved_at = ticket.status, Status.RESOLVED, timezone.now()
         save_ticket(ticket, "status", "resolved_at")

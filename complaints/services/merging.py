@@ -13,13 +13,23 @@ from ..models import (
 )
 from ..states import Status
 from .lifecycle import move_status
-from .timeline import Actor, lock_tickets, record, save_ticket, write_message
+from .timeline import Actor, acting_user, ensure_current, lock_tickets, record, save_ticket, write_message
 
 
 def merge(
-    *, source_id: int, target_id: int, actor: Actor, reason: str = "", keep_internal: bool = False
+    *,
+    source_id: int,
+    target_id: int,
+    actor: Actor,
+    reason: str = "",
+    keep_internal: bool = False,
+    version: int | None = None,
 ) -> Ticket:
     """Fold a duplicate into the ticket that will be worked; the duplicate closes, pointing at it.
+
+    `version` is the source's as the caller saw it. Both tickets are locked in one query in
+    primary-key order, so two opposite merges at once cannot deadlock: the second waits, then finds
+    its source or target closed and is refused.
 
     Tickets of different customers merge only when a supervisor keeps the source's content
     internal (`keep_internal`): it reaches the target as an internal note with its files, never
@@ -30,6 +40,7 @@ def merge(
     with transaction.atomic():
         source, target = lock_tickets(source_id, target_id)
         policy.ensure_can_merge(actor, source, target, keep_internal=keep_internal)
+        ensure_current(source, version)
         internal = keep_internal or source.customer_id != target.customer_id
         if not source.is_open:
             raise IllegalTransition(_("Only an open ticket can be merged into another."))
@@ -54,7 +65,7 @@ def merge(
         copied = write_message(
             ticket=target,
             kind=Message.Kind.NOTE if internal else Message.Kind.CUSTOMER,
-            author=actor if internal and actor is not None and actor.is_authenticated else None,
+            author=acting_user(actor) if internal else None,
             channel=source.channel,
             body=f"[{source.reference}] {source.subject}\n\n{source.description}",
         )

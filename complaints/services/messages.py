@@ -15,7 +15,16 @@ from ..models import (
 from ..states import Status
 from .lifecycle import move_status
 from .opening import store_files
-from .timeline import Actor, ensure_current, lock_ticket, record, sanitise, save_ticket, write_message
+from .timeline import (
+    Actor,
+    acting_user,
+    ensure_current,
+    lock_ticket,
+    record,
+    sanitise,
+    save_ticket,
+    write_message,
+)
 
 
 def add_message(
@@ -47,7 +56,7 @@ def add_message(
         message = write_message(
             ticket=ticket,
             kind=kind,
-            author=actor if actor is not None and actor.is_authenticated else None,
+            author=acting_user(actor),
             channel=channel or ticket.channel,
             body=body,
             external_id=external_id,

@@ -24,13 +24,13 @@ from ..models import (
 from ..states import Status
 from .assignment import claim_agent
 from .customers import CustomerDetails, _find_or_create_customer
-from .sla_bookkeeping import _being_opened, _write_sla_summary
 from .timeline import (
-    _SLA_SUMMARY_UNSAVED,
     Actor,
-    _record_together,
+    acting_user,
+    build_event,
     lock_ticket,
     record,
+    record_many,
     sanitise,
     save_ticket,
     write_message,
@@ -119,26 +119,30 @@ def open_ticket(
             language=language or person.preferred_language,
             routing_rule=decision.rule,
             related_to=match.ticket if match else None,
-            created_by=actor if actor is not None and actor.is_authenticated else None,
+            created_by=acting_user(actor),
         )
         store_files(ticket, None, files)
-        events: list[tuple[EventKind, dict[str, object]]] = [
-            (EventKind.OPENED, {"after": Status.NEW, "channel": channel, "external_id": external_id})
+        events = [
+            build_event(
+                ticket, actor, EventKind.OPENED, after=Status.NEW, channel=channel, external_id=external_id
+            )
         ]
         if decision.rule is not None:
             events.append(
-                (
+                build_event(
+                    ticket,
+                    actor,
                     EventKind.ROUTED,
-                    {
-                        "after": decision.team.slug if decision.team else "",
-                        "rule": decision.rule.name,
-                        "rule_id": decision.rule.pk,
-                        "keyword": decision.matched_keyword,
-                    },
+                    after=decision.team.slug if decision.team else "",
+                    rule=decision.rule.name,
+                    rule_id=decision.rule.pk,
+                    keyword=decision.matched_keyword,
                 )
             )
         if match is not None:
-            events.append((EventKind.LINKED, {"after": match.ticket.reference, "score": match.score}))
+            events.append(
+                build_event(ticket, actor, EventKind.LINKED, after=match.ticket.reference, score=match.score)
+            )
         # The agent is picked before the events are written, so opened, routed, linked and assigned
         # are one INSERT, and the ticket one UPDATE (assignee and SLA summary) after the receivers.
         claimed = claim_agent(ticket.team) if ticket.team_id else None
@@ -146,17 +150,21 @@ def open_ticket(
             membership, strategy = claimed
             ticket.assignee = membership.user
             events.append(
-                (EventKind.ASSIGNED, {"after": membership.user.get_username(), "strategy": strategy})
+                build_event(
+                    ticket, actor, EventKind.ASSIGNED, after=membership.user.get_username(), strategy=strategy
+                )
             )
-        opening = _being_opened.set(ticket)
-        try:
-            _record_together(ticket, actor, events)
-        finally:
-            _being_opened.reset(opening)
+        summary = ticket.sla_state, ticket.sla_due_at
+        record_many(events)  # the SLA receivers set the new ticket's summary on it (sla_bookkeeping)
+        summary_fields = (
+            ["sla_state", "sla_due_at"] if (ticket.sla_state, ticket.sla_due_at) != summary else []
+        )
         if claimed is not None:
-            save_ticket(ticket, "assignee")  # with the SLA summary the OPENED receivers left in memory
-        elif _SLA_SUMMARY_UNSAVED in ticket.__dict__:
-            _write_sla_summary(ticket)
+            save_ticket(ticket, "assignee", *summary_fields)
+        elif summary_fields:
+            Ticket.objects.filter(pk=ticket.pk).update(
+                sla_state=ticket.sla_state, sla_due_at=ticket.sla_due_at
+            )
     return Opened(ticket=ticket, message=None)
 
 

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext as _
 
 from ..errors import IllegalTransition, NotFound, StaleVersion
-from ..events import EventKind, SystemReason, ticket_event
+from ..events import EventKind, SystemReason, events_recorded, ticket_event
 from ..models import (
     Message,
     Ticket,
@@ -16,10 +16,6 @@ from ..states import Status, allowed_from, is_allowed
 
 Actor = AbstractBaseUser | None
 
-# The mark that a ticket's SLA summary, set in memory while it is being opened, waits to be
-# written with its next save (sla_bookkeeping).
-_SLA_SUMMARY_UNSAVED = "_sla_summary_unsaved"
-
 
 def lock_ticket(ticket_id: int) -> Ticket:
     try:
@@ -28,13 +24,18 @@ def lock_ticket(ticket_id: int) -> Ticket:
         raise NotFound(_("No such ticket.")) from None
 
 
-def lock_tickets(*ticket_ids: int) -> list[Ticket]:
-    """Lock several tickets, always in primary-key order so two merges cannot deadlock."""
-    tickets = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=ticket_ids).order_by("pk")}
-    missing = set(ticket_ids) - tickets.keys()
-    if missing:
+def lock_tickets(*ticket_ids: int, skip_missing: bool = False, skip_locked: bool = False) -> list[Ticket]:
+    """Lock several tickets in one query, always in primary-key order, so two services locking the same
+    tickets (two opposite merges) cannot deadlock. Returned in the order asked.
+
+    A missing ticket raises NotFound unless `skip_missing`; `skip_locked` (for sweeps) leaves out the
+    tickets another transaction holds instead of waiting for them, and implies `skip_missing`.
+    """
+    query = Ticket.objects.select_for_update(skip_locked=skip_locked).filter(pk__in=ticket_ids).order_by("pk")
+    tickets = {ticket.pk: ticket for ticket in query}
+    if not (skip_missing or skip_locked) and set(ticket_ids) - tickets.keys():
         raise NotFound(_("No such ticket."))
-    return [tickets[pk] for pk in ticket_ids]
+    return [tickets[pk] for pk in ticket_ids if pk in tickets]
 
 
 def ensure_current(ticket: Ticket, version: int | None) -> None:
@@ -55,13 +56,17 @@ def ensure_allowed(ticket: Ticket, to: str) -> None:
 
 
 def save_ticket(ticket: Ticket, *fields: str) -> None:
+    """Save the changed fields with the next version: every agent's open form of the ticket goes stale."""
     ticket.version += 1
-    if ticket.__dict__.pop(_SLA_SUMMARY_UNSAVED, False):
-        fields = (*fields, "sla_state", "sla_due_at")
     ticket.save(update_fields=[*fields, "version", "updated_at"])
 
 
-def record(
+def acting_user(actor: Actor) -> AbstractBaseUser | None:
+    """The user to store as having acted: None for the system and for anonymous customers."""
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+def build_event(
     ticket: Ticket,
     actor: Actor,
     kind: EventKind,
@@ -73,11 +78,11 @@ def record(
     because_params: dict[str, object] | None = None,
     **detail: object,
 ) -> TicketEvent:
-    """Append one event to the ticket's timeline and announce it. `reason` is what a person wrote;
-    `because` (with its parameters) a reason the system gives, put into words when it is read."""
-    event = TicketEvent.objects.create(
+    """One unsaved event row: the only code that builds TicketEvent rows. `reason` is what a person
+    wrote; `because` (with its parameters) a reason the system gives, put into words when it is read."""
+    return TicketEvent(
         ticket=ticket,
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=acting_user(actor),
         kind=kind,
         from_value="" if before is None else str(before),
         to_value="" if after is None else str(after),
@@ -86,53 +91,24 @@ def record(
         reason_params=because_params or {},
         detail=detail,
     )
-    ticket_event.send(sender=Ticket, ticket=ticket, event=event)
-    if kind in STAFF_NOTIFIED:
-        from ..tasks import notify_staff
-
-        notify_staff.delay_on_commit(event.pk)
-    return event
 
 
-def _record_together(ticket: Ticket, actor: Actor, events: list[tuple[EventKind, dict[str, object]]]) -> None:
-    """record() for several events that are always written together: one INSERT, then each announced
-    in order, as record would. Each entry is (kind, record's keyword arguments)."""
-    made = []
-    for kind, fields in events:
-        detail = dict(fields)
-        before, after, reason = detail.pop("before", ""), detail.pop("after", ""), detail.pop("reason", "")
-        because, because_params = detail.pop("because", None), detail.pop("because_params", None)
-        made.append(
-            TicketEvent(
-                ticket=ticket,
-                actor=actor if actor is not None and actor.is_authenticated else None,
-                kind=kind,
-                from_value="" if before is None else str(before),
-                to_value="" if after is None else str(after),
-                reason=reason,
-                reason_code=because or "",
-                reason_params=because_params or {},
-                detail=detail,
-            )
-        )
-    TicketEvent.objects.bulk_create(made)
-    for event in made:
-        ticket_event.send(sender=Ticket, ticket=ticket, event=event)
-        if event.kind in STAFF_NOTIFIED:
-            from ..tasks import notify_staff
-
-            notify_staff.delay_on_commit(event.pk)
+def record_many(events: list[TicketEvent]) -> list[TicketEvent]:
+    """Append built events (build_event) to their tickets' timelines in one INSERT, then announce each
+    in order with `ticket_event`, and the batch with `events_recorded` (staff mail is queued there)."""
+    if not events:
+        return []
+    TicketEvent.objects.bulk_create(events)
+    for event in events:
+        ticket_event.send(sender=Ticket, ticket=event.ticket, event=event)
+    events_recorded.send(sender=Ticket, events=events)
+    return events
 
 
-STAFF_NOTIFIED = frozenset(
-    {
-        EventKind.ASSIGNED,
-        EventKind.ESCALATED,
-        EventKind.CUSTOMER_MESSAGE,
-        EventKind.DISPUTED,
-        EventKind.REROUTE_REQUESTED,
-    }
-)
+def record(ticket: Ticket, actor: Actor, kind: EventKind, **fields: object) -> TicketEvent:
+    """Append one event to the ticket's timeline and announce it: record_many with one event.
+    Takes build_event's keyword arguments."""
+    return record_many([build_event(ticket, actor, kind, **fields)])[0]
 
 
 def sanitise(text: str) -> str:

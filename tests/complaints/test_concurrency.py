@@ -91,3 +91,29 @@ def test_two_assignments_on_the_same_version_one_wins():
     ticket.refresh_from_db()
     assert ticket.assignee_id == results[0] and ticket.version == seen + 1
     assert ticket.events.filter(kind=EventKind.ASSIGNED).count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_opposite_merges_at_once_do_not_deadlock_one_wins_the_other_is_refused():
+    team = TeamFactory(slug="merge-race-team")
+    agent = AgentFactory(team=team)
+    first = TicketFactory(team=team, status=Status.IN_PROGRESS)
+    second = TicketFactory(team=team, status=Status.IN_PROGRESS, customer=first.customer)
+
+    def merge(source: Ticket, target: Ticket) -> Callable[[], object]:
+        seen = Ticket.objects.get(pk=source.pk).version
+        return lambda: (
+            services.merge(
+                source_id=source.pk, target_id=target.pk, actor=agent, reason="same parcel", version=seen
+            ).pk
+        )
+
+    results, errors = race(merge(first, second), merge(second, first))
+    # A deadlock would be PostgreSQL's OperationalError for one of them, after a second's wait. The
+    # loser waits for the winner's commit, then finds its source changed (the winner's target).
+    assert len(results) == 1 and len(errors) == 1
+    assert isinstance(errors[0], StaleVersion), errors
+    kept = Ticket.objects.get(pk=results[0])
+    merged = Ticket.objects.get(pk=({first.pk, second.pk} - {kept.pk}).pop())
+    assert kept.status == Status.IN_PROGRESS and kept.duplicate_of_id is None
+    assert merged.status == Status.CLOSED and merged.duplicate_of_id == kept.pk

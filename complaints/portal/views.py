@@ -20,7 +20,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.formats import get_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
@@ -561,7 +562,7 @@ def _workspace_context(
         )
     return {
         "ticket": ticket,
-        "timeline": [_timeline_entry(item) for item in selectors.ticket_timeline(ticket)],
+        "timeline": _timeline_entries(selectors.ticket_timeline(ticket)),
         "evidence": list(ticket.attachments.all()),
         "resolution": next(iter(ticket.resolutions.all()), None),
         "compose_panels": [p for p in panels if p["action"].compose],
@@ -584,15 +585,20 @@ def _workspace_context(
     }
 
 
-def _timeline_entry(item: Message | TicketEvent) -> dict:
-    # The times are formatted here: the date filter, twice for each of a hundred entries, was a
-    # large share of the page's rendering time.
+def _timeline_entries(items: list[Message | TicketEvent]) -> list[dict]:
+    # The times are formatted here, in the language's one date format looked up once: the date filter,
+    # twice for each of a hundred entries, was a large share of the page's rendering time.
+    when_format = get_format("DATETIME_FORMAT")
+    return [_timeline_entry(item, when_format) for item in items]
+
+
+def _timeline_entry(item: Message | TicketEvent, when_format: str) -> dict:
     moment = timezone.localtime(item.created_at)
     entry = {
         "item": item,
         "is_message": isinstance(item, Message),
         "iso": moment.isoformat(),
-        "when": moment.strftime("%Y-%m-%d %H:%M"),
+        "when": dateformat.format(moment, when_format),
     }
     # In words, in the reader's language (complaints.timeline), never the stored codes.
     if entry["is_message"]:

@@ -195,3 +195,27 @@ def test_an_agent_replies_with_a_canned_reply_and_reroutes_the_ticket_away(
 
     # A supervisor reads the same timeline in words.
     assert Ticket.objects.get(pk=ticket.pk).events.filter(kind="rerouted").exists()
+
+
+@pytest.mark.parametrize("language", ["zh-hans"])
+def test_an_agent_on_a_phone_works_the_queue_and_replies(live_server, browser, screenshots, language):
+    team, _technical, agent, _colleague = _people()
+    ticket = TicketFactory(team=team, assignee=agent, subject="手机上网很慢", language="zh-hans")
+    ticket.events.create(kind="opened", to_value="new", detail={"channel": "web"})
+
+    page = sign_in(browser, live_server.url, "li", viewport="phone", language=language)
+    # The page itself never scrolls sideways on a phone (a wide table scrolls inside its own box).
+    overflow = "document.documentElement.scrollWidth - window.innerWidth"
+    assert page.evaluate(overflow) <= 1
+    assert page.locator(f"a:has-text('{ticket.reference}')").is_visible()
+    page.screenshot(path=str(screenshots / f"desk-phone-queue-{language}.png"), full_page=True)
+
+    page.click(f"a:has-text('{ticket.reference}')")
+    page.wait_for_selector("#id_reply-body")
+    assert page.evaluate(overflow) <= 1
+    page.fill("#id_reply-body", "您好，我们正在检查您所在小区的网络。")
+    page.focus("#id_reply-body")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector(".timeline .message-reply >> text=我们正在检查您所在小区的网络")
+    page.screenshot(path=str(screenshots / f"desk-phone-ticket-{language}.png"), full_page=True)
+    assert Message.objects.filter(ticket=ticket, kind=Message.Kind.REPLY).count() == 1

@@ -37,9 +37,9 @@ from complaints.events import EventKind
 from complaints.models import Team, Ticket, TicketEvent
 from complaints.states import OPEN_STATUSES, Status
 
-from . import policies
-from .calendars import CalendarSpec, add_business_time, business_time_between
-from .models import (
+from .. import policies
+from ..calendars import CalendarSpec, add_business_time, business_time_between
+from ..models import (
     BusinessCalendar,
     FirstResponseStop,
     SlaAlert,
@@ -587,7 +587,7 @@ def _fire_for_tickets(tickets: dict[int, Ticket], now: datetime, specs: Calendar
     _store_summaries(tickets, clocks, due)
     _breach_actions(tickets, [f.clock for f in firings if f.level == SlaAlert.BREACH])
 
-    from . import tasks
+    from .. import tasks
 
     alert_ids = [alert.pk for alert in alerts]
     for chunk in batched(alert_ids, ALERT_MAIL_CHUNK):

@@ -39,6 +39,8 @@ def review_pack_page(request: HttpRequest) -> HttpResponse:
     context = {
         **admin.site.each_context(request),
         "title": _("Management review pack"),
+        # The pack's tables and charts need the page's width, as the reports page does.
+        "is_nav_sidebar_enabled": False,
         "pack": pack,
         "form": form,
         "pdf_url": f"{reverse('quality_console:review_pack')}?month={month.key}&format=pdf",
@@ -100,6 +102,7 @@ def scores_page(request: HttpRequest) -> HttpResponse:
     context = {
         **admin.site.each_context(request),
         "title": _("Inspection scores"),
+        "is_nav_sidebar_enabled": False,
         "weeks": weeks,
         "weeks_shown": weeks_shown,
         "week_choices": WEEK_CHOICES,

@@ -211,7 +211,8 @@ def published(language: str) -> dict[str, Any] | None:
     }
     fields = [f for section, names in month_fields.items() if shown[section] for f in names]
     result: dict[str, Any] = {
-        "computed_at": snapshot.computed_at.isoformat(),
+        # In the site's time zone: the page shows its date part.
+        "computed_at": timezone.localtime(snapshot.computed_at).isoformat(),
         "minimum_count": figures["minimum_count"],
         "sections": [name for name in SECTIONS if shown[name]],
         "months": [{"month": row["month"], **{f: row[f] for f in fields}} for row in figures["months"]]

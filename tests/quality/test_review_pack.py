@@ -117,7 +117,7 @@ def test_the_pack_shows_the_months_figures_beside_the_month_before(client, super
     assert "75.0%" in page and "68.0%" in page and "76.50 CNY" in page
     assert "Check tariffs before launch" in page and "(overdue)" in page
     # Charts drawn on the server; no inline script (the CSP refuses it), no outside host.
-    assert page.count('class="console-chart console-line"') == 2
+    assert page.count('class="console-chart console-line"') == 2  # CSAT by month, quality by week
     assert not re.search(r"<script(?![^>]*\bsrc=\"/static/)", page)
     assert f'href="{URL}?month=2026-11&amp;format=pdf"' in page
 

@@ -192,7 +192,7 @@ def ticket_badges(tickets: list[Ticket]) -> dict[int, list[dict[str, str]]]:
 def ticket_panel(request: Any, ticket: Ticket) -> dict[str, Any] | None:
     """The workspace's incident panel: the ticket's incident, or open incidents to link it to."""
     link = IncidentLink.objects.select_related("incident", "linked_by").filter(ticket=ticket).first()
-    may_link = policy.is_staff_agent(request.user) and _may_manage(request.user)
+    may_link = policy.is_staff_agent(request.user) and may_manage(request.user)
     if link is None and not may_link:
         return None
     candidates = []
@@ -205,7 +205,7 @@ def ticket_panel(request: Any, ticket: Ticket) -> dict[str, Any] | None:
     return {"template": PANEL_TEMPLATE, "link": link, "candidates": candidates, "may_link": may_link}
 
 
-def _may_manage(user: Any) -> bool:
+def may_manage(user: Any) -> bool:
     from .services import ensure_may_manage
 
     try:

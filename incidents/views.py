@@ -62,7 +62,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         .filter(status=Incident.Status.RESOLVED)
         .order_by("-resolved_at")[:20],
         "form": form,
-        "may_manage": selectors._may_manage(request.user),
+        "may_manage": selectors.may_manage(request.user),
     }
     return render(request, "desk/incidents/list.html", context)
 
@@ -71,11 +71,16 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     _desk_user(request)
     incident = get_object_or_404(selectors.incidents(), pk=incident_id)
+    updates = selectors.updates_with_progress(incident)
+    resolving = selectors.resolve_progress(incident)
     context = {
         "incident": incident,
-        "updates": selectors.updates_with_progress(incident),
-        "resolve_progress": selectors.resolve_progress(incident),
-        "may_manage": selectors._may_manage(request.user),
+        "updates": updates,
+        "resolve_progress": resolving,
+        # The progress card polls itself only while an update or resolve-all is still being worked.
+        "working": any(u.sent < u.total for u in updates)
+        or bool(resolving and resolving["done"] < resolving["total"]),
+        "may_manage": selectors.may_manage(request.user),
     }
     if request.headers.get("HX-Request") and request.GET.get("part") == "progress":
         return render(request, "desk/incidents/detail.html#progress", context)

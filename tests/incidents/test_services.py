@@ -207,3 +207,25 @@ def test_a_customer_still_broken_after_resolution_is_unlinked(
     assert Ticket.objects.get(pk=ticket.pk).status == Status.IN_PROGRESS
     assert not IncidentLink.objects.filter(ticket=ticket).exists()
     assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.DISPUTED).exists()
+
+
+def test_the_update_goes_out_on_each_customers_channel_once(
+    incident, supervisor, open_ticket, worker, deliveries, mailoutbox, django_capture_on_commit_callbacks
+):
+    tickets = [
+        open_ticket(subject=f"t{i}", description=f"账单问题 {i}", email=f"fan{i}@example.com")
+        for i in range(3)
+    ]
+    for ticket in tickets:
+        services.link_ticket(incident_id=incident.pk, ticket_id=ticket.pk, actor=supervisor)
+    deliveries.run()
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.post_update(
+            incident_id=incident.pk, actor=supervisor, body_zh="故障已定位，正在修复。", idempotency_key="u1"
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        worker.run()
+    deliveries.run()
+    told = sorted(address for mail in mailoutbox if "故障已定位" in mail.body for address in mail.to)
+    assert told == [f"fan{i}@example.com" for i in range(3)]

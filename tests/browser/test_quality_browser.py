@@ -10,7 +10,7 @@ from django.utils import timezone
 from complaints.models import StaffPreference, Ticket
 from quality import transparency
 from quality.models import Review
-from quality.services import week_start_of
+from quality.services import CriterionScore, submit_review, week_start_of
 from tests.browser.conftest import PASSWORD, browser_marks, open_page, sign_in
 from tests.factories import AgentFactory, CategoryFactory, SupervisorFactory, TeamFactory, TicketFactory
 from tests.quality.factories import inspector, rated, scorecard
@@ -137,7 +137,13 @@ def test_the_transparency_page_on_a_phone_shows_figures_and_hides_small_cells(
 
 
 def test_the_supervisor_reads_the_review_pack_and_downloads_its_pdf(live_server, browser, screenshots):
-    team, _agent, _lead, _qa = _people()
+    team, agent, _lead, qa = _people()
+    review = _review(team, agent)
+    submit_review(
+        review_id=review.pk,
+        actor=qa,
+        scores={c.pk: CriterionScore(min(4, c.max_points)) for c in review.scorecard.criteria.all()},
+    )
     tickets = [TicketFactory(team=team, channel=channel) for channel in ("web", "web", "email")]
     rated(tickets[0], 5)
     rated(tickets[1], 2)
@@ -156,10 +162,11 @@ def test_the_supervisor_reads_the_review_pack_and_downloads_its_pdf(live_server,
         page.click(".pack-month button[type=submit]")
         page.wait_for_url(f"**/admin/quality/review-pack/?month={month}")
         assert title in page.inner_text("#content")
-        assert page.inner_text("[data-kpi=received] .pack-big") == "3"
+        assert page.inner_text("[data-kpi=received] .pack-big") == "4"
+        assert page.inner_text("[data-kpi=quality] .pack-big") == "84.0%"
         assert page.inner_text("[data-kpi=csat] .pack-big") == "50.0%"
         assert page.locator("#pack-csat svg.console-chart").count() == 1
-        assert page.locator("#pack-channels tr[data-channel=web] td.pack-num").first.inner_text() == "2"
+        assert page.locator("#pack-channels tr[data-channel=web] td.pack-num").first.inner_text() == "3"
         page.screenshot(path=str(screenshots / f"quality-review-pack-{language}.png"), full_page=True)
         with page.expect_download() as download:
             page.click("a.pack-download")
@@ -167,4 +174,10 @@ def test_the_supervisor_reads_the_review_pack_and_downloads_its_pdf(live_server,
         assert pdf.suggested_filename == f"review-pack-{month}.pdf"
         with open(pdf.path(), "rb") as file:
             assert file.read(5) == b"%PDF-"
+        # From the pack to the scores over the weeks, each row with its trend.
+        page.click("#pack-quality >> a[href='/admin/quality/scores/']")
+        page.wait_for_selector("#scores-agents tr[data-key=wang] svg.console-chart")
+        assert "84.0%" in page.inner_text("#scores-agents tr[data-key=wang]")
+        assert "王芳" in page.inner_text("#scores-agents")
+        page.screenshot(path=str(screenshots / f"quality-scores-{language}.png"), full_page=True)
         page.context.close()

@@ -16,6 +16,7 @@ from complaints.models import Message, Ticket, TicketEvent
 from sla import services as sla_services
 from sla import tasks
 from sla.models import BusinessCalendar, SlaAlert, SlaClock, SlaPolicy, SlaTarget
+from sla.services import sweep as sla_sweep
 from tests.factories import SupervisorFactory, TeamFactory
 
 from .conftest import fresh, sh
@@ -205,7 +206,7 @@ def test_alert_mails_are_queued_in_lists_and_each_goes_out_once(
             )
     queued: list[list[int]] = []
     monkeypatch.setattr(tasks.send_alert, "delay", lambda alert_ids: queued.append(alert_ids))
-    monkeypatch.setattr(sla_services, "ALERT_MAIL_CHUNK", 2)
+    monkeypatch.setattr(sla_sweep, "ALERT_MAIL_CHUNK", 2)
     with django_capture_on_commit_callbacks(execute=True):
         result = sweep_at(T0 + timedelta(minutes=15))
     assert queued == [result.alerts[:2], result.alerts[2:]] and result.fired == 3
@@ -223,13 +224,13 @@ def test_a_locked_ticket_is_left_for_the_next_run(open_ticket, monkeypatch):
             for n in range(2)
         ]
     # What SKIP LOCKED does while another transaction holds the first ticket (for real on PostgreSQL below).
-    real = sla_services.Ticket.objects.select_for_update
+    real = Ticket.objects.select_for_update
 
     def held_elsewhere(**kwargs):
         locked = real(**kwargs)
         return locked.exclude(pk=tickets[0].pk) if kwargs.get("skip_locked") else locked
 
-    monkeypatch.setattr(sla_services.Ticket.objects, "select_for_update", held_elsewhere)
+    monkeypatch.setattr(Ticket.objects, "select_for_update", held_elsewhere)
     result = sweep_at(T0 + timedelta(minutes=15))
     assert (result.picked, result.tickets, result.skipped, result.fired) == (2, 1, 1, 1)
     assert alerts(tickets[0], EventKind.SLA_WARNING) == []

@@ -12,8 +12,27 @@ from tests.factories import RootCauseFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
 
-LEGAL = [(before, after) for before in Status for after in Status if after in TRANSITIONS[before]]
-ILLEGAL = [(before, after) for before in Status for after in Status if after not in TRANSITIONS[before]]
+# The status graph as the desk promises it, written out here so a change to states.TRANSITIONS has to
+# be made twice, on purpose. New may go straight to resolved (answered on the first contact, such as a
+# phone call settled on the spot) or closed (spam, a duplicate, a merge on arrival).
+N, A, P, W, R, C = (
+    Status.NEW,
+    Status.ACKNOWLEDGED,
+    Status.IN_PROGRESS,
+    Status.AWAITING_CUSTOMER,
+    Status.RESOLVED,
+    Status.CLOSED,
+)
+GRAPH = {
+    N: {A, P, W, R, C},
+    A: {P, W, R, C},
+    P: {W, R, C},
+    W: {P, R, C},
+    R: {C, P},  # confirmed or closed; disputed or reopened
+    C: {P},  # reopened
+}
+LEGAL = [(before, after) for before in Status for after in Status if after in GRAPH[before]]
+ILLEGAL = [(before, after) for before in Status for after in Status if after not in GRAPH[before]]
 
 
 def core_events(ticket: Ticket) -> QuerySet[TicketEvent]:
@@ -36,7 +55,7 @@ def move(ticket_id: int, to: str, version: int) -> None:
 
 
 def test_the_graph_covers_every_status():
-    assert set(TRANSITIONS) == set(Status)
+    assert set(TRANSITIONS) == set(Status) == set(GRAPH)
     assert len(LEGAL) + len(ILLEGAL) == len(Status) ** 2
 
 

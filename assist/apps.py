@@ -8,7 +8,10 @@ class AssistConfig(AppConfig):
 
     def ready(self) -> None:
         from complaints import config_cache
+        from complaints.events import ticket_event
 
-        from .models import AssistSettings, AssistTerm
+        from . import receivers
+        from .models import AssistModel, AssistSettings, AssistTerm
 
-        config_cache.watch(AssistTerm, AssistSettings)
+        config_cache.watch(AssistTerm, AssistSettings, AssistModel)
+        ticket_event.connect(receivers.suggest_on_open, dispatch_uid="assist.suggest_on_open")

@@ -12,7 +12,9 @@ import re
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 # Longer texts are cut here: the opening words say what the matter is, and the cost stays bounded.
@@ -46,6 +48,19 @@ EN_STOPWORDS = _wordlist(
 _lock = threading.Lock()
 _tokenizer = None
 _user_words: frozenset[str] = frozenset()
+# The dictionary fixed for a whole run (training, evaluation): read once instead of per text.
+_pinned: ContextVar[frozenset[str] | None] = ContextVar("assist_pinned_words", default=None)
+
+
+@contextmanager
+def dictionary(words: Iterable[str] | None = None) -> Iterator[frozenset[str]]:
+    """Analyse with these desk words (default: the admin's, read once) until the block ends."""
+    pinned = frozenset(w.strip().lower() for w in words if w.strip()) if words is not None else _desk_words()
+    token = _pinned.set(pinned)
+    try:
+        yield pinned
+    finally:
+        _pinned.reset(token)
 
 
 def _base_tokenizer():  # -> jieba.Tokenizer
@@ -79,7 +94,9 @@ def _segmenter(desk_words: frozenset[str] | None = None):
     """The jieba tokenizer with the desk's words added (and words removed from the admin taken out)."""
     global _user_words
     tokenizer = _base_tokenizer()
-    wanted = _desk_words() if desk_words is None else desk_words
+    wanted = desk_words if desk_words is not None else _pinned.get()
+    if wanted is None:
+        wanted = _desk_words()
     if wanted != _user_words:
         with _lock:
             for word in _user_words - wanted:

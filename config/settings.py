@@ -232,6 +232,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "quality-transparency-snapshot": {"task": "quality.tasks.compute_transparency_snapshot", "schedule": 3600.0},
     # The month's review pack to the Supervisors once its first working day has begun (once a month).
     "quality-review-pack": {"task": "quality.tasks.send_review_pack", "schedule": 3600.0},
+    # assist: weekly retraining on the desk's resolved tickets (keeps the model in use when the new one is worse).
+    "assist-train": {"task": "assist.tasks.train", "schedule": 7 * 24 * 3600.0},
 }
 
 if REDIS_URL:

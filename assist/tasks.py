@@ -1,0 +1,19 @@
+"""Thin Celery tasks calling the assistant's services."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from . import services
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, time_limit=60)
+def suggest_for_ticket(ticket_id: int) -> int | None:
+    """One suggestion per ticket (a second run finds the first)."""
+    suggestion = services.suggest_for_ticket(ticket_id=ticket_id)
+    return suggestion.pk if suggestion else None
+
+
+@shared_task(acks_late=True, time_limit=30 * 60)
+def train() -> str:
+    """The weekly retraining; refuses a model worse than the one in use."""
+    return services.train().message

@@ -7,11 +7,12 @@ class AssistConfig(AppConfig):
     verbose_name = _("Assistant")
 
     def ready(self) -> None:
-        from complaints import config_cache
+        from complaints import config_cache, extensions
         from complaints.events import ticket_event
 
-        from . import receivers
+        from . import desk, receivers
         from .models import AssistModel, AssistSettings, AssistTerm
 
         config_cache.watch(AssistTerm, AssistSettings, AssistModel)
         ticket_event.connect(receivers.suggest_on_open, dispatch_uid="assist.suggest_on_open")
+        extensions.register_ticket_panel(desk.ticket_panel)

@@ -240,3 +240,38 @@ def assistant_reason(confidence: float) -> str:
     """The timeline's reason, in the desk's language (written once, read by every agent)."""
     with translation.override(settings.LANGUAGE_CODE):
         return _("classified by the assistant (%(percent)s %%)") % {"percent": round(confidence * 100)}
+
+
+def apply_suggestion(*, ticket_id: int, actor: object, version: int, category_slug: str = "") -> Ticket:
+    """An agent takes the suggestion (or, with `category_slug`, corrects it) in one click: the ticket is
+    reclassified, and re-routed when the suggested team differs. The services check the agent's rights."""
+    suggestion = (
+        AssistSuggestion.objects.select_related("category", "team").filter(ticket_id=ticket_id).first()
+    )
+    if suggestion is None:
+        raise AssistantError(_("The assistant has no suggestion for this ticket."))
+    if category_slug:
+        category = Category.objects.filter(slug=category_slug).first()
+        if category is None:
+            raise AssistantError(_("Choose one of the categories."))
+        team, priority = None, None
+        reason = _("corrected the assistant's suggestion")
+    else:
+        category, team, priority = suggestion.category, suggestion.team, suggestion.priority
+        reason = _("suggested by the assistant (%(percent)s %%)") % {
+            "percent": round(suggestion.confidence.get("category", 0) * 100)
+        }
+    with transaction.atomic():
+        ticket = complaint_services.reclassify(
+            ticket_id=ticket_id,
+            actor=actor,
+            version=version,
+            category=category,
+            priority=priority,
+            reason=reason,
+        )
+        if team is not None and team.pk != ticket.team_id:
+            ticket = complaint_services.reroute(
+                ticket_id=ticket_id, actor=actor, team=team, version=ticket.version, reason=reason
+            )
+    return ticket

@@ -1,0 +1,72 @@
+import pytest
+from django.urls import reverse
+
+from assist import services
+from complaints.events import EventKind
+from complaints.models import Category, KBArticle, Resolution, RootCause
+from tests.assist.test_services import BROADBAND, open_web
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def suggested(history, supervisor):
+    assert services.train().adopted
+    ticket = open_web(*BROADBAND)
+    services.suggest_for_ticket(ticket_id=ticket.pk)
+    return ticket
+
+
+def test_the_workspace_shows_the_suggestion_with_its_reasons_articles_and_similar_tickets(
+    client, supervisor, suggested, history
+):
+    KBArticle.objects.create(
+        slug="broadband-down",
+        title_zh="宽带断网怎么办？",
+        title_en="Broadband down?",
+        body_zh="光猫亮红灯时请先重启光猫，仍连不上网请报修。",
+        body_en="Restart the modem; if it stays red, report a fault.",
+        is_public=True,
+    )
+    for earlier in (t for t in history if t.category.slug == "network-broadband-outage"):
+        Resolution.objects.create(
+            ticket=earlier,
+            root_cause=RootCause.objects.get(slug="network-fault"),
+            steps_taken="更换了楼道光纤分纤箱",
+            remedy=Resolution.Remedy.COMPENSATION,
+            amount=30,
+            resolved_by=supervisor,
+        )
+    client.force_login(supervisor)
+    page = client.get(reverse("desk:ticket", args=[suggested.reference])).content.decode()
+    assert "Suggested by the assistant" in page
+    assert "Broadband outage" in page  # the suggested category
+    assert "<mark>" in page  # the words that weighed most
+    assert "宽带断网怎么办？" in page or "Broadband down?" in page
+    assert "更换了楼道光纤分纤箱" in page and "Network fault" in page
+    assert "Apply the suggestion" in page
+
+
+def test_one_click_apply_reclassifies_through_the_services(client, supervisor, suggested):
+    client.force_login(supervisor)
+    response = client.post(
+        reverse("assist:apply", args=[suggested.reference]), {"version": suggested.version, "action": "apply"}
+    )
+    assert response.status_code == 302
+    suggested.refresh_from_db()
+    assert suggested.category.slug == "network-broadband-outage"
+    event = suggested.events.get(kind=EventKind.RECLASSIFIED)
+    assert event.actor == supervisor and "suggested by the assistant" in event.reason
+
+
+def test_correcting_sets_the_agents_category_and_a_stale_version_is_refused(client, supervisor, suggested):
+    client.force_login(supervisor)
+    url = reverse("assist:apply", args=[suggested.reference])
+    client.post(
+        url, {"version": suggested.version + 5, "action": "correct", "category": "billing-extra-charges"}
+    )
+    suggested.refresh_from_db()
+    assert suggested.category is None
+    client.post(url, {"version": suggested.version, "action": "correct", "category": "billing-extra-charges"})
+    suggested.refresh_from_db()
+    assert suggested.category == Category.objects.get(slug="billing-extra-charges")

@@ -46,7 +46,9 @@ class UpdateForm(forms.Form):
 
 class ResolveForm(forms.Form):
     root_cause = forms.ModelChoiceField(
-        label=_("Root cause"), queryset=RootCause.objects.filter(is_active=True)
+        label=_("Root cause"),
+        queryset=RootCause.objects.filter(is_active=True),
+        empty_label=_("Choose the root cause."),
     )
     steps_taken = forms.CharField(label=_("Steps taken"), widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -57,7 +59,9 @@ class LinkForm(forms.Form):
 
 
 class RemedyForm(forms.Form):
-    remedy = forms.ChoiceField(label=_("Remedy"), choices=Resolution.Remedy.choices)
+    remedy = forms.ChoiceField(
+        label=_("Remedy"), choices=Resolution.Remedy.choices, initial=Resolution.Remedy.APOLOGY
+    )
     amount = forms.DecimalField(
         label=_("Amount"), min_value=0, max_digits=10, decimal_places=2, required=False
     )

@@ -7,6 +7,8 @@ Similarity is the repeat detector's (complaints.repeats.similarity), here across
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.db.models import Q
+
 from complaints.models import Category, Ticket
 from complaints.repeats import similarity
 
@@ -105,23 +107,19 @@ def find_surges(*, now: datetime) -> list["Surge"]:
     return surges
 
 
-def _category_ids(ticket: Ticket) -> list[int]:
-    """The ticket's category and its parent: an incident filed under the parent covers its children."""
-    if ticket.category_id is None:
-        return []
-    parent = Category.objects.filter(pk=ticket.category_id).values_list("parent_id", flat=True).first()
-    return [ticket.category_id] + ([parent] if parent else [])
-
-
 def incident_for_new_ticket(ticket: Ticket) -> Incident | None:
     """The open incident of the ticket's category that the ticket matches: it names one of the incident's
     regions, or it resembles the incident's text or one of its latest linked tickets."""
-    categories = _category_ids(ticket)
-    if not categories:
+    if ticket.category_id is None:
         return None
+    # One query for a ticket opened while nothing is going on: the incident's category is the
+    # ticket's or its parent (an incident filed under the parent covers its children).
     incidents = list(
-        Incident.objects.filter(category_id__in=categories)
+        Incident.objects.filter(
+            Q(category_id=ticket.category_id) | Q(category__children__id=ticket.category_id)
+        )
         .exclude(status=Incident.Status.RESOLVED)
+        .distinct()
         .order_by("-started_at")
     )
     if not incidents:

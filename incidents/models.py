@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from complaints.models import Category, Resolution, RootCause, Team, Ticket
 from complaints.models.bilingual import pick
@@ -25,7 +26,8 @@ DEFAULT_SIMILARITY = 0.45
 class Incident(models.Model):
     class Status(models.TextChoices):
         SUSPECTED = "suspected", _("Suspected")
-        CONFIRMED = "confirmed", _("Confirmed")
+        # Not the ticket's "Confirmed" (已受理): an incident is confirmed as real (已确认).
+        CONFIRMED = "confirmed", pgettext_lazy("incident status", "Confirmed")
         MITIGATED = "mitigated", _("Mitigated")
         RESOLVED = "resolved", _("Resolved")
 
@@ -146,7 +148,7 @@ class IncidentEvent(models.Model):
     class Kind(models.TextChoices):
         CREATED = "created", _("Created")
         SURGE_DETECTED = "surge_detected", _("Surge detected")
-        CONFIRMED = "confirmed", _("Confirmed")
+        CONFIRMED = "confirmed", pgettext_lazy("incident status", "Confirmed")
         MITIGATED = "mitigated", _("Mitigated")
         RESOLVED = "resolved", _("Resolved")
         LINKED = "linked", _("Ticket linked")

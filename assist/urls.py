@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import desk
+from . import desk, public
 from .api import urls as api_urls
 
 app_name = "assist"
@@ -10,4 +10,5 @@ app_name = "assist"
 urlpatterns = [
     path("desk/tickets/<str:reference>/assist/", desk.apply, name="apply"),
     path("api/v1/", include(api_urls)),
+    path("submit/faq-suggestions/", public.faq_suggestions, name="faq_suggestions"),
 ]

@@ -6,6 +6,7 @@ changed through complaints.services (reopen, reroute, reclassify, internal notes
 """
 
 import logging
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
+from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
 from complaints import policy
@@ -32,6 +34,19 @@ logger = logging.getLogger(__name__)
 RISK_PRIORITY = Ticket.Priority.P2
 # Clocks of the sender and ours differ a little; a receipt this far ahead is still "now".
 RECEIPT_CLOCK_SKEW = timedelta(minutes=5)
+# A forwarded case is worked within weeks: an older date is a typing mistake (and year 1 overflowed
+# the deadline arithmetic).
+OLDEST_RECEIPT = timedelta(days=366)
+CONTACT_MAX_CHARS = 500
+NOTES_MAX_CHARS = 5000
+REPORT_VALUE_MAX_CHARS = 5000
+
+
+def normalised_number(number: str) -> str:
+    """A case number as the source means it: NFKC (full-width to ASCII), no spaces or invisible
+    characters, upper case, so "m-100 " and "M-100" are one case."""
+    folded = unicodedata.normalize("NFKC", number or "")
+    return "".join(ch for ch in folded if not ch.isspace() and unicodedata.category(ch) != "Cf").upper()
 
 
 class DuplicateCase(ComplaintError):
@@ -103,14 +118,21 @@ def register_case(
 ) -> ExternalCase:
     """Put a forwarded case on a ticket with its external deadline; the ticket is reopened if it was
     finished, routed to the source's team, raised to the source's priority and flagged."""
-    number = number.strip()
+    number = normalised_number(number)
     if not number:
         raise ComplaintError(_("Give the case number the regulator or platform gave the case."))
     if not source.is_active:
         raise ComplaintError(_("%(source)s is not in use any more.") % {"source": source})
+    if len(regulator_contact) > CONTACT_MAX_CHARS or len(notes) > NOTES_MAX_CHARS:
+        raise ComplaintError(
+            _("The regulator's contact may have %(contact)s characters and the notes %(notes)s at most.")
+            % {"contact": CONTACT_MAX_CHARS, "notes": NOTES_MAX_CHARS}
+        )
     now = timezone.now()
     if received_at > now + RECEIPT_CLOCK_SKEW:
         raise ComplaintError(_("The case cannot have been received in the future."))
+    if received_at < now - OLDEST_RECEIPT:
+        raise ComplaintError(_("The case cannot have been received more than a year ago; check the date."))
     with transaction.atomic():
         ticket = complaint_services.lock_ticket(ticket_id)
         policy.ensure_can_act(actor, ticket)
@@ -171,7 +193,7 @@ def register_forwarded_case(
     """The desk's intake of a forwarded case: on the customer's earlier ticket when named, else on a
     new complaint opened for the customer (or the open ticket it repeats). All or nothing."""
     with transaction.atomic():
-        duplicate = _duplicate(actor, source, number.strip())
+        duplicate = _duplicate(actor, source, normalised_number(number))
         if duplicate is not None:
             raise duplicate
         if ticket_reference:
@@ -229,6 +251,17 @@ def clean_report_values(source: ExternalSource, values: dict[str, Any]) -> dict[
     for field in source.fields:
         raw = values.get(field.key, "")
         value = raw.isoformat() if isinstance(raw, datetime) else str(raw if raw is not None else "").strip()
+        if field.kind in ("text", "textarea"):
+            # Sanitised before the required check: markup alone ("<b></b>") is no answer.
+            value = complaint_services.sanitise(value)
+            if not strip_tags(value).strip():
+                value = ""
+        if len(value) > REPORT_VALUE_MAX_CHARS:
+            raise MissingReportField(
+                _("%(field)s is too long: at most %(n)s characters.")
+                % {"field": field.label, "n": REPORT_VALUE_MAX_CHARS},
+                field=field.key,
+            )
         if not value:
             if field.required:
                 raise MissingReportField(
@@ -248,9 +281,7 @@ def clean_report_values(source: ExternalSource, values: dict[str, Any]) -> dict[
                 _("%(field)s needs a date and time, e.g. 2026-10-12 15:30.") % {"field": field.label},
                 field=field.key,
             )
-        cleaned[field.key] = (
-            complaint_services.sanitise(value) if field.kind in ("text", "textarea") else value
-        )
+        cleaned[field.key] = value
     return cleaned
 
 
@@ -265,7 +296,7 @@ def record_report_back(*, case_id: int, actor: Any, values: dict[str, Any], outc
     with transaction.atomic():
         ticket = complaint_services.lock_ticket(ticket_id)
         policy.ensure_can_act(actor, ticket)
-        case = ExternalCase.objects.select_for_update().select_related("source").get(pk=case_id)
+        case = ExternalCase.objects.select_for_update(of=("self",)).select_related("source").get(pk=case_id)
         if not case.is_open:
             raise CaseClosed(_("The report-back of this case was already recorded."))
         cleaned = clean_report_values(case.source, values)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from complaints.errors import ComplaintError
 from complaints.models import Message, Resolution, Ticket
-from complaints.policy import NotPermitted, is_system, leads_team
+from complaints.policy import NotPermitted, is_system, leads_team, may_use_desk
 from complaints.selectors import is_supervisor, led_team_ids
 
 from .models import Review
@@ -32,6 +32,12 @@ class QualityError(ComplaintError):
 
 def is_inspector(user: AbstractBaseUser) -> bool:
     return not is_system(user) and user.has_perm("quality.inspect_review")
+
+
+def may_use_quality_desk(user: AbstractBaseUser) -> bool:
+    """Inspectors, and the people who work tickets (their own reviews, their team's appeals); never an
+    integration account."""
+    return is_inspector(user) or may_use_desk(user)
 
 
 def can_decide_appeals(user: AbstractBaseUser) -> bool:

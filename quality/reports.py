@@ -130,12 +130,13 @@ def by_week(reviews: QuerySet[Review]) -> list[dict[str, Any]]:
 
 
 def quality_section(start: datetime, end: datetime, tickets: QuerySet) -> dict[str, Any]:
-    """The `quality` section of /api/v1/stats/: scores of the reviews scored in the period."""
+    """The `quality` section of /api/v1/stats/: scores of the reviews scored in the period. No figures
+    per agent: the stats are open to every agent for their teams' tickets, and a colleague's scores are
+    theirs and their lead's (the console's scores page shows them to whom quality.policy allows)."""
     reviews = scored_reviews(start, end, tickets)
     return {
         **overall(reviews),
         "by_team": by_team(reviews),
-        "by_agent": by_agent(reviews),
         "by_criterion": by_criterion(reviews),
         "by_week": by_week(reviews),
     }

@@ -245,7 +245,7 @@ def _write_scores(review: Review, criteria: list[Criterion], scores: Mapping[int
 
 def _locked(review_id: int) -> Review:
     try:
-        return Review.objects.select_for_update().select_related("scorecard").get(pk=review_id)
+        return Review.objects.select_for_update(of=("self",)).select_related("scorecard").get(pk=review_id)
     except Review.DoesNotExist:
         raise QualityError(_("There is no such review.")) from None
 

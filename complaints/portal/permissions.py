@@ -16,17 +16,24 @@ from complaints.selectors import is_supervisor
 from .forms import staff_users
 
 
-def desk_access_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed in, and someone who works tickets (policy.may_use_desk); anyone else gets a 403."""
+def access_required(allowed: Callable[[AbstractBaseUser], bool]) -> Callable:
+    """A view decorator: signed in, and `allowed(user)` (a policy function); anyone else gets a 403."""
 
-    @login_required
-    @wraps(view)
-    def checked(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        if not policy.may_use_desk(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @wraps(view)
+        def checked(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            if not allowed(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
 
-    return checked
+        return checked
+
+    return decorator
+
+
+# The desk is for people who work tickets (policy.may_use_desk), not integration accounts.
+desk_access_required = access_required(policy.may_use_desk)
 
 
 # The rules themselves live in complaints.policy, which the services enforce.

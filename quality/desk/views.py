@@ -4,7 +4,6 @@ Thin edges: the services decide (quality.policy), the views show the refusal in 
 """
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -14,13 +13,16 @@ from django.views.decorators.http import require_GET, require_POST
 from complaints import selectors as core_selectors
 from complaints.errors import ComplaintError
 from complaints.models import Message
+from complaints.portal.permissions import access_required
 from quality import policy, selectors, services
 from quality.models import QualitySettings, Review
 
 from .forms import AppealForm, DecisionForm, ScoreForm
 
+quality_desk = access_required(policy.may_use_quality_desk)
 
-@login_required
+
+@quality_desk
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -81,13 +83,13 @@ def _allowed(check, *args, **kwargs) -> bool:
     return True
 
 
-@login_required
+@quality_desk
 @require_GET
 def review(request: HttpRequest, pk: int) -> HttpResponse:
     return _page(request, pk)
 
 
-@login_required
+@quality_desk
 @require_POST
 def score(request: HttpRequest, pk: int) -> HttpResponse:
     found, _ticket = _found(request, pk)
@@ -105,7 +107,7 @@ def score(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("quality:review", pk=pk)
 
 
-@login_required
+@quality_desk
 @require_POST
 def appeal(request: HttpRequest, pk: int) -> HttpResponse:
     _found(request, pk)
@@ -121,7 +123,7 @@ def appeal(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("quality:review", pk=pk)
 
 
-@login_required
+@quality_desk
 @require_POST
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
     found, _ticket = _found(request, pk)

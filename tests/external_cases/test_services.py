@@ -210,3 +210,44 @@ def test_two_sweepers_at_once_fire_each_alert_once(open_ticket, heimao, boss):
         thread.join(timeout=60)
     assert sorted(alert.case_id for alert in fired) == sorted(case.pk for case in cases)
     assert all(alert.percent == 100 for alert in fired)
+
+
+def test_a_number_typed_another_way_is_the_same_case(open_ticket, odr, boss):
+    _register(open_ticket(), odr, actor=boss, number="M-100")
+    for typed in ("m-100", " M-100\u200b", "Ｍ－１００"):
+        with pytest.raises(services.DuplicateCase):
+            _register(open_ticket(), odr, actor=boss, number=typed)
+    assert ExternalCase.objects.count() == 1
+
+
+@pytest.mark.parametrize("received", [sh(1, 1, 1, 0, 0), sh(1900, 1, 1, 0, 0)])
+def test_an_absurd_date_of_receipt_is_refused_with_a_reason(open_ticket, odr, boss, received):
+    with pytest.raises(ComplaintError, match="more than a year ago"):
+        _register(open_ticket(), odr, actor=boss, received=received)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"), [("<b></b><i> </i>", "is required"), ("长" * 5001, "too long")]
+)
+def test_a_report_back_value_of_markup_only_or_too_long_is_refused(open_ticket, odr, boss, value, message):
+    case = _register(open_ticket(), odr, actor=boss)
+    with pytest.raises(services.MissingReportField, match=message):
+        services.record_report_back(
+            case_id=case.pk,
+            actor=boss,
+            values={**ODR_VALUES, "process": value},
+            outcome=ReportBack.Outcome.SETTLED,
+        )
+    assert not ReportBack.objects.exists()
+
+
+def test_huge_notes_on_a_case_are_refused(open_ticket, odr, boss):
+    with pytest.raises(ComplaintError, match="characters"):
+        services.register_case(
+            ticket_id=open_ticket().pk,
+            actor=boss,
+            source=odr,
+            number="ODR-9",
+            received_at=sh(2026, 9, 25, 10, 0),
+            notes="x" * 5001,
+        )

@@ -2,6 +2,7 @@
 
 import pytest
 from defusedxml import ElementTree
+from django.utils import timezone
 
 from channels_intake import outbound, wechat
 from channels_intake.models import CustomerIdentity, InboundItem, OutboundMessage, WeChatAccount
@@ -83,7 +84,9 @@ def test_text_message_opens_a_ticket_and_replies_passively_with_the_reference(
 
 
 @pytest.mark.django_db
-def test_duplicate_msgid_is_ignored_with_the_same_reply(client, account):
+def test_duplicate_msgid_is_ignored_with_the_same_reply(client, account, time_machine):
+    # WeChat retries within seconds; the clock held still so the link's signed time is the same.
+    time_machine.move_to(timezone.now(), tick=False)
     first = post(client, text_xml("重复消息"))
     second = post(client, text_xml("重复消息"))
     assert Ticket.objects.count() == 1 and InboundItem.objects.count() == 1

@@ -39,8 +39,10 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 12}
-TIME_BUDGET_SECONDS = 150
+# Fewer examples per operation than when the API had a third of its operations: the budget holds
+# with incidents, external cases, quality and the assistant added.
+EXAMPLES = {GenerationMode.POSITIVE: 15, GenerationMode.NEGATIVE: 8}
+TIME_BUDGET_SECONDS = 200
 
 
 @pytest.fixture(scope="module", autouse=True)

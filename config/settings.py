@@ -213,6 +213,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "external-cases-sweep": {"task": "external_cases.tasks.sweep", "schedule": 60.0},
     # Bursts of similar complaints become suspected incidents (the unique surge key decides).
     "incidents-detect-surges": {"task": "incidents.tasks.detect_surges", "schedule": 120.0},
+    "incidents-overdue-plan-steps": {"task": "incidents.tasks.warn_overdue_steps", "schedule": 60.0},
     "send-due-surveys": {
         "task": "feedback.tasks.send_due_surveys",
         "schedule": env.float("SURVEY_SEND_INTERVAL", default=60.0),
@@ -228,8 +229,14 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # quality: hourly, each a no-op once done (last week's sample, overdue warnings and effects).
     "quality-sample-last-week": {"task": "quality.tasks.sample_last_week", "schedule": 3600.0},
-    "quality-corrective-actions": {"task": "quality.tasks.corrective_actions_housekeeping", "schedule": 3600.0},
-    "quality-transparency-snapshot": {"task": "quality.tasks.compute_transparency_snapshot", "schedule": 3600.0},
+    "quality-corrective-actions": {
+        "task": "quality.tasks.corrective_actions_housekeeping",
+        "schedule": 3600.0,
+    },
+    "quality-transparency-snapshot": {
+        "task": "quality.tasks.compute_transparency_snapshot",
+        "schedule": 3600.0,
+    },
     # The month's review pack to the Supervisors once its first working day has begun (once a month).
     "quality-review-pack": {"task": "quality.tasks.send_review_pack", "schedule": 3600.0},
     # assist: weekly retraining on the desk's resolved tickets (keeps the model in use when the new one is worse).

@@ -9,13 +9,35 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.admin.config_audit import AuditedModelAdmin
 
-from .models import Incident, IncidentEvent, IncidentLink, IncidentUpdate, SurgeThreshold
+from .models import (
+    Incident,
+    IncidentEvent,
+    IncidentLink,
+    IncidentStep,
+    IncidentUpdate,
+    Playbook,
+    PlaybookStep,
+    SurgeThreshold,
+)
 
 
 @admin.register(SurgeThreshold)
 class SurgeThresholdAdmin(AuditedModelAdmin):
     list_display = ["category", "min_tickets", "window_minutes", "similarity", "is_active"]
     list_editable = ["min_tickets", "window_minutes", "similarity", "is_active"]
+
+
+class PlaybookStepInline(admin.TabularInline):
+    model = PlaybookStep
+    extra = 1
+    fields = ["position", "title_zh", "title_en", "owner_team", "due_minutes"]
+
+
+@admin.register(Playbook)
+class PlaybookAdmin(AuditedModelAdmin):
+    list_display = ["__str__", "category", "is_active"]
+    list_filter = ["is_active"]
+    inlines = [PlaybookStepInline]
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -42,6 +64,12 @@ class UpdateInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class StepInline(ReadOnlyInline):
+    model = IncidentStep
+    fields = ["position", "title_zh", "title_en", "owner_team", "due_at", "done_at", "done_by"]
+    readonly_fields = fields
+
+
 class EventInline(ReadOnlyInline):
     model = IncidentEvent
     fields = ["created_at", "kind", "actor", "ticket", "detail"]
@@ -54,7 +82,7 @@ class IncidentAdmin(admin.ModelAdmin):
     list_filter = ["status", "severity", "category"]
     search_fields = ["title_zh", "title_en", "affected_area"]
     readonly_fields = [f.name for f in Incident._meta.fields]
-    inlines = [LinkInline, UpdateInline, EventInline]
+    inlines = [StepInline, LinkInline, UpdateInline, EventInline]
 
     @admin.display(description=_("desk"))
     def desk_link(self, incident: Incident) -> str:

@@ -154,6 +154,8 @@ class IncidentEvent(models.Model):
         LINKED = "linked", _("Ticket linked")
         UNLINKED = "unlinked", _("Ticket unlinked")
         UPDATE_POSTED = "update_posted", _("Public update posted")
+        PLAN_STARTED = "plan_started", _("Emergency plan started")
+        STEP_DONE = "step_done", _("Emergency plan step done")
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -245,3 +247,81 @@ class SurgeThreshold(models.Model):
 
     def __str__(self) -> str:
         return str(self.category)
+
+
+class Playbook(models.Model):
+    """An emergency plan (应急预案) for incidents of one category (the default plan has none): the steps
+    to take, each with its owner and a deadline counted from the incident's confirmation."""
+
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    category = models.OneToOneField(
+        Category,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="playbook",
+        verbose_name=_("category"),
+        help_text=_("Leave empty for the plan used when the incident's category has none."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("emergency plan")
+        verbose_name_plural = _("emergency plans")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(category__isnull=True), name="one_default_playbook"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return pick(self.name_zh, self.name_en)
+
+
+class PlaybookStep(models.Model):
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    title_zh = models.CharField(_("step (Chinese)"), max_length=200)
+    title_en = models.CharField(_("step (English)"), max_length=200)
+    owner_team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("owner team")
+    )
+    due_minutes = models.PositiveIntegerField(_("due (minutes after confirmation)"), default=60)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("plan step")
+        verbose_name_plural = _("plan steps")
+
+    def __str__(self) -> str:
+        return pick(self.title_zh, self.title_en)
+
+
+class IncidentStep(models.Model):
+    """A plan step copied onto a confirmed incident (later edits of the plan do not change it), ticked once."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(default=0)
+    title_zh = models.CharField(max_length=200)
+    title_en = models.CharField(max_length=200)
+    owner_team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    due_at = models.DateTimeField(_("due"))
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    warned_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        indexes = [
+            models.Index(fields=["due_at"], condition=Q(done_at__isnull=True), name="incident_step_due")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return pick(self.title_zh, self.title_en)

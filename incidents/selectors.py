@@ -16,7 +16,7 @@ from complaints.models import Ticket
 from complaints.models.bilingual import pick
 from complaints.states import OPEN_STATUSES
 
-from .models import Incident, IncidentDelivery, IncidentEvent, IncidentLink, IncidentUpdate
+from .models import Incident, IncidentDelivery, IncidentEvent, IncidentLink, IncidentStep, IncidentUpdate
 
 PANEL_TEMPLATE = "desk/incidents/_ticket_panel.html"
 DASHBOARD_TEMPLATE = "desk/incidents/_dashboard_panel.html"
@@ -235,3 +235,13 @@ def known_issues() -> list[Incident]:
 
 def delivered_to(update: IncidentUpdate) -> QuerySet[IncidentDelivery]:
     return update.deliveries.all()
+
+
+def plan_steps(incident: Incident) -> QuerySet[IncidentStep]:
+    """The incident's emergency-plan checklist in order, each with `is_overdue` for the page."""
+    return (
+        IncidentStep.objects.filter(incident=incident)
+        .select_related("owner_team", "done_by")
+        .annotate(is_overdue=Q(done_at__isnull=True, due_at__lt=timezone.now()))
+        .order_by("position", "pk")
+    )

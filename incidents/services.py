@@ -9,7 +9,7 @@ resolve); this app writes its own rows. Work on many tickets runs in Celery task
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +26,15 @@ from complaints.selectors import is_supervisor, team_ids_of
 from complaints.states import OPEN_STATUSES
 
 from . import matching
-from .models import Incident, IncidentDelivery, IncidentEvent, IncidentLink, IncidentUpdate
+from .models import (
+    Incident,
+    IncidentDelivery,
+    IncidentEvent,
+    IncidentLink,
+    IncidentStep,
+    IncidentUpdate,
+    Playbook,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -157,6 +165,8 @@ def create_incident(
             created_by=_user(actor),
         )
         _event(incident, actor, IncidentEvent.Kind.CREATED, status=status)
+        if status == Incident.Status.CONFIRMED:
+            start_plan(incident)
     return incident
 
 
@@ -189,6 +199,8 @@ def _move(incident: Incident, actor: Any, to: str, *, note: str = "", **detail: 
         fields.append(stamp)
     incident.save(update_fields=fields + list(detail.pop("extra_fields", [])))
     _event(incident, actor, _EVENT_OF_STATUS[to], before=before, after=to, note=note, **detail)
+    if to == Incident.Status.CONFIRMED:
+        start_plan(incident)
 
 
 def confirm(*, incident_id: int, actor: Any, note: str = "") -> Incident:
@@ -619,3 +631,84 @@ def resolve_linked(*, incident_id: int, ticket_ids: list[int], actor: Any) -> in
             continue
         resolved += 1
     return resolved
+
+
+# --- the emergency plan (应急预案) ------------------------------------------------------------------
+
+
+def plan_for(incident: Incident) -> Playbook | None:
+    """The category's active plan, else the default plan."""
+    plans = Playbook.objects.filter(is_active=True).prefetch_related("steps")
+    if incident.category_id:
+        found = plans.filter(category_id=incident.category_id).first()
+        if found is not None:
+            return found
+    return plans.filter(category__isnull=True).first()
+
+
+def start_plan(incident: Incident) -> list[IncidentStep]:
+    """Copy the plan's steps onto the incident as it is confirmed, each due counted from confirmation.
+    Called inside the confirming transaction; an incident that already has steps keeps them."""
+    if incident.steps.exists():
+        return []
+    plan = plan_for(incident)
+    if plan is None:
+        return []
+    confirmed = incident.confirmed_at or timezone.now()
+    steps = IncidentStep.objects.bulk_create(
+        [
+            IncidentStep(
+                incident=incident,
+                position=step.position,
+                title_zh=step.title_zh,
+                title_en=step.title_en,
+                owner_team_id=step.owner_team_id,
+                due_at=confirmed + timedelta(minutes=step.due_minutes),
+            )
+            for step in plan.steps.all()
+        ]
+    )
+    _event(incident, None, IncidentEvent.Kind.PLAN_STARTED, plan=str(plan), steps=len(steps))
+    return steps
+
+
+def tick_step(*, step_id: int, actor: Any) -> IncidentStep:
+    """Mark a plan step done, with who and when on the incident's timeline; ticking twice changes nothing."""
+    ensure_may_manage(actor)
+    with transaction.atomic():
+        try:
+            step = IncidentStep.objects.select_for_update().select_related("incident").get(pk=step_id)
+        except IncidentStep.DoesNotExist:
+            raise NotFound(_("No such step.")) from None
+        if step.done_at is not None:
+            return step
+        step.done_at, step.done_by = timezone.now(), _user(actor)
+        step.save(update_fields=["done_at", "done_by"])
+        _event(
+            step.incident,
+            actor,
+            IncidentEvent.Kind.STEP_DONE,
+            step=step.title,
+            late=step.done_at > step.due_at,
+        )
+    return step
+
+
+def warn_overdue_steps(*, now: datetime | None = None, batch_size: int = 200) -> list[int]:
+    """Mark each overdue, unticked step of an open incident as warned, once, and queue the warning mail.
+    Rows are claimed with SKIP LOCKED, so two sweeps never warn of the same step."""
+    from . import tasks
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        steps = list(
+            IncidentStep.objects.select_for_update(skip_locked=True)
+            .filter(done_at__isnull=True, warned_at__isnull=True, due_at__lte=now)
+            .exclude(incident__status=Incident.Status.RESOLVED)
+            .order_by("pk")[:batch_size]
+        )
+        ids = [step.pk for step in steps]
+        if ids:
+            IncidentStep.objects.filter(pk__in=ids).update(warned_at=now)
+            tasks.warn_steps.delay_on_commit(ids)
+    return ids

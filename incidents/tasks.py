@@ -35,6 +35,17 @@ def tell_linked(incident_id: int, ticket_ids: list[int], known_issue: bool) -> i
     return services.tell_linked(incident_id=incident_id, ticket_ids=ticket_ids, known_issue=known_issue)
 
 
+@shared_task(**RETRY, soft_time_limit=50, time_limit=60)
+def warn_overdue_steps() -> int:
+    """The beat's sweep of emergency-plan steps past their deadline (each warned once)."""
+    return len(services.warn_overdue_steps())
+
+
+@shared_task(soft_time_limit=50, time_limit=60)
+def warn_steps(step_ids: list[int]) -> int:
+    return notifications.send_step_warnings(step_ids=step_ids)
+
+
 # Not acks_late: a mail is not idempotent; the surge itself is recorded once by its unique key.
 @shared_task(soft_time_limit=50, time_limit=60)
 def notify_surge(incident_id: int) -> int:

@@ -15,4 +15,5 @@ urlpatterns = [
     path("desk/incidents/<int:incident_id>/link/", views.link, name="link"),
     path("desk/incidents/<int:incident_id>/unlink/", views.unlink, name="unlink"),
     path("desk/incidents/<int:incident_id>/remedy/", views.set_remedy, name="remedy"),
+    path("desk/incidents/<int:incident_id>/steps/<int:step_id>/done/", views.tick_step, name="tick_step"),
 ]

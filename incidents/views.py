@@ -89,6 +89,7 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
         events=selectors.timeline(incident)[:100],
         chart=selectors.hourly_chart(incident),
         regions=selectors.region_counts(incident),
+        steps=selectors.plan_steps(incident),
         update_form=UpdateForm(initial={"idempotency_key": uuid.uuid4().hex}),
         resolve_form=ResolveForm(),
         link_form=LinkForm(),
@@ -236,4 +237,20 @@ def set_remedy(request: HttpRequest, incident_id: int) -> HttpResponse:
             messages.success(request, _("Remedy set for %(count)s linked tickets.") % {"count": count})
     else:
         messages.error(request, _("Choose a remedy and a valid amount."))
+    return redirect("incidents:detail", incident_id)
+
+
+@login_required
+@require_POST
+def tick_step(request: HttpRequest, incident_id: int, step_id: int) -> HttpResponse:
+    _desk_user(request)
+    if not selectors.plan_steps(get_object_or_404(Incident, pk=incident_id)).filter(pk=step_id).exists():
+        messages.error(request, _("No such step on this incident."))
+        return redirect("incidents:detail", incident_id)
+    try:
+        step = services.tick_step(step_id=step_id, actor=request.user)
+    except ComplaintError as refused:
+        _refused(request, refused)
+    else:
+        messages.success(request, _("Step done: %(step)s") % {"step": step.title})
     return redirect("incidents:detail", incident_id)

@@ -7,7 +7,7 @@ import pytest
 from complaints import services as core
 from complaints.models import Message, RoutingRule, Ticket
 from incidents import services, tasks
-from incidents.models import Incident, SurgeThreshold
+from incidents.models import Incident, Playbook, PlaybookStep, SurgeThreshold
 from tests.browser.conftest import browser_marks, open_page, sign_in
 from tests.factories import CategoryFactory, RootCauseFactory, SupervisorFactory, TeamFactory
 
@@ -64,6 +64,17 @@ def test_a_supervisor_confirms_updates_and_resolves_an_incident(
     category = CategoryFactory(slug="broadband", name_zh="宽带网络", name_en="Broadband", default_team=team)
     SurgeThreshold.objects.create(category=category, min_tickets=2, window_minutes=60)
     RootCauseFactory(slug="base-station", name_zh="基站故障", name_en="Base station failure")
+    plan = Playbook.objects.create(name_zh="断网应急预案", name_en="Outage plan", category=category)
+    PlaybookStep.objects.create(
+        playbook=plan, position=1, title_zh="通知法务部", title_en="Notify legal", due_minutes=30
+    )
+    PlaybookStep.objects.create(
+        playbook=plan,
+        position=2,
+        title_zh="准备话费补偿",
+        title_en="Prepare the compensation",
+        due_minutes=120,
+    )
     SupervisorFactory(username="boss", first_name="强", last_name="刘")
     tickets = [
         core.open_ticket(
@@ -96,6 +107,11 @@ def test_a_supervisor_confirms_updates_and_resolves_an_incident(
     page.click("form[action$='/status/'] button")
     page.wait_for_selector(f"h1 .badge:has-text('{words['confirmed']}')")
     assert Incident.objects.get(pk=incident.pk).status == Incident.Status.CONFIRMED
+    # The emergency plan is now a checklist: tick the first step.
+    page.click(".plan form button")
+    page.wait_for_selector(".plan tr.step-done")
+    assert Incident.objects.get(pk=incident.pk).steps.filter(done_at__isnull=False).count() == 1
+    page.screenshot(path=str(screenshots / f"incident-plan-{language}.png"), full_page=True)
 
     page.fill("#id_body_zh", "故障已定位，预计今晚 20 点前恢复。")
     page.fill("#id_body_en", "We found the fault; service should be back by 20:00 tonight.")

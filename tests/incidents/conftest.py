@@ -7,7 +7,7 @@ from complaints.models import RoutingRule, Ticket
 from incidents import tasks
 from tests.factories import AgentFactory, CategoryFactory, RootCauseFactory, TeamFactory
 
-TASKS = ["deliver_update", "resolve_linked", "tell_linked", "notify_surge", "detect_surges"]
+TASKS = ["deliver_update", "resolve_linked", "tell_linked", "notify_surge", "detect_surges", "warn_steps"]
 
 
 @pytest.fixture(autouse=True)

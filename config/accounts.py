@@ -57,11 +57,17 @@ def client_address(request: HttpRequest) -> str | None:
     Axes keeps it in a GenericIPAddressField: PostgreSQL refuses anything but an address, so a
     request without one (a test client's sign-in) or a forwarded header that is not one counts
     as no address rather than failing the sign-in.
+
+    An IPv6 client counts as its /64: one line or household is given a whole /64, so rotating
+    addresses inside it would otherwise dodge the per-address limit.
     """
     try:
-        return str(ipaddress.ip_address(client_ip(request)))
+        address = ipaddress.ip_address(client_ip(request))
     except ValueError:
         return None
+    if address.version == 6 and address.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return str(address)
 
 
 def _cool_off_minutes(request: HttpRequest) -> int:

@@ -112,6 +112,24 @@ def test_one_address_trying_many_accounts_is_locked_out(settings, staff):
     assert sign_in(colleague, "/accounts/login/", "li", PASSWORD).status_code == 302
 
 
+def test_rotating_addresses_inside_one_ipv6_64_still_counts_as_one_address(settings, staff):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    statuses = [
+        sign_in(
+            Client(HTTP_X_FORWARDED_FOR=f"2001:db8:1:2::{n:x}", REMOTE_ADDR="10.0.0.2"),
+            "/accounts/login/",
+            f"user-{n}",
+            "Password1",
+        ).status_code
+        for n in range(settings.LOGIN_FAILURES_PER_IP)
+    ]
+    assert statuses[-1] == 429
+    neighbour = Client(HTTP_X_FORWARDED_FOR="2001:db8:1:2:ffff::1", REMOTE_ADDR="10.0.0.2")
+    assert sign_in(neighbour, "/accounts/login/", "li", PASSWORD).status_code == 429
+    elsewhere = Client(HTTP_X_FORWARDED_FOR="2001:db8:1:3::1", REMOTE_ADDR="10.0.0.2")
+    assert sign_in(elsewhere, "/accounts/login/", "li", PASSWORD).status_code == 302
+
+
 def test_a_forwarded_header_that_is_no_address_still_counts_the_account(settings, staff):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     odd = Client(HTTP_X_FORWARDED_FOR="not-an-address")

@@ -21,6 +21,10 @@ from complaints.models.bilingual import pick
 DEFAULT_MIN_TICKETS = 10
 DEFAULT_WINDOW_MINUTES = 60
 DEFAULT_SIMILARITY = 0.45
+# The incident's own targets when its plan sets none: the first public update within 30 minutes of
+# confirmation, then one at least every 2 hours until it is resolved.
+DEFAULT_FIRST_UPDATE_MINUTES = 30
+DEFAULT_UPDATE_EVERY_MINUTES = 120
 
 
 class Incident(models.Model):
@@ -72,6 +76,9 @@ class Incident(models.Model):
     surge_key = models.CharField(max_length=120, null=True, blank=True, unique=True, editable=False)
     # Open linked tickets when "resolve all" began (progress: how many of them are no longer open).
     resolve_total = models.PositiveIntegerField(default=0, editable=False)
+    # The incident's service level: when the next public update is due, and whether its lateness was told.
+    update_due_at = models.DateTimeField(_("next public update due"), null=True, blank=True, editable=False)
+    update_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -108,6 +115,12 @@ class Incident(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status != self.Status.RESOLVED
+
+    @property
+    def update_is_late(self) -> bool:
+        from django.utils import timezone
+
+        return self.update_due_at is not None and self.update_due_at < timezone.now()
 
 
 class IncidentLink(models.Model):
@@ -263,6 +276,12 @@ class Playbook(models.Model):
         related_name="playbook",
         verbose_name=_("category"),
         help_text=_("Leave empty for the plan used when the incident's category has none."),
+    )
+    first_update_minutes = models.PositiveIntegerField(
+        _("first public update within (minutes after confirmation)"), default=DEFAULT_FIRST_UPDATE_MINUTES
+    )
+    update_every_minutes = models.PositiveIntegerField(
+        _("then a public update at least every (minutes)"), default=DEFAULT_UPDATE_EVERY_MINUTES
     )
     is_active = models.BooleanField(_("active"), default=True)
 

@@ -34,6 +34,38 @@ def send_surge_mail(*, incident_id: int) -> int:
     return sum(len(mail[3]) for mail in mails)
 
 
+def _supervisors_and_leads(team_id: int | None) -> list:
+    leads = TeamMembership.objects.filter(team_id=team_id, role=TeamMembership.Role.LEAD)
+    return list(
+        get_user_model()
+        .objects.filter(Q(groups__name=SUPERVISORS_GROUP) | Q(pk__in=leads.values("user")), is_active=True)
+        .exclude(email="")
+        .distinct()
+    )
+
+
+def send_late_update_warnings(*, incident_ids: list[int]) -> int:
+    """One mail per incident whose next public update is overdue, to the supervisors and the owner team's leads."""
+    sent = 0
+    for incident in Incident.objects.filter(pk__in=incident_ids, update_due_at__isnull=False):
+        url = settings.SITE_URL + reverse("incidents:detail", args=[incident.pk])
+        mails = []
+        for language, recipients in preferences.recipients_by_language(
+            _supervisors_and_leads(incident.owner_team_id)
+        ):
+            with translation.override(language):
+                values = {
+                    "incident": incident.title,
+                    "due": date_format(timezone.localtime(incident.update_due_at), "SHORT_DATETIME_FORMAT"),
+                }
+                subject = _("Public update overdue: %(incident)s") % values
+                body = _("The customers of %(incident)s were due a public update by %(due)s.") % values
+                mails.append((subject, f"{body}\n\n{url}\n", None, recipients))
+        send_mass_mail(mails)
+        sent += sum(len(mail[3]) for mail in mails)
+    return sent
+
+
 def send_step_warnings(*, step_ids: list[int]) -> int:
     """One mail per overdue plan step to the supervisors and the step's owner team's leads."""
     sent = 0

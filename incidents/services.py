@@ -27,6 +27,8 @@ from complaints.states import OPEN_STATUSES
 
 from . import matching
 from .models import (
+    DEFAULT_FIRST_UPDATE_MINUTES,
+    DEFAULT_UPDATE_EVERY_MINUTES,
     Incident,
     IncidentDelivery,
     IncidentEvent,
@@ -167,6 +169,7 @@ def create_incident(
         _event(incident, actor, IncidentEvent.Kind.CREATED, status=status)
         if status == Incident.Status.CONFIRMED:
             start_plan(incident)
+            schedule_next_update(incident, since=now, first=True)
     return incident
 
 
@@ -201,6 +204,10 @@ def _move(incident: Incident, actor: Any, to: str, *, note: str = "", **detail: 
     _event(incident, actor, _EVENT_OF_STATUS[to], before=before, after=to, note=note, **detail)
     if to == Incident.Status.CONFIRMED:
         start_plan(incident)
+        schedule_next_update(incident, since=incident.confirmed_at, first=True)
+    elif to == Incident.Status.RESOLVED:
+        incident.update_due_at = None
+        incident.save(update_fields=["update_due_at"])
 
 
 def confirm(*, incident_id: int, actor: Any, note: str = "") -> Incident:
@@ -530,6 +537,8 @@ def post_update(
             total=len(ids),
         )
         _event(incident, actor, IncidentEvent.Kind.UPDATE_POSTED, update_id=update.pk, recipients=len(ids))
+        if incident.status != Incident.Status.SUSPECTED:
+            schedule_next_update(incident, since=update.created_at, first=False)
         for start in range(0, len(ids), CHUNK_SIZE):
             tasks.deliver_update.delay_on_commit(update.pk, ids[start : start + CHUNK_SIZE])
     return update, True
@@ -711,4 +720,39 @@ def warn_overdue_steps(*, now: datetime | None = None, batch_size: int = 200) ->
         if ids:
             IncidentStep.objects.filter(pk__in=ids).update(warned_at=now)
             tasks.warn_steps.delay_on_commit(ids)
+    return ids
+
+
+# --- the incident's own service level: public updates on time --------------------------------------
+
+
+def schedule_next_update(incident: Incident, *, since: datetime, first: bool) -> None:
+    """When the next public update is due: the plan's first-update target after confirmation, then
+    its update interval after each update (defaults without a plan)."""
+    plan = plan_for(incident)
+    if first:
+        minutes = plan.first_update_minutes if plan else DEFAULT_FIRST_UPDATE_MINUTES
+    else:
+        minutes = plan.update_every_minutes if plan else DEFAULT_UPDATE_EVERY_MINUTES
+    incident.update_due_at, incident.update_warned_at = since + timedelta(minutes=minutes), None
+    incident.save(update_fields=["update_due_at", "update_warned_at"])
+
+
+def warn_late_updates(*, now: datetime | None = None, batch_size: int = 200) -> list[int]:
+    """Mark each open incident whose next public update is overdue as warned, once per due time, and
+    queue the warning mail; claimed with SKIP LOCKED so two sweeps never warn twice."""
+    from . import tasks
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Incident.objects.select_for_update(skip_locked=True)
+            .filter(update_due_at__lte=now, update_warned_at__isnull=True)
+            .exclude(status=Incident.Status.RESOLVED)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if ids:
+            Incident.objects.filter(pk__in=ids).update(update_warned_at=now)
+            tasks.warn_late_updates.delay_on_commit(ids)
     return ids

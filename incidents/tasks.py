@@ -37,8 +37,14 @@ def tell_linked(incident_id: int, ticket_ids: list[int], known_issue: bool) -> i
 
 @shared_task(**RETRY, soft_time_limit=50, time_limit=60)
 def warn_overdue_steps() -> int:
-    """The beat's sweep of emergency-plan steps past their deadline (each warned once)."""
-    return len(services.warn_overdue_steps())
+    """The beat's sweep of emergency-plan steps past their deadline and incidents whose public update
+    is late (each warned once)."""
+    return len(services.warn_overdue_steps()) + len(services.warn_late_updates())
+
+
+@shared_task(soft_time_limit=50, time_limit=60)
+def warn_late_updates(incident_ids: list[int]) -> int:
+    return notifications.send_late_update_warnings(incident_ids=incident_ids)
 
 
 @shared_task(soft_time_limit=50, time_limit=60)

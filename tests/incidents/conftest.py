@@ -7,7 +7,15 @@ from complaints.models import RoutingRule, Ticket
 from incidents import tasks
 from tests.factories import AgentFactory, CategoryFactory, RootCauseFactory, TeamFactory
 
-TASKS = ["deliver_update", "resolve_linked", "tell_linked", "notify_surge", "detect_surges", "warn_steps"]
+TASKS = [
+    "deliver_update",
+    "resolve_linked",
+    "tell_linked",
+    "notify_surge",
+    "detect_surges",
+    "warn_steps",
+    "warn_late_updates",
+]
 
 
 @pytest.fixture(autouse=True)

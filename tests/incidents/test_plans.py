@@ -79,3 +79,27 @@ def test_the_checklist_on_the_desk(client, plan, incident, supervisor):
     client.post(f"/desk/incidents/{incident.pk}/steps/{step.pk}/done/")
     step.refresh_from_db()
     assert step.done_by == supervisor
+
+
+def test_the_incident_owes_its_customers_a_public_update_on_time(
+    plan, incident, supervisor, worker, mailoutbox, django_capture_on_commit_callbacks
+):
+    plan.first_update_minutes, plan.update_every_minutes = 15, 60
+    plan.save()
+    services.confirm(incident_id=incident.pk, actor=supervisor)
+    incident.refresh_from_db()
+    assert incident.update_due_at == incident.confirmed_at + timedelta(minutes=15)
+    later = timezone.now() + timedelta(minutes=20)
+    with time_machine.travel(later), django_capture_on_commit_callbacks(execute=True):
+        assert services.warn_late_updates() == [incident.pk]
+        assert services.warn_late_updates() == []
+        update, _created = services.post_update(
+            incident_id=incident.pk, actor=supervisor, body_en="Working on it."
+        )
+    worker.run()
+    assert [m.subject for m in mailoutbox if "Public update" in m.subject] == [
+        "Public update overdue: Outage"
+    ]
+    incident.refresh_from_db()
+    assert incident.update_due_at == update.created_at + timedelta(minutes=60)
+    assert incident.update_warned_at is None  # the next lateness warns again

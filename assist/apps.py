@@ -10,9 +10,10 @@ class AssistConfig(AppConfig):
         from complaints import config_cache, extensions
         from complaints.events import ticket_event
 
-        from . import desk, receivers
+        from . import desk, receivers, similarity
         from .models import AssistModel, AssistSettings, AssistTerm
 
         config_cache.watch(AssistTerm, AssistSettings, AssistModel)
         ticket_event.connect(receivers.suggest_on_open, dispatch_uid="assist.suggest_on_open")
         extensions.register_ticket_panel(desk.ticket_panel)
+        extensions.register_repeat_similarity(similarity.for_repeat_detection)

@@ -5,10 +5,13 @@ rare words weigh more), half the chance the classifier puts both in the same cat
 of one matter meet even with few words in common). Without one: the cosine of the plain analyses.
 """
 
+import logging
 from collections.abc import Sequence
 
 from . import classifier as learnt
 from . import selectors, text
+
+logger = logging.getLogger(__name__)
 
 # Tuned on assist/data/eval_pairs.jsonl (manage.py evaluate_assistant prints the figures).
 THRESHOLD = 0.1
@@ -43,3 +46,17 @@ def repeat_scores(subject: str, others: Sequence[str]) -> list[float]:
 def repeat_threshold() -> float:
     row = selectors.current_model_row()
     return THRESHOLD if row is not None and selectors.load_classifier(row) is not None else PLAIN_THRESHOLD
+
+
+def for_repeat_detection(subject: str, others: list[str]) -> tuple[list[float] | None, float]:
+    """complaints.repeats' hook: the model's scores and threshold, or no opinion without a model (the core
+    keeps its bigram Dice and REPEAT_SIMILARITY). A failure here must never stop a ticket opening."""
+    try:
+        row = selectors.current_model_row()
+        model = selectors.load_classifier(row) if row is not None else None
+        if model is None:
+            return None, 0.0
+        return scores_with(model, subject, others), THRESHOLD
+    except Exception:
+        logger.exception("assistant repeat similarity failed; the bigram Dice decides")
+        return None, 0.0

@@ -89,3 +89,18 @@ def register_dashboard_panel(panel: Callable[[Any, datetime], dict[str, Any] | N
 
 def dashboard_panels(user: Any, now: datetime) -> list[dict[str, Any]]:
     return [shown for panel in DASHBOARD_PANELS if (shown := panel(user, now))]
+
+
+# --- added for assist (issue 22): how alike a new complaint is to the customer's earlier ones ---
+
+# fn(text, earlier texts) -> (one score each, the score from which a pair is a repeat), or (None, 0.0)
+# for no opinion (no trained model); the last registered wins, else repeats.py uses its bigram Dice.
+REPEAT_SIMILARITY: list[Callable[[str, list[str]], tuple[list[float] | None, float]]] = []
+
+
+def register_repeat_similarity(scores: Callable[[str, list[str]], tuple[list[float] | None, float]]) -> None:
+    _register(REPEAT_SIMILARITY, scores)
+
+
+def repeat_scores(text: str, earlier: list[str]) -> tuple[list[float] | None, float]:
+    return REPEAT_SIMILARITY[-1](text, earlier) if REPEAT_SIMILARITY else (None, 0.0)

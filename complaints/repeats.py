@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
+from . import extensions
 from .models import Category, Customer, Ticket
 from .states import Status
 
@@ -55,10 +56,15 @@ def find_repeat(
         .order_by("-created_at")[:20]
     )
     text = f"{subject}\n{description}"
+    candidates = list(candidates)
+    earlier = [f"{ticket.subject}\n{ticket.description}" for ticket in candidates]
+    scores, needed = extensions.repeat_scores(text, earlier)
+    if scores is None:  # no registered analysis has an opinion: the bigram Dice
+        scores, needed = [similarity(text, other) for other in earlier], config["REPEAT_SIMILARITY"]
     best: RepeatMatch | None = None
-    for ticket in candidates:
-        score = round(similarity(text, f"{ticket.subject}\n{ticket.description}"), 3)
-        if score >= config["REPEAT_SIMILARITY"] and (best is None or score > best.score):
+    for ticket, raw in zip(candidates, scores, strict=True):
+        score = round(raw, 3)
+        if score >= needed and (best is None or score > best.score):
             best = RepeatMatch(ticket=ticket, score=score)
     return best
 

@@ -15,7 +15,7 @@ from complaints.errors import ComplaintError
 from complaints.models import Category, Ticket
 from complaints.portal.permissions import desk_access_required
 
-from . import answers, services
+from . import answers, services, urgency
 from .models import AssistSuggestion
 
 PANEL_TEMPLATE = "desk/assist/_ticket_panel.html"
@@ -30,6 +30,7 @@ def ticket_panel(request: Any, ticket: Ticket) -> dict[str, Any] | None:
     suggested_category = suggestion.category_id if suggestion else None
     return {
         "template": PANEL_TEMPLATE,
+        "urgency": urgency.signals(f"{query}\n{ticket.desired_outcome}"),
         "suggestion": suggestion,
         "differs": suggestion is not None
         and (

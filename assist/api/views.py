@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from complaints import policy, selectors
 from complaints.models import Category, Team, Ticket
 
-from .. import answers
+from .. import answers, urgency
 from .. import selectors as assist_selectors
 from ..models import AssistSuggestion
 
@@ -92,6 +92,7 @@ class TicketSuggestionsView(APIView):
         else:
             body = {**_prediction_json(assist_selectors.predict(query)[1]), "applied": False, "model": None}
         body["articles"] = _articles(query)
+        body["urgency"] = urgency.signals(f"{query}\n{ticket.desired_outcome}")
         body["replies"] = [
             {"id": m.item.pk, "title": m.item.title, "score": round(m.score, 3)}
             for m in answers.replies_for(query, team_id=ticket.team_id)

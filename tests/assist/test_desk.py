@@ -70,3 +70,12 @@ def test_correcting_sets_the_agents_category_and_a_stale_version_is_refused(clie
     client.post(url, {"version": suggested.version, "action": "correct", "category": "billing-extra-charges"})
     suggested.refresh_from_db()
     assert suggested.category == Category.objects.get(slug="billing-extra-charges")
+
+
+def test_urgent_wording_shows_a_flag_with_its_words_even_without_a_model(client, supervisor):
+    ticket = open_web("还是没网", "这已经是第三次投诉了，气死我了，马上处理！")
+    client.force_login(supervisor)
+    page = client.get(reverse("desk:ticket", args=[ticket.reference])).content.decode()
+    assert "Urgent or angry wording" in page
+    assert "<mark>第三次投诉</mark>" in page and "<mark>马上</mark>" in page
+    assert "No suggestion" in page

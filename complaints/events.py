@@ -77,3 +77,21 @@ class SystemReason(models.TextChoices):
     SPAM = "spam", _("Spam")
     SLA_POLICY = "sla_policy", _("Policy: %(policy)s")
     SLA_NO_POLICY = "sla_no_policy", _("No SLA policy covers the ticket now.")
+    SLA_DUE = "sla_due", _("%(target)s due %(due)s")
+    SLA_BREACHED = "sla_breached", _("SLA breached: %(target)s was due %(due)s.")
+
+
+class CodedReason(str):
+    """A system reason given where the services take a reason as text (escalate, reroute, reclassify,
+    the SLA events): build_event stores its code and parameters, never the words, so each reader sees
+    it in their own language. As a string it reads as the template filled with the raw parameters,
+    enough for the services' "is a reason given" checks."""
+
+    code: SystemReason
+    params: dict[str, object]
+
+    def __new__(cls, code: SystemReason, **params: object) -> "CodedReason":
+        label = str(code.label)
+        coded = super().__new__(cls, label % params if params else label)
+        coded.code, coded.params = code, params
+        return coded

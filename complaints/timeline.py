@@ -9,6 +9,9 @@ filters in complaints/templatetags/timeline.py).
 
 from collections.abc import Callable
 
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -166,6 +169,8 @@ def event_reason(event: TicketEvent) -> str:
 
 
 def _param(key: str, value: object) -> object:
+    if key == "due":
+        return _due_label(str(value))
     if key == "target":
         return sla_target_label(str(value))
     if key == "team":
@@ -173,6 +178,14 @@ def _param(key: str, value: object) -> object:
     if key == "status":
         return status_label(str(value))
     return value
+
+
+def _due_label(iso: str) -> str:
+    """A due time stored as ISO 8601, in the reader's date format and the site's zone."""
+    moment = parse_datetime(iso)
+    if moment is None:
+        return iso
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 def actor_label(event: TicketEvent) -> str:

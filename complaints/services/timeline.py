@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext as _
 
 from ..errors import IllegalTransition, NotFound, StaleVersion
-from ..events import EventKind, SystemReason, events_recorded, ticket_event
+from ..events import CodedReason, EventKind, SystemReason, events_recorded, ticket_event
 from ..models import (
     Message,
     Ticket,
@@ -79,7 +79,10 @@ def build_event(
     **detail: object,
 ) -> TicketEvent:
     """One unsaved event row: the only code that builds TicketEvent rows. `reason` is what a person
-    wrote; `because` (with its parameters) a reason the system gives, put into words when it is read."""
+    wrote; `because` (with its parameters) a reason the system gives, put into words when it is read
+    (also given as a CodedReason in `reason`)."""
+    if isinstance(reason, CodedReason):
+        reason, because, because_params = "", reason.code, reason.params
     return TicketEvent(
         ticket=ticket,
         actor=acting_user(actor),

@@ -20,10 +20,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from complaints import services as complaint_services
-from complaints.events import EventKind
+from complaints.events import CodedReason, EventKind, SystemReason
 from complaints.models import Ticket, TicketEvent
 from complaints.states import OPEN_STATUSES, Status
 
@@ -242,9 +241,9 @@ def _on_reclassified(
         complaint_services.record_sla_retargeted(
             ticket_id=ticket.pk,
             changes=changes,
-            reason=_("Policy: %(policy)s") % {"policy": policy.name}
+            reason=CodedReason(SystemReason.SLA_POLICY, policy=policy.name)
             if policy
-            else _("No SLA policy covers the ticket now."),
+            else CodedReason(SystemReason.SLA_NO_POLICY),
         )
     return saved
 

@@ -12,12 +12,11 @@ from itertools import batched
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from complaints import services as complaint_services
 from complaints.bulk_update import update_by_pk
 from complaints.errors import ComplaintError
-from complaints.events import EventKind
+from complaints.events import CodedReason, EventKind, SystemReason
 from complaints.models import Team, Ticket
 
 from ..calendars import CalendarSpec
@@ -186,10 +185,6 @@ def _save_swept(clocks: list[SlaClock]) -> None:
     update_by_pk(SlaClock, SWEPT_FIELDS, rows)
 
 
-def _due_label(clock: SlaClock) -> str:
-    return timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M")
-
-
 def _alert_event(clock: SlaClock, level: int) -> dict:
     """record_sla_alert's keyword arguments for one alert."""
     return {
@@ -197,8 +192,8 @@ def _alert_event(clock: SlaClock, level: int) -> dict:
         "kind": EventKind.SLA_BREACHED if level == SlaAlert.BREACH else EventKind.SLA_WARNING,
         "target": clock.target,
         "due_at": clock.due_at,
-        "reason": _("%(target)s due %(due)s")
-        % {"target": clock.get_target_display(), "due": _due_label(clock)},
+        # Stored as a code: read in each reader's language and date format (complaints.timeline).
+        "reason": CodedReason(SystemReason.SLA_DUE, target=clock.target, due=clock.due_at.isoformat()),
         "threshold": level,
         "cycle": clock.cycle,
     }
@@ -218,11 +213,8 @@ def _store_summaries(tickets: dict[int, Ticket], clocks: list[SlaClock], due: li
     complaint_services.update_sla_summaries(summaries=summaries)
 
 
-def _breach_reason(clock: SlaClock) -> str:
-    return _("SLA breached: %(target)s was due %(due)s.") % {
-        "target": clock.get_target_display(),
-        "due": _due_label(clock),
-    }
+def _breach_reason(clock: SlaClock) -> CodedReason:
+    return CodedReason(SystemReason.SLA_BREACHED, target=clock.target, due=clock.due_at.isoformat())
 
 
 def _escalates_only(policy: SlaPolicy | None) -> bool:

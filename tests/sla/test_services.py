@@ -8,6 +8,7 @@ import time_machine
 from complaints import services
 from complaints.events import PUBLIC_EVENT_KINDS, EventKind
 from complaints.models import Message, Ticket, TicketEvent
+from complaints.timeline import event_reason
 from sla import services as sla_services
 from sla.models import BusinessCalendar, FirstResponseStop, SlaClock, SlaOutcome, SlaPolicy, SlaTarget
 from sla.policies import TicketFacts, category_ancestors, choose, policy_for
@@ -288,7 +289,7 @@ def test_reclassifying_puts_old_and_new_due_on_the_timeline(open_ticket, agent, 
         SlaTarget.RESOLUTION: (resolution_before, sh(2026, 3, 2, 14)),
     }
     assert by_priority.detail["changes"][SlaTarget.RESOLUTION][1] == "2026-03-02 14:00"  # shown in local time
-    assert "Urgent complaints" in by_priority.reason  # the policy now in force
+    assert "Urgent complaints" in event_reason(by_priority)  # the policy now in force
     assert by_priority.actor is None and by_priority.kind not in PUBLIC_EVENT_KINDS
 
     with time_machine.travel(sh(2026, 3, 2, 10, 20), tick=False):

@@ -32,14 +32,6 @@ WORDS = {
 OUTAGE = "家里宽带断网了，光猫红灯一直闪，无法上网"
 
 
-@pytest.fixture(autouse=True)
-def _no_assist_suggestions(monkeypatch) -> None:
-    # assist.tasks.suggest_for_ticket declares time_limit=60 under the global soft limit of 240 s, which
-    # Celery refuses when queueing it after a ticket opens; not what this test is about (reported).
-    assist_tasks = pytest.importorskip("assist.tasks")
-    monkeypatch.setattr(assist_tasks.suggest_for_ticket, "delay", lambda *args, **kwargs: None)
-
-
 @pytest.fixture
 def queued(monkeypatch) -> list:
     """The incidents tasks the live server queues; the test runs them as the worker would, when it chooses."""

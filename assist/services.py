@@ -115,8 +115,8 @@ def train(
                     )
                     % {"new": scores["category"] * 100, "old": bar * 100},
                 )
-        # The adopted model learns from every usable ticket, the held-out ones too.
-        final = learnt.Classifier.train(usable)
+        # The model adopted is the one measured: its accuracy is what the held-out tickets showed.
+        final = candidate
     folder = Path(settings.VAR_DIR) / "assist"
     path = folder / f"model-{now:%Y%m%d-%H%M%S}-{len(usable)}.joblib"
     final.save(path)
@@ -124,7 +124,7 @@ def train(
         AssistModel.objects.filter(is_current=True).update(is_current=False)
         row = AssistModel.objects.create(
             trained_at=now,
-            training_size=len(usable),
+            training_size=len(train_set),
             accuracy=scores["category"],
             scores=scores,
             path=str(path),

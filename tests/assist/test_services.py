@@ -28,7 +28,7 @@ def test_training_on_resolved_tickets_adopts_a_versioned_model_measured_on_held_
     result = services.train()
     assert result.adopted, result.message
     model = AssistModel.objects.get(is_current=True)
-    assert model.training_size == len(history)
+    assert 0.7 * len(history) < model.training_size < len(history)  # the rest was held out
     assert model.accuracy > 0.7
     assert set(model.scores) >= {"category", "team", "priority", "category_macro_f1"}
     assert model.path.endswith(".joblib")

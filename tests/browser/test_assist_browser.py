@@ -5,7 +5,7 @@ import pytest
 from django.core.cache import cache
 
 from complaints.models import KBArticle
-from tests.browser.conftest import browser_marks, open_page
+from tests.browser.conftest import browser_marks, open_page, sign_in
 
 pytestmark = browser_marks()
 
@@ -69,3 +69,43 @@ def test_matching_faq_articles_appear_while_the_customer_types(
     assert not [e for e in errors if "Content Security Policy" in e]
     # The customer may still submit: the button is there and enabled.
     assert page.locator("form button[type=submit]").last.is_enabled()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_workspace_shows_the_assistants_suggestion_and_applies_it_in_one_click(
+    live_server, browser, screenshots, settings, tmp_path, language
+):
+    from assist import selectors, services
+    from complaints import services as complaint_services
+    from complaints.services import CustomerDetails
+    from tests.assist.conftest import CATEGORIES, eval_rows, resolved_tickets
+    from tests.factories import SupervisorFactory, TeamFactory
+
+    settings.VAR_DIR = tmp_path
+    selectors.forget_loaded_models()
+    teams = {
+        slug: TeamFactory(slug=slug, name_en=slug.title(), name_zh=slug)
+        for slug in ["customer-service", "technical", "product", "billing", "legal"]
+    }
+    resolved_tickets(eval_rows("train", CATEGORIES), teams)
+    assert services.train().adopted
+    ticket = complaint_services.open_ticket(
+        actor=None,
+        channel="web",
+        customer=CustomerDetails(email="c@example.com"),
+        subject="宽带又断了",
+        description="家里的宽带从昨天晚上开始就连不上网，光猫一直亮红灯，气死了，马上处理！",
+    ).ticket
+    services.suggest_for_ticket(ticket_id=ticket.pk)
+    SupervisorFactory(username="boss")
+    page = sign_in(browser, live_server.url, "boss", language=language)
+    page.goto(f"{live_server.url}/desk/tickets/{ticket.reference}/")
+    panel = page.locator("#assistant")
+    panel.scroll_into_view_if_needed()
+    assert panel.locator("mark").count() >= 3  # urgency words and the words that weighed most
+    page.screenshot(path=str(screenshots / f"assist-desk-panel-{language}.png"), full_page=True)
+    panel.locator("button", has_text="采纳建议" if language == "zh-hans" else "Apply the suggestion").click()
+    page.wait_for_load_state()
+    ticket.refresh_from_db()
+    assert ticket.category.slug == "network-broadband-outage"
+    selectors.forget_loaded_models()

@@ -18,14 +18,14 @@ WORDS = {
         "confirmed": "Confirmed",
         "sent_0": "Sent to 0 of 3 customers",
         "sent_3": "Sent to 3 of 3 customers",
-        "resolved": "Resolving linked tickets: 3 of 3",
+        "resolved": "All 3 linked tickets resolved",
         "known": "Known issue",
     },
     "zh-hans": {
         "confirmed": "已确认",
         "sent_0": "已发送给 0 / 3 位客户",
         "sent_3": "已发送给 3 / 3 位客户",
-        "resolved": "正在解决关联工单：3 / 3",
+        "resolved": "全部 3 张关联工单已解决",
         "known": "已知问题",
     },
 }

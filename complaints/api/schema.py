@@ -1,6 +1,8 @@
 """OpenAPI generation: every operation documents the error answers the exception handler gives."""
 
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import build_array_type, build_basic_type
+from drf_spectacular.types import OpenApiTypes
 
 from .serializers import ErrorSerializer
 
@@ -13,6 +15,8 @@ COMMON_ERRORS = {
     "429": "Too many requests: retry after error.detail.retry_after_seconds.",
 }
 BODY_ERRORS = {"415": "Send application/json."}
+# For views whose answer no serializer describes: a JSON array of objects.
+LIST_OF_OBJECTS = build_array_type(build_basic_type(OpenApiTypes.OBJECT))
 
 
 class ComplaintAutoSchema(AutoSchema):

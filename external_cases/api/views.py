@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from complaints import policy, selectors
+from complaints.api.schema import LIST_OF_OBJECTS
 from complaints.errors import NotFound
 from complaints.models import Ticket
 
@@ -41,7 +42,7 @@ def _ticket(request: Request, reference: str) -> Ticket:
 class TicketExternalCasesView(APIView):
     """GET the ticket's external cases; POST registers a forwarded case on it."""
 
-    @extend_schema(summary="A ticket's external cases", responses={200: dict})
+    @extend_schema(summary="A ticket's external cases", responses={200: LIST_OF_OBJECTS})
     def get(self, request: Request, reference: str) -> Response:
         ticket = _ticket(request, reference)
         return Response([case_selectors.case_json(case) for case in case_selectors.cases_of_ticket(ticket)])

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from complaints import policy
 from complaints import selectors as core_selectors
+from complaints.api.schema import LIST_OF_OBJECTS
 from complaints.errors import NotFound
 from complaints.models import Category, RootCause, Team, Ticket
 
@@ -144,7 +145,13 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return self.get_paginated_response(rows)
 
     @extend_schema(
-        summary="The incident's public updates (GET) or post one (POST)",
+        methods=["GET"],
+        summary="The incident's public updates, with each one's progress",
+        responses={200: LIST_OF_OBJECTS},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Post a public update (sent once per linked ticket; the same idempotency key sends nothing)",
         request=UpdateSerializer,
         responses={200: dict, 201: dict},
     )

@@ -121,7 +121,11 @@ def test_an_integration_account_cannot_sign_in_to_the_desk(client, team):
         description="My bill shows the fee twice.",
     ).ticket
     client.force_login(partner)
-    desk_pages = ("/desk/", f"/desk/tickets/{ticket.reference}/", f"/desk/tickets/{ticket.reference}/version/")
+    desk_pages = (
+        "/desk/",
+        f"/desk/tickets/{ticket.reference}/",
+        f"/desk/tickets/{ticket.reference}/version/",
+    )
     for path in (*desk_pages, "/desk/quality/"):
         assert client.get(path).status_code == 403, path
     assert client.post("/desk/search/", {"q": "wang@example.com"}).status_code == 403

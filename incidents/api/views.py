@@ -79,7 +79,7 @@ class UpdateSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
 
 
-class ResolveSerializer(serializers.Serializer):
+class IncidentResolveSerializer(serializers.Serializer):
     root_cause = serializers.SlugRelatedField(
         slug_field="slug", queryset=RootCause.objects.filter(is_active=True)
     )
@@ -211,13 +211,13 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         summary="Resolve the incident and all its open linked tickets",
-        request=ResolveSerializer,
+        request=IncidentResolveSerializer,
         responses={202: dict},
     )
     @action(detail=True, methods=["post"])
     def resolve(self, request: Request, pk: str) -> Response:
         incident = self.get_object()
-        data = ResolveSerializer(data=request.data)
+        data = IncidentResolveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         incident = services.resolve_incident(
             incident_id=incident.pk, actor=request.user, **data.validated_data

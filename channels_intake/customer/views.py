@@ -23,6 +23,7 @@ from complaints import attachments, selectors, services
 from complaints.errors import ComplaintError
 from complaints.events import EventKind
 from complaints.models import Attachment, Message, Ticket, TicketEvent
+from complaints.naming import user_name_for_customers
 from complaints.states import Status
 
 from .. import tokens
@@ -167,24 +168,6 @@ EVENT_TEXT = {
 }
 
 
-def staff_display_name(user: object | None) -> str:
-    """What a customer sees of a staff member: their full name as their culture writes it (王芳, family
-    name first without a space; Fang Wang, given name first), or just "Agent" without a name on file.
-    Never the username, which is an internal login."""
-    first = (getattr(user, "first_name", "") or "").strip()
-    last = (getattr(user, "last_name", "") or "").strip()
-    if not (first or last):
-        return _("Agent")
-    if any(_is_cjk(ch) for ch in first + last):
-        return f"{last}{first}"
-    return " ".join(filter(None, [first, last]))
-
-
-def _is_cjk(ch: str) -> bool:
-    """Han, kana and compatibility ideographs: names written family name first, without a space."""
-    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\u3040" <= ch <= "\u30ff"
-
-
 def _event_text(event: TicketEvent) -> str:
     if event.kind == EventKind.STATUS_CHANGED:
         label = STEP_LABELS.get(event.to_value)
@@ -221,7 +204,7 @@ def _timeline(ticket: Ticket) -> tuple[list[dict[str, object]], list[Attachment]
                 opening_files += list(item.attachments.all())
                 continue
             seen_customer_message = seen_customer_message or item.kind == Message.Kind.CUSTOMER
-            who = _("You") if item.kind == Message.Kind.CUSTOMER else staff_display_name(item.author)
+            who = _("You") if item.kind == Message.Kind.CUSTOMER else user_name_for_customers(item.author)
             items.append(
                 {
                     "type": "message",
@@ -309,7 +292,7 @@ def _ticket_page(
         "action_error": action_error,
         "steps": _steps(ticket.status),
         "status_label": STEP_LABELS[ticket.status],
-        "handler": staff_display_name(ticket.assignee) if ticket.assignee_id else "",
+        "handler": user_name_for_customers(ticket.assignee) if ticket.assignee_id else "",
         "timeline": timeline,
         # The ticket's own files (the selector prefetches those of no message) and an opening message's.
         "opening_attachments": list(ticket.attachments.all()) + opening_files,

@@ -32,6 +32,7 @@ class Channel(models.TextChoices):
     WEIBO = "weibo", _("Weibo")
     APP = "app", _("In-app")
     API = "api", _("API")
+    CHAT = "chat", _("Live chat")
 
 
 class Kind(models.TextChoices):

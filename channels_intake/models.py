@@ -158,7 +158,12 @@ class Mailbox(models.Model):
 
 
 class WeChatAccount(models.Model):
-    """A WeChat official account whose server URL is /intake/wechat/<slug>/."""
+    """A WeChat official account (or an Enterprise WeChat customer-service account) whose server URL is
+    /intake/wechat/<slug>/; with its AppSecret, agents' replies go out as customer-service messages."""
+
+    class Kind(models.TextChoices):
+        OFFICIAL = "official", _("Official account (客服消息)")
+        KF = "kf", _("Enterprise WeChat customer service (微信客服)")
 
     slug = models.SlugField(_("slug"), unique=True)
     name = models.CharField(_("name"), max_length=100)
@@ -167,6 +172,26 @@ class WeChatAccount(models.Model):
     )
     app_id = models.CharField(_("AppID"), max_length=64, blank=True)
     token = pii.EncryptedTextField(_("token"), help_text=_("The server-configuration token (signature)."))
+    kind = models.CharField(_("account type"), max_length=16, choices=Kind.choices, default=Kind.OFFICIAL)
+    app_secret = pii.EncryptedTextField(
+        _("AppSecret"),
+        blank=True,
+        help_text=_(
+            "For sending replies through the WeChat API (the corp secret for Enterprise WeChat). "
+            "Empty: replies reach WeChat customers by e-mail or SMS only."
+        ),
+    )
+    encoding_aes_key = pii.EncryptedTextField(
+        _("EncodingAESKey"),
+        blank=True,
+        help_text=_("The 43-character key of the safe (AES) message mode; empty for plain-text mode."),
+    )
+    open_kfid = models.CharField(
+        _("customer-service account id (open_kfid)"),
+        max_length=64,
+        blank=True,
+        help_text=_("Enterprise WeChat customer service only."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -189,6 +214,23 @@ class WebhookChannel(models.Model):
         default=Channel.APP,
     )
     secret = pii.EncryptedTextField(_("secret"))
+    callback_url = models.URLField(
+        _("callback URL"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Replies, status updates and survey links for this channel's users are POSTed here as signed "
+            "JSON. Empty: they reach the customer by e-mail or SMS only."
+        ),
+    )
+    callback_private_allowed = models.BooleanField(
+        _("callback may be a private address"),
+        default=False,
+        help_text=_(
+            "Allow a callback URL on a loopback, private or link-local address (an app server inside "
+            "our own network). Leave off for anything on the internet."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -214,15 +256,20 @@ class OutboundMessage(models.Model):
         ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
         REPLY = "reply", _("Reply")
         RESOLUTION = "resolution", _("Resolution notice")
+        STATUS = "status", _("Status update")
+        SURVEY = "survey", _("Satisfaction survey")
 
     class Transport(models.TextChoices):
         EMAIL = "email", _("E-mail")
         SMS = "sms", _("SMS")
         WECHAT = "wechat", _("WeChat customer-service message")
         WECHAT_PASSIVE = "wechat_passive", _("WeChat passive reply")
+        CALLBACK = "callback", _("Signed callback (app, Weibo)")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
+        # Outside WeChat's 48-hour window with no other way to the customer: sent on their next message.
+        WAITING = "waiting", _("Waiting for the customer's next message")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
@@ -234,6 +281,8 @@ class OutboundMessage(models.Model):
         Resolution, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
+    # What a status update or survey says (the status, the survey link), fixed when it is queued.
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
     transport = models.CharField(_("transport"), max_length=16, choices=Transport.choices)
     recipient = pii.EncryptedTextField(_("recipient"))
     # Our Message-ID, fixed before the first attempt so a resend is recognisably the same mail.

@@ -13,12 +13,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from complaints import services as complaint_services
 from complaints.errors import ComplaintError
-from complaints.events import EventKind
+from complaints.events import CodedReason, EventKind, SystemReason
 from complaints.models import Category, Team, Ticket
 from complaints.states import Status
 
@@ -236,10 +236,9 @@ def _auto_apply(ticket: Ticket, suggestion: AssistSuggestion) -> None:
     suggestion.applied = True
 
 
-def assistant_reason(confidence: float) -> str:
-    """The timeline's reason, in the desk's language (written once, read by every agent)."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return _("classified by the assistant (%(percent)s %%)") % {"percent": round(confidence * 100)}
+def assistant_reason(confidence: float) -> CodedReason:
+    """The timeline's reason, stored as a code: each reader sees it in their own language."""
+    return CodedReason(SystemReason.ASSISTANT_CLASSIFIED, percent=round(confidence * 100))
 
 
 def apply_suggestion(*, ticket_id: int, actor: object, version: int, category_slug: str = "") -> Ticket:
@@ -255,12 +254,12 @@ def apply_suggestion(*, ticket_id: int, actor: object, version: int, category_sl
         if category is None:
             raise AssistantError(_("Choose one of the categories."))
         team, priority = None, None
-        reason = _("corrected the assistant's suggestion")
+        reason = CodedReason(SystemReason.ASSISTANT_CORRECTED)
     else:
         category, team, priority = suggestion.category, suggestion.team, suggestion.priority
-        reason = _("suggested by the assistant (%(percent)s %%)") % {
-            "percent": round(suggestion.confidence.get("category", 0) * 100)
-        }
+        reason = CodedReason(
+            SystemReason.ASSISTANT_SUGGESTED, percent=round(suggestion.confidence.get("category", 0) * 100)
+        )
     with transaction.atomic():
         ticket = complaint_services.reclassify(
             ticket_id=ticket_id,

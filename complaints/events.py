@@ -79,6 +79,10 @@ class SystemReason(models.TextChoices):
     SLA_NO_POLICY = "sla_no_policy", _("No SLA policy covers the ticket now.")
     SLA_DUE = "sla_due", _("%(target)s due %(due)s")
     SLA_BREACHED = "sla_breached", _("SLA breached: %(target)s was due %(due)s.")
+    # The assistant's classification (assist): applied on its own, taken or corrected by an agent.
+    ASSISTANT_CLASSIFIED = "assistant_classified", _("classified by the assistant (%(percent)s %%)")
+    ASSISTANT_SUGGESTED = "assistant_suggested", _("suggested by the assistant (%(percent)s %%)")
+    ASSISTANT_CORRECTED = "assistant_corrected", _("corrected the assistant's suggestion")
 
 
 class CodedReason(str):

@@ -1,7 +1,9 @@
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from assist import services
+from complaints import timeline
 from complaints.events import EventKind
 from complaints.models import Category, KBArticle, Resolution, RootCause
 from tests.assist.test_services import BROADBAND, open_web
@@ -56,7 +58,9 @@ def test_one_click_apply_reclassifies_through_the_services(client, supervisor, s
     suggested.refresh_from_db()
     assert suggested.category.slug == "network-broadband-outage"
     event = suggested.events.get(kind=EventKind.RECLASSIFIED)
-    assert event.actor == supervisor and "suggested by the assistant" in event.reason
+    assert event.actor == supervisor and event.reason_code == "assistant_suggested"
+    with translation.override("en"):
+        assert "suggested by the assistant" in timeline.event_reason(event)
 
 
 def test_correcting_sets_the_agents_category_and_a_stale_version_is_refused(client, supervisor, suggested):

@@ -1,8 +1,10 @@
 import pytest
+from django.utils import translation
 
 from assist import services, tasks
 from assist.models import AssistModel, AssistSettings, AssistSuggestion
 from complaints import services as complaint_services
+from complaints import timeline
 from complaints.events import EventKind
 from complaints.models import Category, RoutingRule, Ticket
 from complaints.services import CustomerDetails
@@ -103,7 +105,13 @@ def test_above_the_threshold_the_suggestion_is_applied_and_the_timeline_says_so(
     assert ticket.category.slug == "network-broadband-outage"
     assert ticket.team.slug == "technical"
     event = ticket.events.get(kind=EventKind.RECLASSIFIED)
-    assert event.reason == f"classified by the assistant ({round(suggestion.confidence['category'] * 100)} %)"
+    # Stored as a code, so each reader sees the reason in their own language.
+    percent = round(suggestion.confidence["category"] * 100)
+    assert (event.reason, event.reason_code) == ("", "assistant_classified")
+    with translation.override("en"):
+        assert timeline.event_reason(event) == f"classified by the assistant ({percent} %)"
+    with translation.override("zh-hans"):
+        assert str(percent) in timeline.event_reason(event) and "助手" in timeline.event_reason(event)
     assert event.actor is None
 
 

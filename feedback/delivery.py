@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from . import tokens
+from .channels import channel_for
 from .models import Survey
 from .sms import SmsDeliveryError, get_sms_backend
 
@@ -117,6 +118,17 @@ def deliver(survey: Survey, *, mailer: SurveyMailer, reminder: bool = False) -> 
     Raises OSError (smtplib errors included) or SmsDeliveryError when it was not accepted;
     NoSmsGateway when the survey is for SMS and no gateway is configured.
     """
+    if survey.channel == Survey.Channel.CUSTOMER_CHANNEL:
+        channel = channel_for(survey.ticket)
+        if channel is None:
+            raise OSError("The customer's channel no longer reaches them.")
+        channel.send(
+            survey=survey,
+            url=tokens.survey_url(survey),
+            text=survey_sms_text(survey, reminder=reminder),
+            reminder=reminder,
+        )
+        return
     if survey.channel == Survey.Channel.SMS:
         backend = get_sms_backend()
         if backend is None:

@@ -140,6 +140,8 @@ class Survey(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-mail")
         SMS = "sms", _("SMS")
+        # WeChat, or an app's or Weibo's callback (feedback/channels.py).
+        CUSTOMER_CHANNEL = "channel", _("The customer's channel")
 
     resolution = models.OneToOneField(
         Resolution, on_delete=models.CASCADE, related_name="survey", verbose_name=_("resolution")

@@ -24,6 +24,7 @@ from complaints.errors import ComplaintError, NotFound
 from complaints.models import Customer, Message, Resolution, TeamMembership, Ticket
 from complaints.states import Status
 
+from . import channels as survey_channels
 from . import delivery
 from .models import ReturnVisit, Survey, SurveyAnswer, SurveyPolicy, SurveyReason
 
@@ -93,7 +94,10 @@ def schedule_survey(*, ticket_id: int, resolution_id: int, now: datetime | None 
     customer = ticket.customer
     if ticket.duplicate_of_id or ticket.is_spam or customer.surveys_opted_out:
         return None
-    if customer.email:
+    if survey_channels.channel_for(ticket) is not None:
+        # The channel they wrote on (WeChat, the app's callback) first, like the replies.
+        channel = Survey.Channel.CUSTOMER_CHANNEL
+    elif customer.email:
         channel = Survey.Channel.EMAIL
     elif customer.phone:
         channel = Survey.Channel.SMS

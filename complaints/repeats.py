@@ -1,4 +1,4 @@
-"""Repeat-complaint detection: same customer, same category, similar words, recent.
+"""Repeat-complaint detection: same customer (on any channel), same category family, similar words, recent.
 
 Similarity is the Dice coefficient over character bigrams of the normalised text,
 which works for Chinese (no spaces between words) and English alike.
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Q
 
 from . import extensions
 from .models import Category, Customer, Ticket
@@ -33,6 +34,14 @@ def similarity(a: str, b: str) -> float:
     return 2 * len(grams_a & grams_b) / (len(grams_a) + len(grams_b))
 
 
+def _same_family(category: Category | None) -> Q:
+    """A customer who picks the parent once and a sub-category the next time writes about one matter."""
+    if category is None:
+        return Q(category__isnull=True)
+    root = category.parent_id or category.pk
+    return Q(category_id=root) | Q(category__parent_id=root)
+
+
 @dataclass(frozen=True)
 class RepeatMatch:
     ticket: Ticket
@@ -42,12 +51,13 @@ class RepeatMatch:
 def find_repeat(
     *, customer: Customer, category: Category | None, subject: str, description: str, now: datetime
 ) -> RepeatMatch | None:
-    """The most similar earlier ticket of this customer in this category within the window, if similar enough."""
+    """The most similar earlier ticket of this customer in this category's family (its parent, the parent's
+    other sub-categories) within the window, on any channel, if similar enough."""
     config = settings.COMPLAINTS
     candidates = (
         Ticket.objects.filter(
+            _same_family(category),
             customer=customer,
-            category=category,
             created_at__gte=now - timedelta(days=config["REPEAT_WINDOW_DAYS"]),
             duplicate_of__isnull=True,
             is_spam=False,

@@ -63,6 +63,21 @@ def close_refusal(ticket: Any) -> str | None:
     return next((reason for guard in CLOSE_GUARDS if (reason := guard(ticket))), None)
 
 
+# fn(tickets queryset) -> those tickets without the ones it holds open: the auto-close sweep narrows its
+# query with it, so a batch is never filled with held tickets (the close guard still has the last word).
+CLOSE_HOLDS: list[Callable[[Any], Any]] = []
+
+
+def register_close_hold(without_held: Callable[[Any], Any]) -> None:
+    _register(CLOSE_HOLDS, without_held)
+
+
+def without_close_holds(tickets: Any) -> Any:
+    for without_held in CLOSE_HOLDS:
+        tickets = without_held(tickets)
+    return tickets
+
+
 def register_ticket_badges(badges: Callable[[list[Any]], dict[int, list[dict[str, str]]]]) -> None:
     _register(TICKET_BADGES, badges)
 

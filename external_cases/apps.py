@@ -16,6 +16,7 @@ class ExternalCasesConfig(AppConfig):
         ticket_event.connect(receivers.assess_escalation_risk, dispatch_uid="external_cases.escalation_risk")
         config_cache.watch(ExternalSource, RiskKeyword)
         extensions.register_close_guard(services.close_refusal)
+        extensions.register_close_hold(selectors.without_open_cases)
         extensions.register_ticket_field(
             "external_cases", selectors.ticket_external_cases, prefetch=selectors.cases_prefetch()
         )

@@ -68,6 +68,12 @@ def cases_of_ticket(ticket: Ticket) -> QuerySet[ExternalCase]:
     )
 
 
+def without_open_cases(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """The tickets that no open external case holds open (the auto-close sweep's close hold)."""
+    held = ExternalCase.objects.filter(state=ExternalCase.State.OPEN).values("ticket_id")
+    return tickets.exclude(pk__in=held)
+
+
 def cases_visible_to(user: AbstractBaseUser) -> QuerySet[ExternalCase]:
     """The cases on tickets the user may see (the list views' limit; objects are checked one by one)."""
     visible = selectors.tickets_visible_to(user).order_by().values("pk")

@@ -223,9 +223,12 @@ def close_stale_resolved(*, now: datetime | None = None, batch_size: int = 500) 
     cutoff = now - timedelta(days=settings.COMPLAINTS["AUTO_CLOSE_RESOLVED_AFTER_DAYS"])
     closed = 0
     with transaction.atomic():
+        # Held tickets (an open external case) are left out in the query: picked and skipped, more
+        # than a batch of them would starve every closable ticket behind them.
+        resolved = Ticket.objects.filter(status=Status.RESOLVED, resolved_at__lte=cutoff)
         due = (
-            Ticket.objects.select_for_update(skip_locked=True)
-            .filter(status=Status.RESOLVED, resolved_at__lte=cutoff)
+            extensions.without_close_holds(resolved)
+            .select_for_update(skip_locked=True)
             .order_by("pk")[:batch_size]
         )
         for ticket in due:

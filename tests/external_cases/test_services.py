@@ -153,6 +153,27 @@ def test_auto_close_leaves_a_resolved_ticket_with_an_open_case_and_closes_it_aft
     assert Ticket.objects.get(pk=held.pk).status == Status.CLOSED
 
 
+def test_more_than_a_batch_of_held_tickets_does_not_starve_the_closable_ones_behind_them(
+    open_ticket, odr, boss
+):
+    batch = 3
+    held = [open_ticket(email=f"held{n}@example.com", subject=f"held {n}") for n in range(batch + 2)]
+    free = [open_ticket(email=f"free{n}@example.com", subject=f"free {n}") for n in range(2)]
+    for n, ticket in enumerate(held):
+        _register(ticket, odr, actor=boss, number=f"ODR-HELD-{n}")
+    for ticket in [*held, *free]:
+        complaint_services.resolve(
+            ticket_id=ticket.pk, actor=None, version=None, root_cause=RootCauseFactory(), steps_taken="Fixed."
+        )
+    # The held tickets come first in the sweep's order (lower keys) and outnumber its batch.
+    assert max(t.pk for t in held) < min(t.pk for t in free)
+    later = Ticket.objects.get(pk=free[-1].pk).resolved_at + timedelta(days=30)
+    assert complaint_services.close_stale_resolved(now=later, batch_size=batch) == 2
+    statuses = dict(Ticket.objects.filter(pk__in=[t.pk for t in held + free]).values_list("pk", "status"))
+    assert [statuses[t.pk] for t in free] == [Status.CLOSED, Status.CLOSED]
+    assert {statuses[t.pk] for t in held} == {Status.RESOLVED}
+
+
 def test_warnings_and_the_missed_deadline_fire_once_each(
     open_ticket, heimao, boss, django_capture_on_commit_callbacks
 ):
@@ -251,3 +272,53 @@ def test_huge_notes_on_a_case_are_refused(open_ticket, odr, boss):
             received_at=sh(2026, 9, 25, 10, 0),
             notes="x" * 5001,
         )
+
+
+def test_the_warning_and_the_breach_mail_go_out_exactly_once_each_in_the_readers_language(
+    open_ticket, heimao, boss, team, agent, mailoutbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    from complaints.models import StaffPreference, TeamMembership
+    from external_cases import tasks
+    from tests.factories import AgentFactory, SupervisorFactory
+
+    # The mail task runs in the test's process as the worker would run it, once per queued call.
+    monkeypatch.setattr(tasks.send_case_alerts, "delay", lambda alerts: tasks.send_case_alerts(alerts))
+    lead = AgentFactory(team=team, email="lead@staff.example.com")
+    TeamMembership.objects.filter(user=lead, team=team).update(role=TeamMembership.Role.LEAD)
+    chief = SupervisorFactory(email="chief@staff.example.com")
+    chief.groups.get_or_create(name="Supervisors")
+    StaffPreference.objects.update_or_create(user=chief, defaults={"language": "zh-hans"})
+    ticket = open_ticket()
+    case = _register(ticket, heimao, actor=boss, number="HM-MAIL", received=sh(2026, 9, 30, 20, 0))
+    mailoutbox.clear()  # the registration's own notifications are not the alerts
+
+    def sweep(*moment: int) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.fire_due_alerts(now=sh(*moment))
+
+    for moment in [(2026, 10, 1, 20, 0), (2026, 10, 1, 20, 1), (2026, 10, 1, 23, 0)]:
+        sweep(*moment)
+    assert len(mailoutbox) == 1
+    warning = mailoutbox[0]
+    assert (
+        warning.subject == f"Due soon: report-back to {heimao.name_en} for case HM-MAIL ({ticket.reference})"
+    )
+    assert "50% of the time for the report-back" in warning.body
+    assert f"/desk/tickets/{ticket.reference}/" in warning.body
+    # A warning goes to the assignee and the team's leads, not yet to the supervisors.
+    assert warning.to == sorted([agent.email, "lead@staff.example.com"])
+
+    for moment in [(2026, 10, 3, 9, 0), (2026, 10, 3, 9, 5), (2026, 10, 4, 9, 0)]:
+        sweep(*moment)
+    assert len(mailoutbox) == 3  # the breach, once: in Chinese to the supervisor, in English to the team
+    by_reader = {tuple(mail.to): mail for mail in mailoutbox[1:]}
+    chinese = by_reader[("chief@staff.example.com",)]
+    assert chinese.subject == f"已超时：向 {heimao.name_zh} 反馈案件 HM-MAIL（{ticket.reference}）"
+    assert "尚未登记反馈" in chinese.body
+    english = next(mail for to, mail in by_reader.items() if to != ("chief@staff.example.com",))
+    assert {agent.email, "lead@staff.example.com"} <= set(english.to)
+    assert "chief@staff.example.com" not in english.to
+    assert english.subject.startswith(f"Missed: report-back to {heimao.name_en} for case HM-MAIL")
+    assert "was due" in english.body
+    case.refresh_from_db()
+    assert case.breached_at == sh(2026, 10, 3, 9, 0)

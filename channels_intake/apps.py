@@ -7,6 +7,7 @@ class ChannelsIntakeConfig(AppConfig):
     verbose_name = _("Intake channels")
 
     def ready(self) -> None:
+        from complaints import extensions
         from complaints import privacy as core_privacy
         from complaints.events import ticket_event
 
@@ -20,3 +21,4 @@ class ChannelsIntakeConfig(AppConfig):
             receivers.on_tickets_anonymised, dispatch_uid="channels_intake.on_tickets_anonymised"
         )
         core_privacy.register_export_section("channel_identities.csv", privacy.identities_export)
+        extensions.register_desk_link(_("Log a phone call"), "public:phone_call")

@@ -1,10 +1,11 @@
-"""Extension points that sla and feedback fill in at start-up (AppConfig.ready).
+"""Extension points the other apps fill in at start-up (AppConfig.ready): the one list of them.
 
 The complaint core imports none of those apps; they register here what the API,
 the portal and the reports should show of theirs.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -119,3 +120,27 @@ def register_repeat_similarity(scores: Callable[[str, list[str]], tuple[list[flo
 
 def repeat_scores(text: str, earlier: list[str]) -> tuple[list[float] | None, float]:
     return REPEAT_SIMILARITY[-1](text, earlier) if REPEAT_SIMILARITY else (None, 0.0)
+
+
+# --- the desk's top bar: every app adds its own page here instead of the base template naming it ---
+
+
+@dataclass(frozen=True)
+class DeskLink:
+    label: Any  # a lazy translation, rendered in the reader's language
+    url_name: str
+    # fn(user) -> bool; None shows the link to everyone who may use the desk.
+    visible: Callable[[Any], bool] | None = None
+
+
+# In registration order (INSTALLED_APPS order), after the core's own queue links.
+DESK_LINKS: list[DeskLink] = []
+
+
+def register_desk_link(label: Any, url_name: str, *, visible: Callable[[Any], bool] | None = None) -> None:
+    if all(link.url_name != url_name for link in DESK_LINKS):
+        DESK_LINKS.append(DeskLink(label, url_name, visible))
+
+
+def desk_links(user: Any) -> list[DeskLink]:
+    return [link for link in DESK_LINKS if link.visible is None or link.visible(user)]

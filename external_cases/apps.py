@@ -24,3 +24,4 @@ class ExternalCasesConfig(AppConfig):
         extensions.register_ticket_panel(selectors.ticket_panel)
         extensions.register_dashboard_panel(reports.dashboard_panel)
         extensions.register_stats_section("external_cases", reports.stats_section)
+        extensions.register_desk_link(_("External cases"), "external_cases:open_cases")

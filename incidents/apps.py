@@ -22,3 +22,4 @@ class IncidentsConfig(AppConfig):
         extensions.register_ticket_panel(selectors.ticket_panel)
         extensions.register_dashboard_panel(selectors.dashboard_panel)
         extensions.register_api_route("incidents", IncidentViewSet, basename="incident")
+        extensions.register_desk_link(_("Major incidents"), "incidents:list")

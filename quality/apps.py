@@ -20,3 +20,4 @@ class QualityConfig(AppConfig):
         )
         extensions.register_api_route("transparency", api.TransparencyViewSet, basename="transparency")
         extensions.register_dashboard_panel(console.dashboard_panel)
+        extensions.register_desk_link(_("Quality inspection"), "quality:queue")

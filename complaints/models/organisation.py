@@ -3,10 +3,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ..config_cache import ConfigQuerySet
-from .bilingual import pick
+from .bilingual import BilingualName
 
 
-class Team(models.Model):
+class Team(BilingualName):
     class AssignmentStrategy(models.TextChoices):
         ROUND_ROBIN = "round_robin", _("Round robin")
         LEAST_LOADED = "least_loaded", _("Least loaded")
@@ -19,8 +19,6 @@ class Team(models.Model):
         LEGAL = "legal", _("Legal")
 
     slug = models.SlugField(unique=True)
-    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
-    name_en = models.CharField(_("name (English)"), max_length=100)
     function = models.CharField(_("function"), max_length=32, choices=Function.choices)
     email = models.EmailField(_("team e-mail"), blank=True)
     assignment_strategy = models.CharField(
@@ -45,13 +43,6 @@ class Team(models.Model):
         verbose_name = _("team")
         verbose_name_plural = _("teams")
 
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def name(self) -> str:
-        return pick(self.name_zh, self.name_en)
-
 
 class TeamMembership(models.Model):
     class Role(models.TextChoices):
@@ -74,13 +65,11 @@ class TeamMembership(models.Model):
         return f"{self.user} @ {self.team}"
 
 
-class Category(models.Model):
+class Category(BilingualName):
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
     )
     slug = models.SlugField(unique=True, max_length=80)
-    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
-    name_en = models.CharField(_("name (English)"), max_length=100)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     default_team = models.ForeignKey(
         Team,
@@ -104,27 +93,18 @@ class Category(models.Model):
             return f"{self.parent} / {self.name}"
         return self.name
 
-    @property
-    def name(self) -> str:
-        return pick(self.name_zh, self.name_en)
 
-
-class RootCause(models.Model):
+class RootCause(BilingualName):
     """The cause taxonomy a resolution is filed under."""
 
     slug = models.SlugField(unique=True, max_length=80)
     group = models.CharField(_("group"), max_length=80, blank=True)
-    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
-    name_en = models.CharField(_("name (English)"), max_length=100)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["group", "slug"]
         verbose_name = _("root cause")
         verbose_name_plural = _("root causes")
-
-    def __str__(self) -> str:
-        return pick(self.name_zh, self.name_en)
 
 
 class RoutingRule(models.Model):

@@ -144,3 +144,35 @@ def register_desk_link(label: Any, url_name: str, *, visible: Callable[[Any], bo
 
 def desk_links(user: Any) -> list[DeskLink]:
     return [link for link in DESK_LINKS if link.visible is None or link.visible(user)]
+
+
+# --- added for external_cases (issue 18): what POST /api/v1/tickets/ and its list take beyond the core ---
+
+
+@dataclass(frozen=True)
+class CreateField:
+    # fn() -> a DRF serializer field (not required) that validates the value: a bad one is a 400.
+    field: Callable[[], Any]
+    # fn(*, ticket, actor, value) after the ticket opened, in the same transaction; a ComplaintError
+    # (its 4xx) undoes the opening too.
+    apply: Callable[..., None]
+
+
+TICKET_CREATE_FIELDS: dict[str, CreateField] = {}
+# name -> fn() -> a django-filter Filter (with `method` a callable) added to GET /api/v1/tickets/.
+TICKET_LIST_FILTERS: dict[str, Callable[[], Any]] = {}
+
+
+def register_ticket_create_field(name: str, *, field: Callable[[], Any], apply: Callable[..., None]) -> None:
+    TICKET_CREATE_FIELDS[name] = CreateField(field, apply)
+
+
+def apply_create_fields(*, ticket: Any, actor: Any, values: dict[str, Any]) -> None:
+    """Apply the registered create fields present in `values` (the validated body) to the new ticket."""
+    for name, extra in TICKET_CREATE_FIELDS.items():
+        if values.get(name) is not None:
+            extra.apply(ticket=ticket, actor=actor, value=values[name])
+
+
+def register_ticket_list_filter(name: str, make_filter: Callable[[], Any]) -> None:
+    TICKET_LIST_FILTERS[name] = make_filter

@@ -74,6 +74,11 @@ def without_open_cases(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return tickets.exclude(pk__in=held)
 
 
+def tickets_with_cases(tickets: QuerySet[Ticket], _at_most: int = 0) -> set[int]:
+    """Which of `tickets` a regulator or platform forwarded (quality's mandatory inspection sample)."""
+    return set(ExternalCase.objects.filter(ticket__in=tickets).values_list("ticket_id", flat=True))
+
+
 def cases_visible_to(user: AbstractBaseUser) -> QuerySet[ExternalCase]:
     """The cases on tickets the user may see (the list views' limit; objects are checked one by one)."""
     visible = selectors.tickets_visible_to(user).order_by().values("pk")

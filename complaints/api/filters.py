@@ -1,6 +1,7 @@
 """Filters for GET /api/v1/tickets/: every value is validated, so a bad one is a 400, never a 500."""
 
 from datetime import datetime
+from typing import Any
 
 import django_filters
 from django.contrib.auth.models import AbstractBaseUser
@@ -8,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
-from complaints import selectors
+from complaints import extensions, selectors
 from complaints.models import Category, Team, Ticket
 from complaints.models.tickets import Channel, Priority, SlaState
 from complaints.states import Status
@@ -72,6 +73,10 @@ class TicketFilter(django_filters.FilterSet):
         model = Ticket
         fields: list[str] = []
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        include_registered_filters(type(self))
+        super().__init__(*args, **kwargs)
+
     def filter_category(
         self, queryset: QuerySet[Ticket], name: str, value: Category | None
     ) -> QuerySet[Ticket]:
@@ -104,3 +109,11 @@ class TicketFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         return selectors.search_tickets(queryset, value)
+
+
+def include_registered_filters(filterset: type[django_filters.FilterSet]) -> None:
+    """Other apps' list filters (extensions.TICKET_LIST_FILTERS, registered in ready()) join the
+    declared ones, for the list and for the OpenAPI schema alike."""
+    for name, make_filter in extensions.TICKET_LIST_FILTERS.items():
+        if name not in filterset.base_filters:
+            filterset.base_filters[name] = make_filter()

@@ -339,6 +339,14 @@ class TicketCreateSerializer(serializers.Serializer):
         choices=settings.LANGUAGES, required=False, allow_blank=True, default=""
     )
 
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        # Other apps' fields (e.g. external_case), registered in ready(): validated here, applied
+        # by extensions.apply_create_fields in the opening transaction.
+        for name, extra in extensions.TICKET_CREATE_FIELDS.items():
+            fields.setdefault(name, extra.field())
+        return fields
+
     def validate_occurred_at(self, value: datetime | None) -> datetime | None:
         if value is None:
             return value

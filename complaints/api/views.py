@@ -260,6 +260,10 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         """Open the ticket through the service: (ticket, 201) when new, (the open ticket, 200) for a repeat."""
         data = serializer.validated_data
         customer = data["customer"]
+        with transaction.atomic():
+            return self._open_with_extras(data, customer)
+
+    def _open_with_extras(self, data: dict[str, Any], customer: dict[str, Any]) -> tuple[Ticket, int]:
         opened = services.open_ticket(
             actor=self.request.user,
             channel=data["channel"],
@@ -282,6 +286,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             desired_outcome=data["desired_outcome"],
             language=data["language"],
         )
+        extensions.apply_create_fields(ticket=opened.ticket, actor=self.request.user, values=data)
         return opened.ticket, status.HTTP_200_OK if opened.is_repeat else status.HTTP_201_CREATED
 
     # --- messages and events ------------------------------------------------------------------

@@ -48,6 +48,8 @@ class SourceField(serializers.SlugRelatedField):
 
 
 class RegisterCaseSerializer(serializers.Serializer):
+    """A forwarded case: POST .../external-cases/, and `external_case` of POST /api/v1/tickets/."""
+
     source = SourceField()
     number = serializers.CharField(max_length=64)
     received_at = serializers.DateTimeField(required=False)
@@ -58,3 +60,12 @@ class RegisterCaseSerializer(serializers.Serializer):
 class ReportBackSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=ReportBack.Outcome.choices)
     values = serializers.DictField(child=serializers.CharField(allow_blank=True), default=dict)
+
+
+def ticket_create_field() -> serializers.Field:
+    """`external_case` of POST /api/v1/tickets/: the case is registered on the new ticket."""
+    return RegisterCaseSerializer(
+        required=False,
+        allow_null=True,
+        help_text="A case forwarded by a regulator or platform, registered with the ticket (all or nothing).",
+    )

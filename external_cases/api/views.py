@@ -67,6 +67,19 @@ class TicketExternalCasesView(APIView):
         return Response(case_selectors.case_json(case), status=status.HTTP_201_CREATED)
 
 
+def register_with_new_ticket(*, ticket: Ticket, actor: Any, value: dict[str, Any]) -> None:
+    """POST /api/v1/tickets/ with `external_case`: register it in the opening transaction."""
+    services.register_case(
+        ticket_id=ticket.pk,
+        actor=actor,
+        source=value["source"],
+        number=value["number"],
+        received_at=value.get("received_at") or timezone.now(),
+        regulator_contact=value["regulator_contact"],
+        notes=value["notes"],
+    )
+
+
 class ReportBackView(APIView):
     @extend_schema(
         summary="Record an external case's report-back", request=ReportBackSerializer, responses={201: dict}

@@ -2,9 +2,10 @@
 
 import pytest
 
+from complaints.models import Ticket
 from external_cases.models import ExternalCase
 from tests.complaints.api_helpers import client_for
-from tests.factories import AgentFactory
+from tests.factories import AgentFactory, SupervisorFactory
 
 from .conftest import ODR_VALUES
 
@@ -107,3 +108,100 @@ def test_malformed_input_is_400_not_500(boss, open_ticket, odr):
     assert client.post(url, {"outcome": "maybe", "values": ODR_VALUES}, format="json").status_code == 400
     assert client.post(url, {"outcome": "settled", "values": ["x"]}, format="json").status_code == 400
     assert client.post(f"{cases_url(ticket)}999999/report-back/", {}, format="json").status_code == 404
+
+
+# --- POST /api/v1/tickets/ with external_case, and the list filters ---------------------------
+
+TICKETS = "/api/v1/tickets/"
+
+
+def _with_case(**case) -> dict:
+    from tests.complaints.api_helpers import ticket_payload
+
+    forwarded = {
+        "source": "12315-odr",
+        "number": "ODR-2026-0777",
+        "received_at": "2026-09-25T10:00:00+08:00",
+        "regulator_contact": "市场监管局 王科长 010-12345678",
+        "notes": "<script>alert(1)</script>消费者称未退款",
+    }
+    return {**ticket_payload(), "external_case": {**forwarded, **case}}
+
+
+def test_an_integration_opens_a_ticket_with_its_external_case_in_one_call(odr):
+    from tests.complaints.api_helpers import make_integration
+
+    response = client_for(make_integration()).post(TICKETS, _with_case(), format="json")
+    assert response.status_code == 201, response.json()
+    case = ExternalCase.objects.get(number="ODR-2026-0777")
+    assert case.ticket.reference == response.json()["reference"]
+    assert case.source == odr
+    assert case.regulator_contact == "市场监管局 王科长 010-12345678"
+    assert "<script>" not in case.notes
+    assert case.ticket.team == odr.team  # routed to the source's team
+    # The case is where every ticket's cases are shown (the answer may no longer show the rerouted ticket).
+    shown = client_for(SupervisorFactory()).get(f"{TICKETS}{case.ticket.reference}/").json()
+    assert [(c["number"], c["due_at"]) for c in shown["external_cases"]] == [
+        ("ODR-2026-0777", "2026-10-15T10:00:00+00:00")
+    ]
+
+
+def test_a_bad_source_or_a_duplicate_number_refuses_the_whole_ticket_with_4xx_json(boss, open_ticket, odr):
+    from tests.complaints.api_helpers import make_integration
+
+    client = client_for(make_integration())
+    before = Ticket.objects.count()
+    unknown = client.post(TICKETS, _with_case(source="weibo"), format="json")
+    assert unknown.status_code == 400
+    assert "12315-odr" in unknown.json()["error"]["fields"]["external_case"]["source"][0]
+    missing = client.post(TICKETS, _with_case(number=""), format="json")
+    assert missing.status_code == 400
+    assert "number" in missing.json()["error"]["fields"]["external_case"]
+    holder = open_ticket(email="holder@example.com", subject="另一件")
+    register(client_for(boss), holder, number="ODR-2026-0777")
+    before = Ticket.objects.count()
+    duplicate = client.post(TICKETS, _with_case(), format="json")
+    assert duplicate.status_code == 409
+    assert duplicate.json()["error"]["code"] == "duplicate_external_case"
+    # The integration may not see the holder's ticket: the answer does not name it.
+    assert holder.reference not in str(duplicate.json())
+    assert Ticket.objects.count() == before  # nothing opened
+    malformed = client.post(TICKETS, _with_case(received_at="not a date"), format="json")
+    assert malformed.status_code == 400
+    not_an_object = client.post(TICKETS, {**_with_case(), "external_case": ["x"]}, format="json")
+    assert not_an_object.status_code == 400
+
+
+def test_the_list_filters_by_external_source_and_due_time(boss, open_ticket, odr, heimao):
+    with_odr, with_heimao, plain = (
+        open_ticket(email="a@example.com", subject="一"),
+        open_ticket(email="b@example.com", subject="二"),
+        open_ticket(email="c@example.com", subject="三"),
+    )
+    client = client_for(boss)
+    register(client, with_odr, number="ODR-F-1")  # due 2026-10-15 10:00 +08:00
+    register(client, with_heimao, source="heimao", number="HM-F-1", received_at="2026-10-01T10:00:00+08:00")
+
+    def listed(**params) -> set[str]:
+        response = client.get(TICKETS, params)
+        assert response.status_code == 200, response.json()
+        return {ticket["reference"] for ticket in response.json()["results"]}
+
+    assert listed(external_source="12315-odr") == {with_odr.reference}
+    assert listed(external_source="heimao") == {with_heimao.reference}
+    assert plain.reference in listed()  # without the filters: every ticket
+    assert listed(external_due_before="2026-10-05T00:00:00+08:00") == {with_heimao.reference}
+    assert listed(external_due_before="2026-10-16T00:00:00+08:00") == {
+        with_odr.reference,
+        with_heimao.reference,
+    }
+    assert client.get(TICKETS, {"external_source": "nope"}).status_code == 400
+    assert client.get(TICKETS, {"external_due_before": "0001-01-01T00:00:00Z"}).status_code == 400
+    assert client.get(TICKETS, {"external_due_before": "soon"}).status_code == 400
+
+
+def test_the_schema_documents_the_external_case_field_and_the_filters(boss):
+    schema = client_for(boss).get("/api/schema/", {"format": "json"}).json()
+    parameters = {p["name"] for p in schema["paths"]["/api/v1/tickets/"]["get"]["parameters"]}
+    assert {"external_source", "external_due_before"} <= parameters
+    assert "external_case" in schema["components"]["schemas"]["TicketCreateRequest"]["properties"]

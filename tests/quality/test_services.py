@@ -86,6 +86,27 @@ def test_low_ratings_disputes_and_reopened_tickets_are_always_sampled(agent, qa,
     }
 
 
+def test_tickets_a_regulator_forwarded_are_always_sampled(agent, qa, card):
+    from external_cases.models import ExternalCase, ExternalSource
+
+    forwarded = closed_ticket(closed_at=during_week(), assignee=agent, subject="12315 case")
+    closed_ticket(closed_at=during_week(), assignee=agent, subject="ordinary")
+    ExternalCase.objects.create(
+        ticket=forwarded,
+        source=ExternalSource.objects.get(slug="12315-odr"),
+        number="ODR-QA-1",
+        received_at=during_week(1),
+        due_at=during_week(6),
+        state=ExternalCase.State.REPORTED,
+        reported_at=during_week(2),
+    )
+
+    reviews = sampled(size=0)
+
+    assert {name: r.reason for name, r in reviews.items()} == {"12315 case": Review.Reason.EXTERNAL_CASE}
+    assert reviews["12315 case"].get_reason_display() == "External case"
+
+
 def test_an_inspector_never_gets_a_ticket_they_handled(team, agent, card):
     first = inspector("qa-a", team=team)
     second = inspector("qa-b")

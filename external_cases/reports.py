@@ -1,18 +1,18 @@
-"""Reporting on external cases: per source and period, the dashboard's due-soon list, the CSV export
-in the source's own field order."""
+"""Reporting on external cases: per source and period, the dashboard's due-soon list, the CSV and XLSX
+export in the source's own field order."""
 
-import csv
-import io
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from complaints import exports
 from complaints import selectors as core_selectors
 from complaints.naming import user_name
 
@@ -148,20 +148,24 @@ def export_rows(source: ExternalSource, cases: Iterable[ExternalCase]) -> Iterab
         yield [str(values[key]) for key in keys]
 
 
-def export_csv(*, user: AbstractBaseUser, source: ExternalSource, start: datetime, end: datetime) -> str:
-    """The source's cases received in [start, end) that the user may see, as CSV (UTF-8 with BOM, so
-    Excel opens the Chinese text)."""
+def export_response(
+    *, user: AbstractBaseUser, source: ExternalSource, start: datetime, end: datetime, file_format: str
+) -> HttpResponse:
+    """The source's cases received in [start, end) that the user may see, in the source's columns, as a
+    CSV (UTF-8 with BOM, so Excel opens the Chinese text) or XLSX download, recorded as an export
+    (complaints.exports: formulas neutralised in both)."""
     cases = (
         selectors.cases_visible_to(user)
         .filter(source=source, received_at__gte=start, received_at__lt=end)
         .select_related("report_back__recorded_by")
         .order_by("received_at", "pk")
     )
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow([heading for _key, heading in export_columns(source)])
-    for row in export_rows(source, cases):
-        # A cell starting with = + - @ would run as a formula in a spreadsheet.
-        writer.writerow([f"'{cell}" if cell[:1] in ("=", "+", "-", "@") else cell for cell in row])
-    return out.getvalue()
+    return exports.export_response(
+        user=user,
+        subject=f"external_cases:{source.slug}",
+        filters={"source": source.slug, "start": start, "end": end},
+        headers=[heading for _key, heading in export_columns(source)],
+        rows=export_rows(source, cases),
+        file_format=file_format,
+        filename=f"external-cases-{source.slug}-{start:%Y%m%d}-{end - timedelta(days=1):%Y%m%d}",
+    )

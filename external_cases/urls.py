@@ -11,7 +11,7 @@ urlpatterns = [
     path("desk/external-cases/", views.open_cases, name="open_cases"),
     path("desk/external-cases/new/", views.register, name="register"),
     path("desk/external-cases/report/", views.report, name="report"),
-    path("desk/external-cases/export.csv", views.export, name="export"),
+    path("desk/external-cases/export/", views.export, name="export"),
     path("desk/tickets/<str:reference>/external-cases/new/", views.register, name="register_on_ticket"),
     path(
         "desk/tickets/<str:reference>/external-cases/<int:case_id>/report-back/",

@@ -1,5 +1,7 @@
 """Desk pages of external cases: register a forwarded case, record a report-back, the open cases,
-the report per source and its CSV export. Thin: each calls one service or selector."""
+the report per source and its CSV and XLSX export. Thin: each calls one service or selector."""
+
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -135,6 +137,9 @@ def report(request: HttpRequest) -> HttpResponse:
         "form": form,
         "rows": rows,
         "start": start,
+        # The export's form takes the last day included; `end` is the day after it.
+        "period_start": f"{start:%Y-%m-%d}",
+        "period_end": f"{end - timedelta(days=1):%Y-%m-%d}",
         "end": end,
         "sources": selectors.active_sources(),
         "query": request.GET.urlencode(),
@@ -146,15 +151,16 @@ def report(request: HttpRequest) -> HttpResponse:
 @permission_required("external_cases.view_externalcase", raise_exception=True)
 @require_GET
 def export(request: HttpRequest) -> HttpResponse:
-    """One source's cases of the period as CSV, in the columns the source asks for."""
+    """One source's cases of the period as CSV or XLSX (?file_format=xlsx), in the source's columns."""
     form = ReportPeriodForm(request.GET or None)
     start, end = form.period()
     source = form.cleaned_data.get("source") if form.is_valid() else None
     if source is None:
         messages.error(request, _("Choose the source to export."))
         return redirect(reverse("external_cases:report"))
-    body = reports.export_csv(user=request.user, source=source, start=start, end=end)
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    filename = f"external-cases-{source.slug}-{start:%Y%m%d}-{end:%Y%m%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    file_format = request.GET.get("file_format", "csv")
+    if file_format not in ("csv", "xlsx"):
+        file_format = "csv"
+    return reports.export_response(
+        user=request.user, source=source, start=start, end=end, file_format=file_format
+    )

@@ -24,8 +24,9 @@ class ExternalSourceAdmin(AuditedModelAdmin):
             _("Deadline"),
             {"fields": ["deadline_amount", "deadline_unit", "calendar", "warning_thresholds"]},
         ),
-        (_("Routing"), {"fields": ["team", "priority", "mailbox_address"]}),
+        (_("Routing"), {"fields": ["team", "priority", "mailbox", "number_pattern"]}),
         (_("Report-back"), {"fields": ["report_fields"]}),
+        (_("Customers who dispute"), {"fields": ["customer_route_zh", "customer_route_en"]}),
     ]
 
     @admin.display(description=_("deadline"))

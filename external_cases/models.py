@@ -1,6 +1,7 @@
 """Cases that come back from regulators and public platforms (工信部申诉, 12315, 12345, 黑猫投诉 …),
 with someone else's deadline, and the escalation-risk flag on complaints that threaten to go there."""
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -44,6 +45,13 @@ def validate_report_fields(value: Any) -> None:
             )
         if kind == "choice" and not item.get("choices"):
             raise ValidationError(_("Field %(key)s is a choice and needs its choices.") % {"key": key})
+
+
+def validate_number_pattern(value: str) -> None:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValidationError(_("Not a regular expression: %(error)s") % {"error": exc}) from None
 
 
 class ReportField:
@@ -133,11 +141,38 @@ class ExternalSource(models.Model):
         blank=True,
         help_text=_("Empty: keep the ticket's priority."),
     )
-    mailbox_address = models.EmailField(
-        _("forwarding address"),
+    mailbox = models.OneToOneField(
+        "channels_intake.Mailbox",
+        on_delete=models.SET_NULL,
+        null=True,
         blank=True,
-        help_text=_("The address this source's forwarded cases arrive from or at (for the mail intake)."),
+        related_name="external_source",
+        verbose_name=_("forwarding mailbox"),
+        help_text=_(
+            "Mail arriving in this mailbox is a case forwarded by this source: it opens a ticket with an "
+            "external case of this source."
+        ),
     )
+    number_pattern = models.CharField(
+        _("case number in the subject"),
+        max_length=200,
+        blank=True,
+        validators=[validate_number_pattern],
+        help_text=_(
+            "A regular expression that finds the case number in a forwarded mail's subject, e.g. "
+            "ODR\\d{8,}; with a group, the group is the number. Empty, or not found: the case is "
+            "registered without a number and flagged for an agent to fill in."
+        ),
+    )
+    customer_route_zh = models.TextField(
+        _("outside route for customers (Chinese)"),
+        blank=True,
+        help_text=_(
+            "Told to a customer with the resolution (mail and ticket page) as where else they may turn "
+            "if they dispute it, e.g. 12315 or the MIIT appeal centre (12300). Empty: not offered."
+        ),
+    )
+    customer_route_en = models.TextField(_("outside route for customers (English)"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveIntegerField(_("sort order"), default=100)
 
@@ -159,6 +194,19 @@ class ExternalSource(models.Model):
     @property
     def name(self) -> str:
         return pick(self.name_zh, self.name_en)
+
+    @property
+    def customer_route(self) -> str:
+        return pick(self.customer_route_zh, self.customer_route_en)
+
+    def number_in(self, subject: str) -> str:
+        """The case number the source's pattern finds in a mail subject, or ""."""
+        if not self.number_pattern:
+            return ""
+        found = re.search(self.number_pattern, subject or "")
+        if found is None:
+            return ""
+        return (found.group(1) if found.groups() else found.group(0)) or ""
 
     @property
     def thresholds(self) -> list[int]:
@@ -214,7 +262,10 @@ class ExternalCase(models.Model):
         verbose_name = _("external case")
         verbose_name_plural = _("external cases")
         constraints = [
-            models.UniqueConstraint(fields=["source", "number"], name="external_case_number_per_source"),
+            # A case forwarded by mail without a findable number waits, blank, for an agent to fill it.
+            models.UniqueConstraint(
+                fields=["source", "number"], condition=~Q(number=""), name="external_case_number_per_source"
+            ),
             models.CheckConstraint(
                 condition=Q(state="open") | Q(reported_at__isnull=False) | Q(state="withdrawn"),
                 name="external_case_reported_has_time",

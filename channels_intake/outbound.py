@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.safestring import mark_safe
 
+from complaints import extensions
 from complaints.models import Message, Resolution, Ticket, TicketEvent
 from complaints.models.tickets import Channel
 from complaints.notifications import header_text
@@ -183,6 +184,8 @@ def _resolution_context(resolution: Resolution, link: str) -> dict:
         "confirm_link": f"{link}#resolution",
         "dispute_link": f"{link}#dispute",
         "auto_close_days": settings.COMPLAINTS["AUTO_CLOSE_RESOLVED_AFTER_DAYS"],
+        # Where else the customer may turn if they dispute it (12315, 12300 ...), as configured.
+        "outside_routes": extensions.outside_routes(resolution.ticket),
     }
 
 

@@ -176,3 +176,18 @@ def apply_create_fields(*, ticket: Any, actor: Any, values: dict[str, Any]) -> N
 
 def register_ticket_list_filter(name: str, make_filter: Callable[[], Any]) -> None:
     TICKET_LIST_FILTERS[name] = make_filter
+
+
+# --- added for external_cases (issue 18): where else a customer who disputes a resolution may turn ---
+
+# fn(ticket) -> lines of plain text in the active language (12315, the MIIT appeal centre 12300 ...), told
+# with the resolution: in its mail and on the customer's ticket page.
+OUTSIDE_ROUTES: list[Callable[[Any], list[str]]] = []
+
+
+def register_outside_routes(routes: Callable[[Any], list[str]]) -> None:
+    _register(OUTSIDE_ROUTES, routes)
+
+
+def outside_routes(ticket: Any) -> list[str]:
+    return [line for routes in OUTSIDE_ROUTES for line in routes(ticket)]

@@ -22,6 +22,7 @@ class ExternalCasesConfig(AppConfig):
         config_cache.watch(ExternalSource, RiskKeyword)
         extensions.register_close_guard(services.close_refusal)
         extensions.register_close_hold(selectors.without_open_cases)
+        extensions.register_outside_routes(selectors.outside_routes)
         extensions.register_ticket_field(
             "external_cases", selectors.ticket_external_cases, prefetch=selectors.cases_prefetch()
         )

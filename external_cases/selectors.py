@@ -68,6 +68,14 @@ def cases_of_ticket(ticket: Ticket) -> QuerySet[ExternalCase]:
     )
 
 
+def outside_routes(ticket: Ticket) -> list[str]:
+    """Where a customer who disputes may turn, in the active language: the route text of every active
+    source that offers one, the sources of the ticket's own cases first."""
+    own = set(ExternalCase.objects.filter(ticket_id=ticket.pk).values_list("source_id", flat=True))
+    sources = sorted(active_sources(), key=lambda source: source.pk not in own)
+    return [route for source in sources if (route := source.customer_route.strip())]
+
+
 def without_open_cases(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """The tickets that no open external case holds open (the auto-close sweep's close hold)."""
     held = ExternalCase.objects.filter(state=ExternalCase.State.OPEN).values("ticket_id")

@@ -39,8 +39,9 @@ def merge(
         raise ComplaintError(_("A ticket cannot be merged into itself."))
     with transaction.atomic():
         source, target = lock_tickets(source_id, target_id)
-        policy.ensure_can_merge(actor, source, target, keep_internal=keep_internal)
+        # Stale first: an agent who saw an older page is shown what changed before any refusal.
         ensure_current(source, version)
+        policy.ensure_can_merge(actor, source, target, keep_internal=keep_internal)
         internal = keep_internal or source.customer_id != target.customer_id
         if not source.is_open:
             raise IllegalTransition(_("Only an open ticket can be merged into another."))

@@ -191,3 +191,30 @@ def register_outside_routes(routes: Callable[[Any], list[str]]) -> None:
 
 def outside_routes(ticket: Any) -> list[str]:
     return [line for routes in OUTSIDE_ROUTES for line in routes(ticket)]
+
+
+# --- added for remedies (issue 19): a remedy that needs sign-off holds the resolution back ---
+
+# fn(*, ticket, actor, root_cause, steps_taken, remedy, amount) -> True when it holds the resolution
+# back (having stored it, in services.resolve's transaction); it may refuse with a ComplaintError.
+RESOLVE_HOLDS: list[Callable[..., bool]] = []
+# fn(ticket) -> lines of plain text (escaped) shown to the customer on their ticket page.
+CUSTOMER_TICKET_NOTES: list[Callable[[Any], list[str]]] = []
+
+
+def register_resolve_hold(hold: Callable[..., bool]) -> None:
+    _register(RESOLVE_HOLDS, hold)
+
+
+def resolve_held(**proposal: Any) -> bool:
+    """Whether a registered hold keeps this resolution back; every hold sees it (and may record it)."""
+    held = [hold(**proposal) for hold in RESOLVE_HOLDS]
+    return any(held)
+
+
+def register_customer_ticket_notes(notes: Callable[[Any], list[str]]) -> None:
+    _register(CUSTOMER_TICKET_NOTES, notes)
+
+
+def customer_ticket_notes(ticket: Any) -> list[str]:
+    return [line for notes in CUSTOMER_TICKET_NOTES for line in notes(ticket)]

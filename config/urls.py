@@ -34,6 +34,7 @@ urlpatterns = [
     path("desk/quality/", include("quality.desk.urls")),
     path("", include("external_cases.urls")),
     path("", include("incidents.urls")),
+    path("", include("remedies.urls")),
     path("", include("assist.urls")),
     path("desk/", include("complaints.portal.urls")),
     path("api/", include("complaints.api.urls")),

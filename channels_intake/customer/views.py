@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from complaints import attachments, selectors, services
+from complaints import attachments, extensions, selectors, services
 from complaints import extensions as core_extensions
 from complaints.errors import ComplaintError
 from complaints.events import EventKind
@@ -298,6 +298,8 @@ def _ticket_page(
         # The ticket's own files (the selector prefetches those of no message) and an opening message's.
         "opening_attachments": list(ticket.attachments.all()) + opening_files,
         "resolution": resolution,
+        # What other apps say of the resolution's follow-up (remedies: "Refund of 30.00 CNY: done on …").
+        "resolution_notes": extensions.customer_ticket_notes(ticket) if resolution else [],
         # Where else the customer may turn if they dispute the resolution (12315, 12300 ...).
         "outside_routes": core_extensions.outside_routes(ticket) if resolution else [],
         "auto_close_days": auto_close_days,

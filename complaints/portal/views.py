@@ -373,7 +373,7 @@ def _await_customer(request: HttpRequest, ticket: Ticket, data: dict) -> str:
 
 
 def _resolve(request: HttpRequest, ticket: Ticket, data: dict) -> str:
-    services.resolve(
+    resolution = services.resolve(
         ticket_id=ticket.pk,
         actor=request.user,
         version=data["version"],
@@ -382,6 +382,8 @@ def _resolve(request: HttpRequest, ticket: Ticket, data: dict) -> str:
         remedy=data["remedy"],
         amount=data["amount"] or 0,
     )
+    if resolution is None:
+        return _("The resolution is held until its remedy is approved; the customer is not told yet.")
     return _("Resolved. The customer is asked to confirm.")
 
 

@@ -139,8 +139,12 @@ def resolve(
     steps_taken: str,
     remedy: str = Resolution.Remedy.NONE,
     amount: Decimal | int | str = 0,
-) -> Resolution:
-    """Record the root cause, the steps and any remedy, and mark the ticket resolved."""
+    consult_holds: bool = True,
+) -> Resolution | None:
+    """Record the root cause, the steps and any remedy, and mark the ticket resolved. Returns None when
+    a registered resolve hold keeps the resolution back (a remedy awaiting approval: the hold stores
+    it, the ticket stays as it is and the customer is not told); the hold applies it later with
+    consult_holds=False."""
     amount = Decimal(str(amount or 0))
     if amount < 0:
         raise ComplaintError(_("The remedy amount cannot be negative."))
@@ -152,6 +156,9 @@ def resolve(
         ticket = lock_ticket(ticket_id)
         ensure_current(ticket, version)
         ensure_allowed(ticket, Status.RESOLVED)
+        proposal = {"root_cause": root_cause, "steps_taken": steps_taken, "remedy": remedy, "amount": amount}
+        if consult_holds and extensions.resolve_held(ticket=ticket, actor=actor, **proposal):
+            return None
         resolution = Resolution.objects.create(
             ticket=ticket,
             root_cause=root_cause,

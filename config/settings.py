@@ -58,6 +58,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
+    # daphne first: `manage.py runserver` (make run) then serves ASGI, so /chat/ WebSockets work.
+    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -83,6 +85,7 @@ INSTALLED_APPS = [
     "incidents",
     "assist",
     "remedies",
+    "chat",
 ]
 
 MIDDLEWARE = [
@@ -109,6 +112,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
     {
@@ -568,4 +572,29 @@ LOGGING = {
         # Failures and lockouts are warnings; its INFO lines (a clean-up query per attempt) are noise.
         "axes": {"level": "WARNING"},
     },
+}
+
+
+# --- Live chat (chat/) ------------------------------------------------------------
+# Redis carries chat events between ASGI processes when REDIS_URL is set; one process alone
+# (make run's embedded default) keeps them in memory.
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+CHAT = {
+    "MESSAGE_MAX_CHARS": env.int("CHAT_MESSAGE_MAX_CHARS", default=2000),
+    # Messages a connection may send per 10 seconds, and new chats one address may start per hour.
+    "MESSAGES_PER_10S": env.int("CHAT_MESSAGES_PER_10S", default=20),
+    "CHATS_PER_IP_PER_HOUR": env.int("CHAT_CHATS_PER_IP_PER_HOUR", default=10),
+    "CONNECTIONS_PER_IP": env.int("CHAT_CONNECTIONS_PER_IP", default=20),
+    # Seconds an agent has to accept an offered chat before it goes to the next agent.
+    "OFFER_SECONDS": env.int("CHAT_OFFER_SECONDS", default=30),
+    # Seconds after an agent's connection drops before their chats go back to the queue.
+    "AGENT_GRACE_SECONDS": env.int("CHAT_AGENT_GRACE_SECONDS", default=30),
+    "DEFAULT_CAPACITY": env.int("CHAT_DEFAULT_CAPACITY", default=3),
+    # Sites that may frame /chat/ (the embed snippet), besides our own: comma-separated origins (https://shop.example).
+    "EMBED_ORIGINS": env.list("CHAT_EMBED_ORIGINS", default=[]),
 }

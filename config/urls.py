@@ -32,6 +32,8 @@ urlpatterns = [
     path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("desk/quality/", include("quality.desk.urls")),
+    # /chat/ (the customer's widget page) and /desk/chat/ (the agents' console)
+    path("", include("chat.urls")),
     path("", include("external_cases.urls")),
     path("", include("incidents.urls")),
     path("", include("remedies.urls")),

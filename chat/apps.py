@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ChatConfig(AppConfig):
+    name = "chat"
+    verbose_name = _("Live chat")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from complaints import extensions, policy
+
+        from . import reports
+
+        extensions.register_desk_link(_("Live chat"), "chat:console", visible=policy.may_use_desk)
+        extensions.register_stats_section("chat", reports.chat_section)

@@ -1,0 +1,246 @@
+"""The two WebSocket ends: the customer's widget (authorised by the chat's signed token only) and the
+agent's console (the desk session). Thin: every change goes through chat.services."""
+
+import asyncio
+import logging
+import time
+from collections import deque
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.core import signing
+from django.utils import translation
+
+from channels_intake.customer import ratelimit
+from complaints import policy
+from complaints.errors import ComplaintError
+from complaints.models import Team
+
+from . import events, selectors, services
+from .models import Chat
+from .tokens import chat_from_token
+
+logger = logging.getLogger(__name__)
+# Close codes the clients know: the widget stops reconnecting on these.
+REFUSED = 4403
+TOO_MANY = 4429
+SWEEP_SECONDS = 5
+
+
+def _client_ip(scope: dict[str, Any]) -> str:
+    """The peer's address; behind N trusted proxies (as for the web pages), the forwarded one."""
+    proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
+    headers = dict(scope.get("headers") or [])
+    forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1")
+    if proxies and forwarded:
+        addresses = [a.strip() for a in forwarded.split(",") if a.strip()]
+        if addresses:
+            return addresses[-min(proxies, len(addresses))]
+    client = scope.get("client") or ["unknown"]
+    return str(client[0])
+
+
+class _Flood:
+    """At most `count` messages per `window` seconds on one connection."""
+
+    def __init__(self, count: int, window: float = 10.0) -> None:
+        self.count, self.window, self.times = count, window, deque()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        while self.times and self.times[0] <= now - self.window:
+            self.times.popleft()
+        if len(self.times) >= self.count:
+            return False
+        self.times.append(now)
+        return True
+
+
+class _Base(AsyncJsonWebsocketConsumer):
+    groups_joined: list[str]
+
+    async def _join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined.append(group)
+
+    async def _leave_all(self) -> None:
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def _error(self, exc: ComplaintError, **extra: Any) -> None:
+        await self.send_json(
+            {"type": "error", "code": getattr(exc, "code", "refused"), "message": exc.message, **extra}
+        )
+
+    async def chat_event(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["payload"])
+
+
+class CustomerConsumer(_Base):
+    """/ws/chat/<token>/: one chat only, the one its token names."""
+
+    async def connect(self) -> None:
+        self.groups_joined = []
+        self.ip = _client_ip(self.scope)
+        conf = settings.CHAT
+        verdict = await database_sync_to_async(ratelimit.hit)(
+            ratelimit.Limit("chat-connect-ip", self.ip, conf["CONNECTIONS_PER_IP"], 60)
+        )
+        if not verdict.allowed:
+            await self.close(code=TOO_MANY)
+            return
+        try:
+            self.chat = await database_sync_to_async(chat_from_token)(
+                self.scope["url_route"]["kwargs"]["token"]
+            )
+        except (signing.BadSignature, Chat.DoesNotExist):
+            await self.close(code=REFUSED)
+            return
+        if await database_sync_to_async(services.is_blocked)(customer_id=self.chat.customer_id, ip=self.ip):
+            await self.close(code=REFUSED)
+            return
+        self.flood = _Flood(conf["MESSAGES_PER_10S"])
+        self.typing_at = 0.0
+        await self._join(events.chat_group(self.chat))
+        await self.accept()
+        await self.send_json(await database_sync_to_async(selectors.customer_hello)(self.chat.pk))
+
+    async def disconnect(self, code: int) -> None:
+        await self._leave_all()
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        if kind == "ping":
+            await self.send_json({"type": "pong"})
+            return
+        if kind == "typing":
+            if time.monotonic() - self.typing_at > 2:
+                self.typing_at = time.monotonic()
+                await database_sync_to_async(services.typing)(chat=self.chat, by_agent=False)
+            return
+        client_id = str(content.get("client_id") or "")[:64]
+        if not self.flood.allow():
+            await self.send_json(
+                {"type": "error", "code": "rate_limited", "client_id": client_id, "retry": 10}
+            )
+            return
+        with translation.override(self.chat.language):
+            try:
+                if kind == "message":
+                    said = await database_sync_to_async(services.customer_says)(
+                        chat_id=self.chat.pk, client_id=client_id, text=str(content.get("text") or "")
+                    )
+                    await self.send_json(
+                        {
+                            "type": "ack",
+                            "client_id": client_id,
+                            "id": said.message_id,
+                            "duplicate": said.duplicate,
+                        }
+                    )
+                elif kind == "end":
+                    await database_sync_to_async(services.end_chat)(chat_id=self.chat.pk)
+                elif kind == "rate":
+                    await database_sync_to_async(services.rate_chat)(
+                        chat_id=self.chat.pk, rating=content.get("rating")
+                    )
+            except ComplaintError as exc:
+                await self._error(exc, client_id=client_id)
+
+
+class AgentConsumer(_Base):
+    """/ws/desk/chat/: the signed-in agent's console; it also runs the sweep while it is open."""
+
+    async def connect(self) -> None:
+        self.groups_joined = []
+        self.user = self.scope.get("user")
+        if (
+            self.user is None
+            or not self.user.is_authenticated
+            or not await database_sync_to_async(policy.may_use_desk)(self.user)
+        ):
+            await self.close(code=REFUSED)
+            return
+        await self._join(events.agent_group(self.user.pk))
+        await database_sync_to_async(services.agent_connected)(agent=self.user)
+        await self.accept()
+        await self.send_json(await database_sync_to_async(selectors.agent_hello)(self.user))
+        self.sweeper = asyncio.create_task(self._sweep())
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            try:
+                await database_sync_to_async(services.sweep)()
+            except Exception:
+                # The next round tries again; the console stays up.
+                logger.exception("Chat sweep failed")
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "sweeper"):
+            self.sweeper.cancel()
+            await database_sync_to_async(services.agent_disconnected)(agent=self.user)
+        await self._leave_all()
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        if kind == "ping":
+            await self.send_json({"type": "pong"})
+            return
+        try:
+            await self._handle(kind, content)
+        except ComplaintError as exc:
+            await self._error(exc, client_id=str(content.get("client_id") or ""), chat=content.get("chat"))
+
+    async def _handle(self, kind: str, content: dict[str, Any]) -> None:
+        if kind == "status":
+            await database_sync_to_async(services.set_availability)(
+                agent=self.user, status=str(content.get("status")), capacity=content.get("capacity")
+            )
+            return
+        chat = await database_sync_to_async(selectors.chat_by_public_id)(str(content.get("chat") or ""))
+        if chat is None:
+            raise services.ChatRefused("No such chat.", code="no_chat")
+        call = database_sync_to_async
+        if kind == "accept":
+            await call(services.accept)(chat_id=chat.pk, agent=self.user)
+            await self.send_json(await call(selectors.agent_chat)(chat.pk, self.user))
+        elif kind == "decline":
+            await call(services.decline)(chat_id=chat.pk, agent=self.user)
+        elif kind in ("reply", "note"):
+            client_id = str(content.get("client_id") or "")
+            said = await call(services.agent_says)(
+                chat_id=chat.pk,
+                agent=self.user,
+                client_id=client_id,
+                text=str(content.get("text") or ""),
+                note=kind == "note",
+            )
+            await self.send_json(
+                {"type": "ack", "chat": str(chat.public_id), "client_id": client_id, "id": said.message_id}
+            )
+        elif kind == "typing":
+            if chat.agent_id == self.user.pk:
+                await call(services.typing)(chat=chat, by_agent=True)
+        elif kind == "end":
+            await call(services.end_chat)(chat_id=chat.pk, agent=self.user)
+        elif kind == "transfer":
+            to_agent, to_team = await call(_transfer_target)(content)
+            await call(services.transfer)(
+                chat_id=chat.pk, agent=self.user, to_agent=to_agent, to_team=to_team
+            )
+
+
+def _transfer_target(content: dict[str, Any]) -> tuple[Any, Any]:
+    from django.contrib.auth import get_user_model
+
+    agent_id, team_id = content.get("agent"), content.get("team")
+    to_agent = get_user_model().objects.filter(pk=agent_id, is_active=True).first() if agent_id else None
+    to_team = Team.objects.filter(pk=team_id).first() if team_id else None
+    return to_agent, to_team

@@ -207,6 +207,9 @@ def _context(delivery: OutboundMessage) -> dict:
     }
     if delivery.purpose == Purpose.RESOLUTION and delivery.resolution is not None:
         context.update(_resolution_context(delivery.resolution, link))
+    if delivery.purpose == Purpose.ACKNOWLEDGEMENT and delivery.message is None:
+        # Composed when sent (after the opening commits), so what other apps linked on opening is there.
+        context.update(extensions.acknowledgement_extras(ticket))
     return context
 
 

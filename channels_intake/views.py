@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from complaints import selectors
+from complaints import extensions, selectors
 from complaints.models import Ticket
 
 from . import services, webhooks, wechat
@@ -117,13 +117,17 @@ def _wechat_answer(item: InboundItem) -> str:
     }
     if item.message is not None:
         return _("We have added your message to your complaint %(ref)s. Follow it here: %(link)s") % context
-    return (
+    answer = (
         _(
             "We have received your complaint. Reference: %(ref)s. We will confirm within %(hours)s hours. "
             "Follow it here: %(link)s"
         )
         % context
     )
+    known = extensions.acknowledgement_extras(item.ticket).get("known_issue")
+    if known:
+        answer += " " + _("This is a known problem: %(title)s. %(notice)s") % known
+    return answer
 
 
 @csrf_exempt

@@ -218,3 +218,21 @@ def register_customer_ticket_notes(notes: Callable[[Any], list[str]]) -> None:
 
 def customer_ticket_notes(ticket: Any) -> list[str]:
     return [line for notes in CUSTOMER_TICKET_NOTES for line in notes(ticket)]
+
+
+# --- added for incidents (issue 17): what the customer's acknowledgement of a new ticket also says ---
+
+# fn(ticket) -> extra context for the acknowledgement's templates (rendered in the customer's language),
+# e.g. {"known_issue": {"title": ..., "notice": ...}} when the new ticket joined an announced incident.
+ACKNOWLEDGEMENT_EXTRAS: list[Callable[[Any], dict[str, Any]]] = []
+
+
+def register_acknowledgement_extras(extras: Callable[[Any], dict[str, Any]]) -> None:
+    _register(ACKNOWLEDGEMENT_EXTRAS, extras)
+
+
+def acknowledgement_extras(ticket: Any) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for extras in ACKNOWLEDGEMENT_EXTRAS:
+        found.update(extras(ticket))
+    return found

@@ -21,5 +21,6 @@ class IncidentsConfig(AppConfig):
         extensions.register_ticket_badges(selectors.ticket_badges)
         extensions.register_ticket_panel(selectors.ticket_panel)
         extensions.register_dashboard_panel(selectors.dashboard_panel)
+        extensions.register_acknowledgement_extras(selectors.acknowledgement_extras)
         extensions.register_api_route("incidents", IncidentViewSet, basename="incident")
         extensions.register_desk_link(_("Major incidents"), "incidents:list")

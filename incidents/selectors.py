@@ -9,6 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from complaints import policy
@@ -231,6 +232,27 @@ def known_issues() -> list[Incident]:
         .select_related("category")
         .order_by("severity", "-started_at")[:5]
     )
+
+
+def acknowledgement_extras(ticket: Ticket) -> dict[str, Any]:
+    """For the customer's acknowledgement (complaints.extensions): the announced incident the new ticket
+    joined on opening, its title and public notice in the language the acknowledgement is written in."""
+    link = (
+        IncidentLink.objects.filter(
+            ticket_id=ticket.pk, incident__status__in=[Incident.Status.CONFIRMED, Incident.Status.MITIGATED]
+        )
+        .select_related("incident")
+        .first()
+    )
+    if link is None:
+        return {}
+    incident, language = link.incident, get_language() or ticket.language or "zh-hans"
+    notice = incident.notice_in(language)
+    if not notice:
+        return {}
+    zh = language.startswith("zh")
+    title = (incident.title_zh or incident.title_en) if zh else (incident.title_en or incident.title_zh)
+    return {"known_issue": {"title": title, "notice": notice}}
 
 
 def delivered_to(update: IncidentUpdate) -> QuerySet[IncidentDelivery]:

@@ -365,8 +365,9 @@ def set_remedy(
 
 
 def link_on_open(*, ticket: Ticket) -> IncidentLink | None:
-    """Inside the opening transaction: link a new ticket to the open incident it matches, if any.
-    The ticket's note and the known-issue reply are written after commit (tasks.tell_linked)."""
+    """Inside the opening transaction: link a new ticket to the open incident it matches, if any, before
+    the acknowledgement is composed (it is sent after commit and names the known issue). The ticket's
+    note is written after commit (tasks.tell_linked)."""
     incident = matching.incident_for_new_ticket(ticket)
     if incident is None:
         return None
@@ -376,14 +377,14 @@ def link_on_open(*, ticket: Ticket) -> IncidentLink | None:
         return None
     from . import tasks
 
-    transaction.on_commit(lambda: tasks.tell_linked.delay(incident.pk, [ticket.pk], True))
+    transaction.on_commit(lambda: tasks.tell_linked.delay(incident.pk, [ticket.pk]))
     return link
 
 
-def tell_linked(*, incident_id: int, ticket_ids: list[int], known_issue: bool) -> int:
-    """Write the ticket-side note of links the system made, and, for a ticket linked on opening, tell the
-    customer on their channel that the problem is known and what the notice says. Safe to run twice:
-    a ticket that already has its note is skipped."""
+def tell_linked(*, incident_id: int, ticket_ids: list[int]) -> int:
+    """Write the ticket-side note of links the system made. Safe to run twice: a ticket that already has
+    its note is skipped. (A customer whose new ticket is linked on opening learns of the known issue from
+    the acknowledgement itself: selectors.acknowledgement_extras.)"""
     incident = Incident.objects.get(pk=incident_id)
     done = 0
     for link in IncidentLink.objects.filter(incident_id=incident_id, ticket_id__in=ticket_ids).select_related(
@@ -394,19 +395,9 @@ def tell_linked(*, incident_id: int, ticket_ids: list[int], known_issue: bool) -
             kind=Message.Kind.NOTE, body=complaint_services.sanitise(note)
         ).exists():
             continue
-        with transaction.atomic():
-            complaint_services.add_message(
-                ticket_id=link.ticket_id, actor=None, kind=Message.Kind.NOTE, body=note
-            )
-            notice = incident.notice_in(link.ticket.language)
-            if known_issue and notice and link.ticket.status in OPEN_STATUSES:
-                with override(link.ticket.language or "zh-hans"):
-                    body = _("This is a known problem and we are working on it: %(notice)s") % {
-                        "notice": notice
-                    }
-                complaint_services.add_message(
-                    ticket_id=link.ticket_id, actor=None, kind=Message.Kind.REPLY, body=body
-                )
+        complaint_services.add_message(
+            ticket_id=link.ticket_id, actor=None, kind=Message.Kind.NOTE, body=note
+        )
         done += 1
     return done
 
@@ -445,7 +436,7 @@ def detect_surges(*, now: datetime | None = None) -> list[Incident]:
         created.append(incident)
         ids = [t.pk for t in surge.tickets]
         for start in range(0, len(ids), CHUNK_SIZE):
-            tasks.tell_linked.delay_on_commit(incident.pk, ids[start : start + CHUNK_SIZE], False)
+            tasks.tell_linked.delay_on_commit(incident.pk, ids[start : start + CHUNK_SIZE])
     return created
 
 

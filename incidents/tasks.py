@@ -31,8 +31,9 @@ def resolve_linked(incident_id: int, ticket_ids: list[int], actor_id: int | None
 
 
 @shared_task(**RETRY, soft_time_limit=240, time_limit=300)
-def tell_linked(incident_id: int, ticket_ids: list[int], known_issue: bool) -> int:
-    return services.tell_linked(incident_id=incident_id, ticket_ids=ticket_ids, known_issue=known_issue)
+def tell_linked(incident_id: int, ticket_ids: list[int], known_issue: bool = False) -> int:
+    # known_issue is ignored: tasks queued before the acknowledgement carried the notice still pass it.
+    return services.tell_linked(incident_id=incident_id, ticket_ids=ticket_ids)
 
 
 @shared_task(**RETRY, soft_time_limit=50, time_limit=60)

@@ -4,6 +4,7 @@ customer, resolve-all with each ticket's own remedy."""
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 
 from complaints import services as core
 from complaints.events import EventKind
@@ -93,21 +94,65 @@ def test_linking_another_teams_ticket_needs_the_permission(incident, other_agent
     assert IncidentLink.objects.filter(ticket=ticket).exists()
 
 
-def test_a_new_ticket_naming_the_incidents_region_is_linked_and_told_it_is_known(
-    incident, supervisor, open_ticket, worker, django_capture_on_commit_callbacks
+class RecordingSms:
+    """An SMS backend that keeps what it is given (INTAKE['SMS_BACKEND'] names it)."""
+
+    sent: list[tuple[str, str]] = []
+
+    def send(self, *, to: str, text: str) -> None:
+        RecordingSms.sent.append((to, text))
+
+
+def test_a_new_ticket_naming_the_incidents_region_is_linked_and_its_acknowledgement_names_the_known_issue(
+    incident, supervisor, open_ticket, worker, deliveries, settings, django_capture_on_commit_callbacks
 ):
+    settings.INTAKE = {**settings.INTAKE, "SMS_BACKEND": f"{__name__}.RecordingSms"}
+    RecordingSms.sent = []
     services.confirm(incident_id=incident.pk, actor=supervisor)
     with django_capture_on_commit_callbacks(execute=True):
         ticket = open_ticket(subject="没网了", description="我在海淀区，网络一直断", language="zh-hans")
         unrelated = open_ticket(
             subject="Billing question", description="Why was I charged twice for my plan?"
         )
+        by_sms = core.open_ticket(
+            actor=None,
+            channel=Ticket.Channel.PHONE,
+            customer=core.CustomerDetails(phone="+8613800138000", language="en"),
+            subject="No internet",
+            description="I am in 海淀区 and the network is down since this morning.",
+            category=incident.category,
+        ).ticket
     worker.run()
+    deliveries.run()
     assert IncidentLink.objects.get(ticket=ticket).how == IncidentLink.How.ON_OPEN
+    assert IncidentLink.objects.get(ticket=by_sms).how == IncidentLink.How.ON_OPEN
     assert not IncidentLink.objects.filter(ticket=unrelated).exists()
-    reply = ticket.messages.get(kind=Message.Kind.REPLY)
-    assert "海淀区部分用户无法上网" in reply.body
+    # One message to each customer: the acknowledgement, which names the known issue and quotes its
+    # notice in the customer's language (no second reply about it).
+    assert not ticket.messages.filter(kind=Message.Kind.REPLY).exists()
     assert ticket.messages.filter(kind=Message.Kind.NOTE).count() == 1
+    mails = {message.to[0]: message for message in mail.outbox}
+    zh_mail = mails[ticket.customer.email]
+    assert "海淀区基站故障" in zh_mail.body and "海淀区部分用户无法上网，正在抢修。" in zh_mail.body
+    assert "海淀区部分用户无法上网，正在抢修。" in zh_mail.alternatives[0].content
+    assert "已知" in zh_mail.body
+    assert "known" not in mails[unrelated.customer.email].body.lower()
+    assert "抢修" not in mails[unrelated.customer.email].body
+    [(number, text)] = RecordingSms.sent
+    assert number == "+8613800138000"
+    assert "Known problem: Base station failure in Haidian." in text
+    assert "repairs are under way" in text
+
+
+def test_a_suspected_incident_is_not_named_in_the_acknowledgement(
+    incident, open_ticket, worker, deliveries, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = open_ticket(subject="没网了", description="我在海淀区，网络一直断", language="zh-hans")
+    deliveries.run()
+    assert IncidentLink.objects.filter(ticket=ticket).exists()
+    [acknowledgement] = mail.outbox
+    assert "抢修" not in acknowledgement.body
 
 
 def test_one_update_reaches_each_open_linked_customer_once_in_their_language(

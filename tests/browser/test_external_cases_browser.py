@@ -75,3 +75,54 @@ def test_an_agent_registers_a_forwarded_case_and_records_the_report_back(
     case.refresh_from_db()
     assert case.state == ExternalCase.State.REPORTED
     assert case.report_back.values["process"] == "电话联系消费者，当日原路退款。"
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_customer_who_disputes_is_shown_the_outside_routes(live_server, browser, screenshots, language):
+    from django.utils import translation
+
+    from channels_intake.tokens import ticket_token
+    from complaints import services
+    from complaints.models import Ticket
+    from tests.browser.conftest import open_page
+    from tests.factories import RootCauseFactory
+
+    team = TeamFactory(slug="network", name_en="Network", name_zh="网络")
+    agent = AgentFactory(username="zhao", team=team)
+    ticket = services.open_ticket(
+        actor=None,
+        channel=Ticket.Channel.WEB,
+        customer=services.CustomerDetails(name="李雷", email="li.lei@example.com", language=language),
+        subject="宽带每晚掉线" if language == "zh-hans" else "Broadband drops every evening",
+        description="Since Monday the line drops at 8 p.m.",
+        default_team=team,
+    ).ticket
+    services.resolve(
+        ticket_id=ticket.pk,
+        actor=agent,
+        version=None,
+        root_cause=RootCauseFactory(slug="line-fault", name_en="Line fault", name_zh="线路故障"),
+        steps_taken="Replaced the faulty line card.",
+    )
+    with translation.override(language):
+        heading = translation.gettext("If you are still not satisfied")
+        button = translation.gettext("Tell us it is not solved")
+        miit = ExternalSource.objects.get(slug="miit-appeal").customer_route
+    page = open_page(browser, language=language)
+    page.goto(f"{live_server.url}/t/{ticket_token(ticket)}/")
+    routes = page.locator(".outside-routes")
+    assert routes.locator("h3").inner_text() == heading
+    assert miit in routes.inner_text() and "12315" in routes.inner_text()
+    page.screenshot(path=str(screenshots / f"external-case-outside-routes-{language}.png"), full_page=True)
+
+    page.fill("#id_dispute_reason", "It still drops every evening.")
+    page.click(f"#dispute button:has-text('{button}')")
+    page.wait_for_selector(".messages")
+    assert "CSRF" not in page.content()
+    assert Ticket.objects.get(pk=ticket.pk).status == Ticket.Status.IN_PROGRESS
+    # After the dispute the routes are still there, next to the disputed resolution.
+    assert miit in page.locator(".outside-routes").inner_text()
+    page.screenshot(
+        path=str(screenshots / f"external-case-outside-routes-disputed-{language}.png"), full_page=True
+    )
+    page.context.close()

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from complaints import pii, policy
+from complaints import extensions, pii, policy
 from complaints import services as complaint_services
 from complaints.attachments import CheckedFile, check_upload
 from complaints.errors import ComplaintError
@@ -65,6 +65,8 @@ class Intake:
     ignore_reason: str = ""
     # Whether the item has kept files to drop once processed; None when the normaliser did not look.
     has_kept_files: bool | None = None
+    # Another app took the mail (a partner's answer to a hand-off): nothing is delivered to a customer.
+    claimed: extensions.ClaimedMail | None = None
 
 
 # --- storing ---------------------------------------------------------------------------
@@ -277,6 +279,9 @@ def _drop_kept_files(item: InboundItem) -> None:
 
 
 def _deliver(item: InboundItem, intake: Intake) -> None:
+    if intake.claimed is not None:
+        item.ticket_id, item.message = intake.claimed.ticket_id, intake.claimed.message
+        return
     actor = item.actor
     customer = _identify(intake)
     thread = intake.thread_ticket_id
@@ -499,6 +504,11 @@ def _normalise_email(item: InboundItem) -> Intake:
         body += "\n\n" + "\n".join(_("Attachment not accepted: %(reason)s") % {"reason": r} for r in refused)
     if not body.strip():
         raise IntakeRefused(_("The e-mail has neither a subject nor any text."))
+    # Asked before the customer threading, so a claimed mail (forged headers or not) never becomes a
+    # customer's message.
+    claimed = extensions.claim_inbound_mail(parsed, files=files)
+    if claimed is not None:
+        return Intake(subject="", body="", claimed=claimed, has_kept_files=False)
     thread = find_thread(parsed)
     language = _language_of(f"{parsed.subject}\n{parsed.text}")
     subject = mailparse.REFERENCE_RE.sub("", parsed.subject).strip(" []:") or body[:60]

@@ -236,3 +236,30 @@ def acknowledgement_extras(ticket: Any) -> dict[str, Any]:
     for extras in ACKNOWLEDGEMENT_EXTRAS:
         found.update(extras(ticket))
     return found
+
+
+# --- added for handoffs (issue 19): inbound e-mail another app answers for, never a customer's message ---
+
+
+@dataclass(frozen=True)
+class ClaimedMail:
+    """What a claimer made of an inbound e-mail: the ticket it landed on and the (internal) message."""
+
+    ticket_id: int
+    message: Any
+
+
+# fn(parsed e-mail, files) -> ClaimedMail, or None to leave the mail to the customer threading; it may
+# raise ComplaintError to keep the mail as failed. channels_intake asks these before it threads a mail.
+INBOUND_MAIL_CLAIMERS: list[Callable[..., ClaimedMail | None]] = []
+
+
+def register_inbound_mail_claimer(claimer: Callable[..., ClaimedMail | None]) -> None:
+    _register(INBOUND_MAIL_CLAIMERS, claimer)
+
+
+def claim_inbound_mail(parsed: Any, *, files: list[Any]) -> ClaimedMail | None:
+    """The first claimer's answer for this mail, or None when no app claims it."""
+    return next(
+        (claimed for claimer in INBOUND_MAIL_CLAIMERS if (claimed := claimer(parsed, files=files))), None
+    )

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "quality",
     "incidents",
     "assist",
+    "handoffs",
     "remedies",
     "chat",
 ]
@@ -219,6 +220,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Bursts of similar complaints become suspected incidents (the unique surge key decides).
     "incidents-detect-surges": {"task": "incidents.tasks.detect_surges", "schedule": 120.0},
     "incidents-overdue-plan-steps": {"task": "incidents.tasks.warn_overdue_steps", "schedule": 60.0},
+    # Hand-offs to partners near or past their due time unanswered: warned once each.
+    "handoffs-sweep": {"task": "handoffs.tasks.sweep", "schedule": 60.0},
     # Remedies whose fulfilment is overdue warn their owner once (warned_at claimed with SKIP LOCKED).
     "remedies-overdue-fulfilment": {"task": "remedies.tasks.warn_overdue_fulfilment", "schedule": 300.0},
     "send-due-surveys": {

@@ -35,6 +35,7 @@ urlpatterns = [
     # /chat/ (the customer's widget page) and /desk/chat/ (the agents' console)
     path("", include("chat.urls")),
     path("", include("external_cases.urls")),
+    path("", include("handoffs.urls")),
     path("", include("incidents.urls")),
     path("", include("remedies.urls")),
     path("", include("assist.urls")),

@@ -46,6 +46,7 @@ from .clocks import (
     stop_clock,
     summarise,
 )
+from .holds import resolution_held
 
 
 def refresh_summary(ticket_id: int) -> tuple[str, datetime | None]:
@@ -145,7 +146,11 @@ def _on_status(
             pause_clock(clock, at)
             touched.append(clock)
     elif before == Status.AWAITING_CUSTOMER and after in OPEN_STATUSES:
+        # A resolution clock another app holds (a hand-off pausing it) stays paused.
+        held = resolution_held(ticket.pk)
         for clock in _running(clocks):
+            if held and clock.target == SlaTarget.RESOLUTION:
+                continue
             resume_clock(clock, at, specs[clock.calendar_id])
             touched.append(clock)
     if after == Status.CLOSED and before in OPEN_STATUSES:
@@ -153,7 +158,10 @@ def _on_status(
             stop_clock(clock, at, specs[clock.calendar_id], cancelled=True)
             touched.append(clock)
     if event.kind == EventKind.REOPENED:
-        touched += _restart_resolution(ticket, at, clocks, specs)
+        restarted = _restart_resolution(ticket, at, clocks, specs)
+        if restarted and resolution_held(ticket.pk):
+            pause_clock(restarted[0], at)
+        touched += restarted
     return _save_all(touched)
 
 

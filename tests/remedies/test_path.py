@@ -6,13 +6,14 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from channels_intake import tokens
-from complaints.models import Message, Ticket
+from complaints.models import Message
 from complaints.states import Status
 from remedies import services
 from remedies.models import Fulfilment, Remedy
@@ -98,6 +99,7 @@ def test_propose_approve_tell_warn_once_fulfil_and_show_the_customer(
     today = timezone.localdate()
     english = Client().get(url).content.decode()
     assert "Refund of 300.00 CNY: done on" in english
-    Ticket.objects.filter(pk=ticket.pk).update(language="zh-hans")
-    chinese = Client().get(url).content.decode()
+    chinese_reader = Client()
+    chinese_reader.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    chinese = chinese_reader.get(url).content.decode()
     assert f"退款 300.00 CNY：已于{today.year}年" in chinese

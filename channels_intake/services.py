@@ -282,6 +282,19 @@ def _deliver(item: InboundItem, intake: Intake) -> None:
     if intake.claimed is not None:
         item.ticket_id, item.message = intake.claimed.ticket_id, intake.claimed.message
         return
+    if item.mailbox_id is not None and intake.thread_ticket_id is None:
+        # A mailbox another app answers for (a regulator's forwarding address) opens its own tickets.
+        taken = extensions.take_mailbox_mail(
+            mailbox=item.mailbox,
+            subject=intake.subject,
+            body=intake.body,
+            sender=intake.customer,
+            files=intake.files,
+            external_id=item.source_id[:255],
+        )
+        if taken is not None:
+            item.ticket, item.message = taken
+            return
     actor = item.actor
     customer = _identify(intake)
     thread = intake.thread_ticket_id

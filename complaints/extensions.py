@@ -263,3 +263,20 @@ def claim_inbound_mail(parsed: Any, *, files: list[Any]) -> ClaimedMail | None:
     return next(
         (claimed for claimer in INBOUND_MAIL_CLAIMERS if (claimed := claimer(parsed, files=files))), None
     )
+
+
+# --- added for external_cases (issue 18): mail to a mailbox another app answers for ---
+
+# fn(*, mailbox, subject, body, sender, files, external_id) -> (ticket, message) when the app takes mail
+# that arrived in `mailbox` (a channels_intake Mailbox: a regulator's forwarding address opens the
+# forwarded case's ticket), else None for the customer intake; called in the intake's transaction.
+MAILBOX_TAKERS: list[Callable[..., tuple[Any, Any] | None]] = []
+
+
+def register_mailbox_taker(taker: Callable[..., tuple[Any, Any] | None]) -> None:
+    _register(MAILBOX_TAKERS, taker)
+
+
+def take_mailbox_mail(**mail: Any) -> tuple[Any, Any] | None:
+    """The first taker's (ticket, message) for this mail, or None when no app takes its mailbox."""
+    return next((taken for taker in MAILBOX_TAKERS if (taken := taker(**mail)) is not None), None)

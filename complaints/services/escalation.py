@@ -24,7 +24,7 @@ from .timeline import (
     build_event,
     ensure_current,
     lock_ticket,
-    lock_tickets,
+    locked_or_lock,
     record,
     record_many,
     sanitise,
@@ -52,7 +52,9 @@ def escalate(
     return escalate_many(escalations=[escalation], actor=actor, refuse=True)[0].ticket
 
 
-def escalate_for_sla(*, escalations: Iterable[tuple[int, str]]) -> list[TicketEvent]:
+def escalate_for_sla(
+    *, escalations: Iterable[tuple[int, str]], locked: dict[int, Ticket] | None = None
+) -> list[TicketEvent]:
     """escalate(actor=None) for a batch of SLA breaches (the sweep's): one step per (ticket_id, reason).
 
     escalate_many, leaving alone what it cannot escalate: a ticket that is no longer open or already
@@ -62,12 +64,20 @@ def escalate_for_sla(*, escalations: Iterable[tuple[int, str]]) -> list[TicketEv
         escalations=[Escalation(ticket_id=ticket_id, reason=reason) for ticket_id, reason in escalations],
         actor=None,
         refuse=False,
+        locked=locked,
     )
 
 
-def escalate_many(*, escalations: Iterable[Escalation], actor: Actor, refuse: bool) -> list[TicketEvent]:
+def escalate_many(
+    *,
+    escalations: Iterable[Escalation],
+    actor: Actor,
+    refuse: bool,
+    locked: dict[int, Ticket] | None = None,
+) -> list[TicketEvent]:
     """Escalate in order; a ticket listed twice goes up twice. With `refuse` the first escalation the
-    rules refuse raises (and nothing is written); without, it is skipped.
+    rules refuse raises (and nothing is written); without, it is skipped. `locked` holds tickets the
+    caller has locked in its transaction (the SLA sweep's batch): they are not locked again.
 
     The tickets are locked in one query (primary-key order), written with one UPDATE per distinct
     change (at most MAX_ESCALATION_LEVEL of them for one-step escalations), and their ESCALATED events
@@ -81,8 +91,8 @@ def escalate_many(*, escalations: Iterable[Escalation], actor: Actor, refuse: bo
     if not escalations:
         return []
     with transaction.atomic():
-        ids = sorted({escalation.ticket_id for escalation in escalations})
-        tickets = {ticket.pk: ticket for ticket in lock_tickets(*ids, skip_missing=not refuse)}
+        ids = {escalation.ticket_id for escalation in escalations}
+        tickets = locked_or_lock(locked, ids, skip_missing=not refuse)
         raised: dict[int, list[int]] = {}  # ticket id -> [levels up, versions up]
         events = []
         for escalation in escalations:

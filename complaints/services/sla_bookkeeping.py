@@ -12,7 +12,7 @@ from ..models import (
     Ticket,
     TicketEvent,
 )
-from .timeline import build_event, lock_ticket, lock_tickets, record, record_many
+from .timeline import build_event, lock_ticket, locked_or_lock, record, record_many
 
 
 def set_summary_of_new_ticket(*, ticket: Ticket, state: str, due_at: datetime | None) -> None:
@@ -53,12 +53,13 @@ def record_sla_alert(
 SLA_ALERT_ARGUMENTS = frozenset({"ticket_id", "kind", "target", "due_at", "reason"})
 
 
-def record_sla_alerts(*, alerts: list[dict]) -> list[TicketEvent]:
+def record_sla_alerts(*, alerts: list[dict], locked: dict[int, Ticket] | None = None) -> list[TicketEvent]:
     """Put SLA warnings and breaches on the tickets' timelines (the SLA sweep's batch): each item holds
     record_sla_alert's keyword arguments; the others go to the event's detail.
 
     One lock query and one insert for the batch; `ticket_event` is sent for every event, in order.
-    Returns the events in the order of `alerts`.
+    `locked` holds tickets the caller has locked in its transaction (the sweep's batch): they are
+    not locked again. Returns the events in the order of `alerts`.
     """
     for alert in alerts:
         if alert["kind"] not in SLA_ALERT_KINDS:
@@ -66,7 +67,7 @@ def record_sla_alerts(*, alerts: list[dict]) -> list[TicketEvent]:
     if not alerts:
         return []
     with transaction.atomic():
-        tickets = {t.pk: t for t in lock_tickets(*sorted({alert["ticket_id"] for alert in alerts}))}
+        tickets = locked_or_lock(locked, {alert["ticket_id"] for alert in alerts})
         events = [
             build_event(
                 tickets[alert["ticket_id"]],

@@ -3,6 +3,7 @@ the one save, recording events, writing messages."""
 
 import nh3
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..errors import IllegalTransition, NotFound, StaleVersion
@@ -36,6 +37,21 @@ def lock_tickets(*ticket_ids: int, skip_missing: bool = False, skip_locked: bool
     if not (skip_missing or skip_locked) and set(ticket_ids) - tickets.keys():
         raise NotFound(_("No such ticket."))
     return [tickets[pk] for pk in ticket_ids if pk in tickets]
+
+
+def locked_or_lock(
+    locked: dict[int, Ticket] | None, ticket_ids: set[int], *, skip_missing: bool = False
+) -> dict[int, Ticket]:
+    """The tickets by id: those the caller already locked in its transaction as they are (a sweep
+    locks its batch once), the rest locked now (lock_tickets)."""
+    locked = locked or {}
+    if locked and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("tickets passed as locked outside a transaction")
+    tickets = {pk: locked[pk] for pk in ticket_ids if pk in locked}
+    missing = sorted(ticket_ids - tickets.keys())
+    if missing:
+        tickets.update((ticket.pk, ticket) for ticket in lock_tickets(*missing, skip_missing=skip_missing))
+    return tickets
 
 
 def ensure_current(ticket: Ticket, version: int | None) -> None:

@@ -119,7 +119,9 @@ def _fire_for_tickets(tickets: dict[int, Ticket], now: datetime, specs: Calendar
                 firings.append(_Firing(clock, level, ticket.assignee_id, ticket.team_id))
     _save_swept(due)
 
-    events = complaint_services.record_sla_alerts(alerts=[_alert_event(f.clock, f.level) for f in firings])
+    events = complaint_services.record_sla_alerts(
+        alerts=[_alert_event(f.clock, f.level) for f in firings], locked=tickets
+    )
     # The unique (clock, threshold) row still guards "once": were one there after all, the insert
     # fails and the whole batch rolls back, alerts, events and clocks alike.
     alerts = SlaAlert.objects.bulk_create(
@@ -244,7 +246,7 @@ def _breach_actions(tickets: dict[int, Ticket], breached: list[SlaClock]) -> Non
         else:
             for clock in own:
                 _breach_actions_one_by_one(tickets, clock)
-    for event in complaint_services.escalate_for_sla(escalations=escalations):
+    for event in complaint_services.escalate_for_sla(escalations=escalations, locked=tickets):
         tickets[event.ticket_id] = event.ticket
 
 

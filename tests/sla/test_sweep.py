@@ -184,12 +184,12 @@ def test_a_batch_costs_the_same_queries_for_one_ticket_or_many(
                 kind=Ticket.Kind.INQUIRY, email=f"c{n}@example.com", subject=f"Question {n} about Wi-Fi"
             )
     # The due clocks; the batch's transaction (a savepoint here, inside the test's: 2); lock the
-    # tickets, their clocks; alerts already there; move the clocks; the timeline (savepoint, lock,
-    # insert, release); the alerts; the tickets' SLA summaries.
-    with django_assert_num_queries(13):
+    # tickets (once for the whole batch), their clocks; alerts already there; move the clocks; the
+    # timeline (savepoint, insert, release); the alerts; the tickets' SLA summaries.
+    with django_assert_num_queries(12):
         result = sweep_at(T0 + timedelta(minutes=15))
     assert (result.tickets, result.fired) == (1, 1)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         result = sweep_at(T0 + timedelta(minutes=25))  # the first's 80 %, the others' 50 %
     assert (result.tickets, result.fired, result.skipped) == (4, 4, 0)
     assert alerts(first, EventKind.SLA_WARNING) == [("first_response", 50), ("first_response", 80)]
@@ -365,12 +365,12 @@ def test_breach_escalations_cost_the_same_queries_for_one_ticket_or_many_and_rea
             )
             for n in range(3)
         ]
-    # 13 as for warnings alone (see above) and the escalations: savepoint, lock, one UPDATE,
-    # the events' insert, release.
-    with django_assert_num_queries(18), django_capture_on_commit_callbacks(execute=True):
+    # 12 as for warnings alone (see above) and the escalations on the tickets the batch locked:
+    # savepoint, one UPDATE, the events' insert, release.
+    with django_assert_num_queries(16), django_capture_on_commit_callbacks(execute=True):
         result = sweep_at(T0 + timedelta(minutes=30))  # the first's breach
     assert (result.tickets, fresh(first).escalation_level) == (1, 1)
-    with django_assert_num_queries(18), django_capture_on_commit_callbacks(execute=True):
+    with django_assert_num_queries(16), django_capture_on_commit_callbacks(execute=True):
         result = sweep_at(T0 + timedelta(minutes=50))  # the others' breaches
     assert result.tickets == 4  # and the first's 80 % on resolution
     assert [fresh(t).escalation_level for t in [first, *others]] == [1, 1, 1, 1]

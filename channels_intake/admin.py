@@ -10,7 +10,7 @@ from django.utils.translation import ngettext
 from complaints.admin.config_audit import AuditedModelAdmin
 from complaints.console.setup import SetupStep, register_setup_step
 
-from . import services
+from . import services, wechat
 from .models import CustomerIdentity, InboundItem, Mailbox, OutboundMessage, WebhookChannel, WeChatAccount
 
 
@@ -63,11 +63,44 @@ class MailboxForm(WriteOnlySecretForm):
 
 
 class WeChatAccountForm(WriteOnlySecretForm):
-    secret_fields = ("token",)
+    secret_fields = ("token", "app_secret", "encoding_aes_key")
 
     class Meta:
         model = WeChatAccount
-        fields = ["name", "slug", "original_id", "app_id", "token", "is_active"]
+        fields = [
+            "name",
+            "slug",
+            "kind",
+            "original_id",
+            "app_id",
+            "token",
+            "app_secret",
+            "encoding_aes_key",
+            "open_kfid",
+            "is_active",
+        ]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Optional secrets: empty stays allowed on a new account too.
+        for name in ("app_secret", "encoding_aes_key"):
+            self.fields[name].required = False
+
+    def clean(self) -> dict:
+        data = super().clean()
+        key = (data.get("encoding_aes_key") or "").strip()
+        if key:
+            try:
+                wechat.encrypt(plain=b"", encoding_aes_key=key, app_id="")
+            except wechat.WeChatError:
+                self.add_error("encoding_aes_key", _("The EncodingAESKey has 43 letters, digits, + and /."))
+            if not data.get("app_id"):
+                self.add_error("app_id", _("The safe (AES) mode needs the AppID."))
+        if data.get("app_secret") and not data.get("app_id"):
+            self.add_error("app_id", _("Sending through the WeChat API needs the AppID."))
+        if data.get("kind") == WeChatAccount.Kind.KF and not data.get("open_kfid"):
+            self.add_error("open_kfid", _("Enterprise WeChat customer service needs the open_kfid."))
+        return data
 
 
 class WebhookChannelForm(WriteOnlySecretForm):
@@ -75,7 +108,15 @@ class WebhookChannelForm(WriteOnlySecretForm):
 
     class Meta:
         model = WebhookChannel
-        fields = ["name", "slug", "channel", "secret", "is_active"]
+        fields = [
+            "name",
+            "slug",
+            "channel",
+            "secret",
+            "callback_url",
+            "callback_private_allowed",
+            "is_active",
+        ]
 
 
 @admin.register(Mailbox)
@@ -89,14 +130,14 @@ class MailboxAdmin(AuditedModelAdmin):
 @admin.register(WeChatAccount)
 class WeChatAccountAdmin(AuditedModelAdmin):
     form = WeChatAccountForm
-    list_display = ("name", "slug", "original_id", "is_active")
+    list_display = ("name", "slug", "kind", "original_id", "is_active")
     prepopulated_fields = {"slug": ("name",)}
 
 
 @admin.register(WebhookChannel)
 class WebhookChannelAdmin(AuditedModelAdmin):
     form = WebhookChannelForm
-    list_display = ("name", "slug", "channel", "is_active")
+    list_display = ("name", "slug", "channel", "callback_url", "is_active")
     prepopulated_fields = {"slug": ("name",)}
 
 

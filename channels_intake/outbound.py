@@ -9,6 +9,7 @@ leaves a sent delivery alone, so a retried or duplicated task never sends twice.
 import html
 import logging
 import time
+from datetime import datetime, timedelta
 
 import nh3
 from django.conf import settings
@@ -19,20 +20,55 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from complaints import extensions
-from complaints.models import Message, Resolution, Ticket, TicketEvent
+from complaints.events import SystemReason
+from complaints.models import Customer, Message, Resolution, Ticket, TicketEvent
 from complaints.models.tickets import Channel
+from complaints.naming import user_name_for_customers
 from complaints.notifications import header_text
 
-from . import mailparse, sms, wechat
-from .models import CustomerIdentity, InboundItem, Mailbox, OutboundMessage, new_message_id
+from . import callbacks, mailparse, sms, wechat, wechat_api
+from .models import (
+    CustomerIdentity,
+    InboundItem,
+    Mailbox,
+    OutboundMessage,
+    WebhookChannel,
+    WeChatAccount,
+    new_message_id,
+)
 from .tokens import customer_ticket_url
 
 logger = logging.getLogger(__name__)
 
 Transport = OutboundMessage.Transport
 Purpose = OutboundMessage.Purpose
+
+
+WECHAT_WINDOW = timedelta(hours=48)
+
+
+def _fallback(customer: Customer) -> tuple[str, str] | None:
+    if customer.email:
+        return Transport.EMAIL, customer.email
+    if customer.phone:
+        return Transport.SMS, customer.phone
+    return None
+
+
+def _callback_identity(ticket: Ticket) -> CustomerIdentity | None:
+    """The app or Weibo identity of the ticket's customer whose channel has a callback URL."""
+    for identity in CustomerIdentity.objects.filter(customer=ticket.customer, channel=ticket.channel):
+        channel_pk, _sep, _user = identity.external_id.partition(":")
+        if channel_pk.isdigit() and (
+            WebhookChannel.objects.filter(pk=int(channel_pk), is_active=True)
+            .exclude(callback_url="")
+            .exists()
+        ):
+            return identity
+    return None
 
 
 def _route(ticket: Ticket, *, passive_allowed: bool) -> tuple[str, str] | None:
@@ -43,12 +79,48 @@ def _route(ticket: Ticket, *, passive_allowed: bool) -> tuple[str, str] | None:
         if identity is not None:
             if passive_allowed and wechat.passive_reply_open():
                 return Transport.WECHAT_PASSIVE, identity.external_id
-            return Transport.WECHAT, identity.external_id
-    if customer.email:
-        return Transport.EMAIL, customer.email
-    if customer.phone:
-        return Transport.SMS, customer.phone
-    return None
+            if wechat_account_of(customer.pk) is not None or _fallback(customer) is None:
+                return Transport.WECHAT, identity.external_id
+    if ticket.channel in (Channel.APP, Channel.WEIBO):
+        identity = _callback_identity(ticket)
+        if identity is not None:
+            return Transport.CALLBACK, identity.external_id
+    return _fallback(customer)
+
+
+def reaches_on_own_channel(ticket: Ticket) -> bool:
+    """Whether the ticket's customer is reached on WeChat (an account that can send) or an app's callback."""
+    route = _route(ticket, passive_allowed=False)
+    if route is None:
+        return False
+    if route[0] == Transport.WECHAT:
+        return wechat_account_of(ticket.customer_id) is not None
+    return route[0] == Transport.CALLBACK
+
+
+def wechat_account_of(customer_id: int) -> WeChatAccount | None:
+    """The WeChat account the customer last wrote to, if it can send customer-service messages."""
+    item = (
+        InboundItem.objects.filter(channel=Channel.WECHAT, ticket__customer_id=customer_id)
+        .exclude(wechat_account=None)
+        .select_related("wechat_account")
+        .order_by("-received_at", "-pk")
+        .first()
+    )
+    account = item.wechat_account if item else None
+    if account is None or not account.is_active or not account.app_secret:
+        return None
+    return account
+
+
+def last_wechat_message_at(customer_id: int) -> datetime | None:
+    """When the customer last wrote on WeChat: the 48-hour window runs from there."""
+    return (
+        InboundItem.objects.filter(channel=Channel.WECHAT, ticket__customer_id=customer_id)
+        .order_by("-received_at")
+        .values_list("received_at", flat=True)
+        .first()
+    )
 
 
 def _queue(
@@ -60,8 +132,12 @@ def _queue(
     passive: bool,
     key_is_new: bool = False,
     resolution: Resolution | None = None,
+    detail: dict | None = None,
+    own_channel_only: bool = False,
 ) -> None:
     route = _route(ticket, passive_allowed=passive)
+    if own_channel_only and route is not None and route[0] not in (Transport.WECHAT, Transport.CALLBACK):
+        return
     if route is None:
         logger.info("Ticket %s: no way to reach the customer for %s", ticket.reference, purpose)
         return
@@ -71,6 +147,7 @@ def _queue(
         "ticket": ticket,
         "message": message,
         "resolution": resolution,
+        "detail": detail or {},
         "purpose": purpose,
         "transport": transport,
         "recipient": recipient,
@@ -149,6 +226,69 @@ def queue_resolution(*, ticket: Ticket, event: TicketEvent) -> None:
         purpose=Purpose.RESOLUTION,
         passive=False,
     )
+
+
+# Status changes the customer is told of on their own channel; the first reply and the customer's own
+# answer move the status too, and saying so again would only repeat what they just read or wrote.
+QUIET_REASONS = {SystemReason.FIRST_REPLY, SystemReason.CUSTOMER_ANSWERED}
+
+
+# The channels whose customers can be reached where they wrote (WeChat, an app's or Weibo's callback).
+OWN_CHANNELS = (Channel.WECHAT, Channel.APP, Channel.WEIBO)
+
+
+def queue_status_update(*, ticket: Ticket, event: TicketEvent) -> None:
+    """Tell a customer on WeChat or an app's callback that their ticket's status changed (e-mail and
+    SMS customers hear of replies and resolutions only, as before). A resolution has its own notice."""
+    if event.to_value in ("", Ticket.Status.RESOLVED) or event.reason_code in QUIET_REASONS:
+        return
+    if ticket.channel not in OWN_CHANNELS:
+        return  # e-mail, SMS, web and phone customers are told of replies and resolutions only
+    _queue(
+        key=f"status:{event.pk}",
+        ticket=ticket,
+        message=None,
+        purpose=Purpose.STATUS,
+        passive=False,
+        detail={"status": event.to_value, "previous": event.from_value},
+        own_channel_only=True,
+    )
+
+
+def queue_survey(*, survey_id: int, ticket: Ticket, url: str, reminder: bool) -> None:
+    """Hand a survey link to the customer's own channel (feedback/channels.py calls this)."""
+    _queue(
+        key=f"survey:{survey_id}:{'reminder' if reminder else 'first'}",
+        ticket=ticket,
+        message=None,
+        purpose=Purpose.SURVEY,
+        passive=False,
+        detail={"survey_url": url, "reminder": reminder},
+        own_channel_only=True,
+    )
+
+
+def flush_waiting(*, customer_id: int) -> int:
+    """The customer wrote on WeChat again: their window is open, so what waited for it goes out now."""
+    waiting = list(
+        OutboundMessage.objects.filter(
+            ticket__customer_id=customer_id,
+            transport=Transport.WECHAT,
+            state=OutboundMessage.State.WAITING,
+        )
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    if not waiting:
+        return 0
+    OutboundMessage.objects.filter(pk__in=waiting, state=OutboundMessage.State.WAITING).update(
+        state=OutboundMessage.State.QUEUED
+    )
+    from .tasks import send_delivery
+
+    for pk in waiting:
+        send_delivery.delay_on_commit(pk)
+    return len(waiting)
 
 
 # Template names (emails/customer_<name>[_subject|_sms].txt, .html) by purpose.
@@ -278,15 +418,69 @@ def build_email(delivery: OutboundMessage) -> EmailMultiAlternatives:
     return email
 
 
+def _status_label(value: str) -> str:
+    return str(dict(Ticket.Status.choices).get(value, value))
+
+
 def sms_text(delivery: OutboundMessage) -> str:
+    """The short text of a delivery (SMS, WeChat, the callback's `text`) in the customer's language."""
     ticket = delivery.ticket
     with translation.override(ticket.customer.preferred_language or settings.LANGUAGE_CODE):
+        if delivery.purpose == Purpose.STATUS:
+            return _("Your complaint %(ref)s is now: %(status)s. Follow it here: %(link)s") % {
+                "ref": ticket.reference,
+                "status": _status_label(delivery.detail.get("status", "")),
+                "link": customer_ticket_url(ticket),
+            }
+        if delivery.purpose == Purpose.SURVEY:
+            return _("How did we do with your complaint %(ref)s? Tell us here: %(url)s") % {
+                "ref": ticket.reference,
+                "url": delivery.detail.get("survey_url", ""),
+            }
         context = _context(delivery)
         name = TEMPLATES[delivery.purpose]
         return render_to_string(f"emails/customer_{name}_sms.txt", context).strip()
 
 
+def callback_payload(delivery: OutboundMessage) -> dict:
+    """What an app's or Weibo's callback receives for one delivery."""
+    ticket = delivery.ticket
+    _channel_pk, _sep, user_id = delivery.recipient.partition(":")
+    payload = {
+        "event": delivery.purpose,
+        "id": callbacks.idempotency_key(delivery.key),
+        "user_id": user_id,
+        "reference": ticket.reference,
+        "status": ticket.status,
+        "text": sms_text(delivery),
+        "link": customer_ticket_url(ticket),
+        "created_at": delivery.created_at.isoformat(),
+    }
+    if delivery.message is not None:
+        with translation.override(ticket.customer.preferred_language or settings.LANGUAGE_CODE):
+            author = user_name_for_customers(delivery.message.author) if delivery.message.author_id else ""
+        payload["message"] = {
+            "id": delivery.message.pk,
+            "body": _plain(delivery.message.body),
+            "author": author,
+            "created_at": delivery.message.created_at.isoformat(),
+        }
+    if delivery.purpose == Purpose.STATUS:
+        payload["status"] = delivery.detail.get("status", ticket.status)
+    if delivery.purpose == Purpose.SURVEY:
+        payload["survey_url"] = delivery.detail.get("survey_url", "")
+    return payload
+
+
 # --- sending -------------------------------------------------------------------------------
+
+
+class DeliveryRefused(Exception):
+    """A delivery that can never go as it stands: marked failed at once, not retried."""
+
+
+class DeliveryWaits(Exception):
+    """A WeChat delivery outside the customer's 48-hour window with no other way to them."""
 
 
 def _send_email(delivery: OutboundMessage) -> None:
@@ -297,38 +491,109 @@ def _send_sms(delivery: OutboundMessage) -> None:
     sms.backend().send(to=delivery.recipient, text=sms_text(delivery))
 
 
+# Purposes with an e-mail and SMS form: the others only exist on the customer's own channel.
+HAS_EMAIL_FORM = {Purpose.ACKNOWLEDGEMENT, Purpose.REPLY, Purpose.RESOLUTION}
+
+
+def _outside_window(delivery: OutboundMessage) -> None:
+    """The window is closed: switch the delivery to the customer's e-mail or SMS, or let it wait."""
+    fallback = _fallback(delivery.ticket.customer) if delivery.purpose in HAS_EMAIL_FORM else None
+    if fallback is None:
+        raise DeliveryWaits("Outside WeChat's 48-hour window: sent when the customer writes again.")
+    delivery.transport, delivery.recipient = fallback
+    if delivery.transport == Transport.EMAIL and not delivery.email_message_id:
+        delivery.email_message_id = new_message_id()
+    SENDERS[delivery.transport](delivery)
+
+
 def _send_wechat(delivery: OutboundMessage) -> None:
     path = settings.INTAKE["WECHAT_SENDER"]
-    sender = import_string(path)() if path else wechat.UnconfiguredSender()
-    sender.send(openid=delivery.recipient, text=sms_text(delivery))
+    if path:  # a site's own integration replaces the built-in API client
+        import_string(path)().send(openid=delivery.recipient, text=sms_text(delivery))
+        return
+    customer_id = delivery.ticket.customer_id
+    account = wechat_account_of(customer_id)
+    last = last_wechat_message_at(customer_id)
+    if account is None:
+        if _fallback(delivery.ticket.customer) is not None and delivery.purpose in HAS_EMAIL_FORM:
+            return _outside_window(delivery)
+        raise wechat.SenderNotConfigured(
+            "The WeChat account has no AppSecret, so it cannot send customer-service messages; "
+            "the message waits."
+        )
+    if last is None or timezone.now() - last > WECHAT_WINDOW:
+        return _outside_window(delivery)
+    try:
+        wechat_api.send_text(account=account, openid=delivery.recipient, text=sms_text(delivery))
+    except wechat_api.WindowClosed:
+        _outside_window(delivery)
 
 
-SENDERS = {Transport.EMAIL: _send_email, Transport.SMS: _send_sms, Transport.WECHAT: _send_wechat}
+def _send_callback(delivery: OutboundMessage) -> None:
+    channel_pk, _sep, _user = delivery.recipient.partition(":")
+    channel = WebhookChannel.objects.filter(pk=int(channel_pk) if channel_pk.isdigit() else None).first()
+    if channel is None or not channel.is_active:
+        raise DeliveryRefused("The webhook channel of this customer is gone or inactive.")
+    try:
+        callbacks.post(channel=channel, payload=callback_payload(delivery), key=delivery.key)
+    except callbacks.CallbackRefused as exc:
+        raise DeliveryRefused(str(exc)) from None
+
+
+SENDERS = {
+    Transport.EMAIL: _send_email,
+    Transport.SMS: _send_sms,
+    Transport.WECHAT: _send_wechat,
+    Transport.CALLBACK: _send_callback,
+}
 
 
 def send_delivery(*, delivery_id: int, final_attempt: bool = False) -> OutboundMessage | None:
     """Send one queued delivery. A sent delivery is left alone; a failure is recorded and re-raised
-    (the task retries it), and marks the delivery failed on the last attempt."""
+    (the task retries it), and marks the delivery failed on the last attempt or when it can never
+    go. A WeChat delivery outside the 48-hour window waits for the customer's next message."""
     try:
         with transaction.atomic():
             delivery = (
                 OutboundMessage.objects.select_for_update(of=("self",))
-                .select_related("ticket__customer", "message", "resolution__root_cause")
+                .select_related("ticket__customer", "message__author", "resolution__root_cause")
                 .filter(pk=delivery_id)
                 .first()
             )
-            if delivery is None or delivery.state == OutboundMessage.State.SENT:
+            if delivery is None or delivery.state in (
+                OutboundMessage.State.SENT,
+                OutboundMessage.State.WAITING,
+            ):
                 return delivery
-            SENDERS[delivery.transport](delivery)
+            try:
+                SENDERS[delivery.transport](delivery)
+            except DeliveryWaits as exc:
+                delivery.state, delivery.last_error = OutboundMessage.State.WAITING, str(exc)
+                delivery.save(update_fields=["state", "last_error"])
+                return delivery
             delivery.state, delivery.sent_at = OutboundMessage.State.SENT, timezone.now()
             delivery.attempts += 1
             delivery.last_error = ""
-            delivery.save(update_fields=["state", "sent_at", "attempts", "last_error"])
+            delivery.save(
+                update_fields=[
+                    "state",
+                    "sent_at",
+                    "attempts",
+                    "last_error",
+                    "transport",
+                    "recipient",
+                    "email_message_id",
+                ]
+            )
             return delivery
     except Exception as exc:
+        failed = final_attempt or isinstance(exc, DeliveryRefused)
         OutboundMessage.objects.filter(pk=delivery_id).update(
             attempts=F("attempts") + 1,
             last_error=f"{type(exc).__name__}: {exc}"[:2000],
-            state=OutboundMessage.State.FAILED if final_attempt else OutboundMessage.State.QUEUED,
+            state=OutboundMessage.State.FAILED if failed else OutboundMessage.State.QUEUED,
         )
+        if isinstance(exc, DeliveryRefused):
+            logger.warning("Delivery %s refused: %s", delivery_id, exc)
+            return OutboundMessage.objects.filter(pk=delivery_id).first()
         raise

@@ -5,16 +5,26 @@ from complaints.models import Ticket, TicketEvent
 
 from . import outbound, privacy
 
+# Status changes a customer on WeChat or an app's callback is told of (a resolution has its own notice).
+STATUS_UPDATE_KINDS = (
+    EventKind.ACKNOWLEDGED,
+    EventKind.STATUS_CHANGED,
+    EventKind.REOPENED,
+    EventKind.AUTO_CLOSED,
+)
+
 
 def on_ticket_event(sender: type, *, ticket: Ticket, event: TicketEvent, **kwargs: object) -> None:
-    """Acknowledge new tickets and folded repeats; send public replies and resolutions. Internal notes are
-    never sent."""
+    """Acknowledge new tickets and folded repeats; send public replies and resolutions, and status updates
+    to customers on WeChat or an app's callback. Internal notes are never sent."""
     if event.kind in (EventKind.OPENED, EventKind.REPEAT_FOLDED):
         outbound.queue_acknowledgement(ticket=ticket, event=event)
     elif event.kind == EventKind.REPLIED:
         outbound.queue_reply(ticket=ticket, event=event)
     elif event.kind == EventKind.RESOLVED:
         outbound.queue_resolution(ticket=ticket, event=event)
+    elif event.kind in STATUS_UPDATE_KINDS:
+        outbound.queue_status_update(ticket=ticket, event=event)
 
 
 def on_customer_erased(
@@ -33,3 +43,11 @@ def on_customer_erased(
 
 def on_tickets_anonymised(sender: type, *, ticket_ids: list[int], **kwargs: object) -> None:
     privacy.forget_tickets(ticket_ids=ticket_ids)
+
+
+def reaches_for_survey(ticket: Ticket) -> bool:
+    return outbound.reaches_on_own_channel(ticket)
+
+
+def send_survey(*, survey: object, url: str, text: str, reminder: bool) -> None:
+    outbound.queue_survey(survey_id=survey.pk, ticket=survey.ticket, url=url, reminder=reminder)

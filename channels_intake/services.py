@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from complaints import extensions, pii, policy
+from complaints import extensions, pii, policy, selectors
 from complaints import services as complaint_services
 from complaints.attachments import CheckedFile, check_upload
 from complaints.errors import ComplaintError
@@ -390,7 +391,7 @@ def _normalise_form(item: InboundItem) -> Intake:
     if data.get("ticket_reference"):
         # The agent who logs the call must be able to work the ticket they name; "not yours" and
         # "does not exist" get the same answer.
-        ticket = Ticket.objects.filter(reference=data["ticket_reference"]).first()
+        ticket = selectors.ticket_by_reference(data["ticket_reference"])
         if ticket is None or item.actor_id is None or not policy.can_see(item.actor, ticket):
             raise IntakeRefused(policy.no_such_ticket(data["ticket_reference"]).message)
         thread = ticket.pk
@@ -461,7 +462,7 @@ def find_thread(parsed: mailparse.ParsedEmail) -> Ticket | None:
             ).select_related("ticket")
             ticket = next((i.ticket for i in received), None)
     if ticket is None and parsed.reference:
-        candidate = Ticket.objects.select_related("customer").filter(reference=parsed.reference).first()
+        candidate = selectors.ticket_by_reference(parsed.reference, "customer")
         sender_index = pii.blind_index("email", parsed.from_address)
         if candidate is not None and candidate.customer.email_index == sender_index:
             ticket = candidate

@@ -20,7 +20,7 @@ from . import imap, outbound, services
     time_limit=60,
 )
 def send_delivery(self, delivery_id: int) -> str:
-    """Send one acknowledgement or reply; safe to run twice (a sent delivery is left alone)."""
+    """Send one delivery (acknowledgement, reply, resolution, status update, survey link); safe to run twice (a sent delivery is left alone)."""
     delivery = outbound.send_delivery(
         delivery_id=delivery_id, final_attempt=self.request.retries >= self.max_retries
     )
@@ -33,6 +33,22 @@ def send_delivery(self, delivery_id: int) -> str:
 def process_item(item_id: int) -> str:
     """Process one stored inbound item (a no-op once it is processed)."""
     return services.process_item(item_id=item_id).state
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OSError, OperationalError),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    # Over a day of retries: the platform keeps the media for three days.
+    max_retries=30,
+    soft_time_limit=50,
+    time_limit=60,
+)
+def fetch_wechat_media(item_id: int) -> str:
+    """Download a WeChat image or voice message as the ticket's evidence; safe to run twice."""
+    return services.fetch_wechat_media(item_id=item_id)
 
 
 @shared_task(acks_late=True, soft_time_limit=110, time_limit=120)

@@ -13,6 +13,7 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
+from complaints import selectors
 from complaints.models import Ticket
 
 SALT = "channels_intake.ticket-page"
@@ -63,7 +64,9 @@ def ticket_from_token(token: str) -> Ticket:
     """The ticket a token names; raises signing.BadSignature for a forged or mangled token,
     LinkExpired (a BadSignature) for one past its time, Ticket.DoesNotExist for one whose ticket is gone."""
     reference, issued_at = _unsign(token)
-    ticket = Ticket.objects.get(reference=reference)
+    ticket = selectors.ticket_by_reference(reference)
+    if ticket is None:
+        raise Ticket.DoesNotExist(reference)
     expiry = expires_at(ticket, issued_at)
     if expiry is not None and timezone.now() >= expiry:
         raise LinkExpired(reference, expiry)

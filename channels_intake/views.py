@@ -4,6 +4,7 @@ Views check the request, hand it to services and turn the outcome into a page or
 """
 
 import hashlib
+import hmac
 import logging
 import math
 import time
@@ -89,7 +90,7 @@ def submit_done(request: HttpRequest) -> HttpResponse:
     if reference == NEUTRAL_RECEIPT:
         context = {"neutral": True, "promise_hours": settings.INTAKE["ACK_PROMISE_HOURS"]}
         return render(request, "public/submit_done.html", context)
-    ticket = Ticket.objects.filter(reference=reference).first() if reference else None
+    ticket = selectors.ticket_by_reference(reference)
     if ticket is None:
         return redirect("public:submit")
     context = {
@@ -130,32 +131,74 @@ def _wechat_answer(item: InboundItem) -> str:
     return answer
 
 
+def _plain_text(text: str, status: int) -> HttpResponse:
+    return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
+
+
+def _declared_too_big(request: HttpRequest, limit: int) -> bool:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > limit
+    except ValueError:
+        return True
+
+
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def wechat_endpoint(request: HttpRequest, slug: str) -> HttpResponse:
-    """The official account's server URL: GET handshake (echostr), POST messages with a passive reply."""
+    """The official account's server URL: GET handshake (echostr), POST messages with a passive reply,
+    in plain-text or safe (AES) mode."""
     account = WeChatAccount.objects.filter(slug=slug, is_active=True).first()
     if account is None:
-        return HttpResponse("unknown account", status=404, content_type="text/plain")
-    if not wechat.signature_is_valid(
-        token=account.token,
-        timestamp=request.GET.get("timestamp", ""),
-        nonce=request.GET.get("nonce", ""),
-        given=request.GET.get("signature", ""),
+        return _plain_text("unknown account", 404)
+    timestamp, nonce = request.GET.get("timestamp", ""), request.GET.get("nonce", "")
+    safe = request.method == "POST" and request.GET.get("encrypt_type", "") == "aes"
+    if not safe and not wechat.signature_is_valid(
+        token=account.token, timestamp=timestamp, nonce=nonce, given=request.GET.get("signature", "")
     ):
-        return HttpResponse("invalid signature", status=403, content_type="text/plain")
+        return _plain_text("invalid signature", 403)
     if request.method == "GET":
-        return HttpResponse(request.GET.get("echostr", ""), content_type="text/plain")
+        return _plain_text(request.GET.get("echostr", ""), 200)
+    if _declared_too_big(request, wechat.MAX_BODY_BYTES) or len(request.body) > wechat.MAX_BODY_BYTES:
+        return _plain_text(f"message larger than {wechat.MAX_BODY_BYTES} bytes", 413)
+    body = request.body
+    if safe:
+        if not account.encoding_aes_key:
+            return _plain_text("safe mode is not configured for this account (EncodingAESKey)", 400)
+        try:
+            encrypted = wechat.envelope_ciphertext(body)
+        except wechat.WeChatError as exc:
+            return _plain_text(exc.message, 400)
+        given = request.GET.get("msg_signature", "").lower()
+        expected = wechat.msg_signature(account.token, timestamp, nonce, encrypted)
+        if not (timestamp and nonce and given) or not hmac.compare_digest(expected, given):
+            return _plain_text("invalid msg_signature", 403)
+        try:
+            body = wechat.decrypt(
+                encrypted=encrypted, encoding_aes_key=account.encoding_aes_key, app_id=account.app_id
+            )
+        except wechat.WeChatError as exc:
+            services.keep_refused_wechat(account=account, raw=body, error=exc.message)
+            return _plain_text(exc.message, 400)
     try:
-        message = wechat.parse_message(request.body)
+        message = wechat.parse_message(body)
     except wechat.WeChatError as exc:
-        return HttpResponse(exc.message, status=400, content_type="text/plain")
+        # Signed by the platform's token, so kept for a supervisor to see (one row per distinct body).
+        services.keep_refused_wechat(account=account, raw=body, error=exc.message)
+        return _plain_text(exc.message, 400)
     if not message.is_supported:
         # Events (subscribe, menu clicks) and other types: the platform expects "success" and no reply.
-        return HttpResponse("success", content_type="text/plain")
+        return _plain_text("success", 200)
     with wechat.answering_passively(), translation.override("zh-hans"):
-        item = services.receive_wechat(account=account, xml=request.body.decode("utf-8"))
+        item = services.receive_wechat(account=account, xml=body.decode("utf-8"))
         reply = wechat.passive_reply(message=message, content=_wechat_answer(item))
+    if safe:
+        reply = wechat.encrypted_reply(
+            xml=reply,
+            token=account.token,
+            encoding_aes_key=account.encoding_aes_key,
+            app_id=account.app_id,
+            nonce=nonce,
+        )
     return HttpResponse(reply, content_type="application/xml; charset=utf-8")
 
 
@@ -183,6 +226,12 @@ def _webhook(request: HttpRequest, slug: str) -> JsonResponse:
         raise webhooks.WebhookRefused(
             _("There is no webhook channel %(slug)s.") % {"slug": slug}, status=404, code="unknown_channel"
         )
+    if _declared_too_big(request, webhooks.MAX_BODY_BYTES):
+        raise webhooks.WebhookRefused(
+            _("The body is larger than %(n)s bytes.") % {"n": webhooks.MAX_BODY_BYTES},
+            status=413,
+            code="body_too_large",
+        )
     body = request.body
     webhooks.verify(
         secret=channel.secret,
@@ -191,7 +240,19 @@ def _webhook(request: HttpRequest, slug: str) -> JsonResponse:
         body=body,
         now=time.time(),
     )
-    payload = webhooks.WebhookPayload.from_json(body)  # refuse a bad payload before storing it
+    try:
+        if len(body) > webhooks.MAX_BODY_BYTES:
+            raise webhooks.WebhookRefused(
+                _("The body is larger than %(n)s bytes.") % {"n": webhooks.MAX_BODY_BYTES},
+                status=413,
+                code="body_too_large",
+            )
+        payload = webhooks.WebhookPayload.from_json(body)  # refused before it is stored as an item
+    except webhooks.WebhookRefused as exc:
+        # Signed, so the platform's own: kept failed, under its hash (the Idempotency-Key stays free
+        # for the corrected push).
+        services.keep_refused_push(channel=channel, raw=body, error=exc.message)
+        raise
     key = request.headers.get("Idempotency-Key", "").strip() or "sha256:" + hashlib.sha256(body).hexdigest()
     if len(key) > 200:
         raise webhooks.WebhookRefused(

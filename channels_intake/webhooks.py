@@ -14,6 +14,9 @@ from complaints.api.parsers import JSONRefused, loads_strict
 from complaints.errors import ComplaintError
 from complaints.models.tickets import REFERENCE_PATTERN
 
+# A push is a complaint's text and a few fields (description up to 20,000 characters): larger is refused.
+MAX_BODY_BYTES = 256 * 1024
+
 
 class WebhookRefused(ComplaintError):
     """A push we refuse, with its HTTP status and a reason the sender can act on."""

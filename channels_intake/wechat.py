@@ -1,10 +1,18 @@
-"""The WeChat official-account server protocol (plain-text mode): signatures, messages, passive replies.
+"""The WeChat official-account server protocol: signatures, messages, passive replies, and the safe
+(AES) message mode.
 
-Encrypted (AES) message mode is not supported: accounts must use plain-text mode.
+Safe mode (encrypt_type=aes) follows WeChat's WXBizMsgCrypt: the key is the base64 EncodingAESKey
+(43 characters and "="), AES-256-CBC with the key's first 16 bytes as IV, PKCS#7 padding to 32 bytes,
+and the plain text is 16 random bytes, the message length (4 bytes, network order), the message and
+the AppID. The envelope is signed by msg_signature: SHA-1 of token, timestamp, nonce and the
+ciphertext, sorted and joined.
 """
 
+import base64
 import hashlib
 import hmac
+import os
+import struct
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +20,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element, SubElement, tostring
 
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 from django.utils.translation import gettext as _
@@ -19,6 +28,9 @@ from django.utils.translation import gettext as _
 from complaints.errors import ComplaintError
 
 SUPPORTED_TYPES = {"text", "image", "voice"}
+MEDIA_TYPES = {"image", "voice"}
+# The platform's messages are a few kilobytes; anything far larger is refused unread (413).
+MAX_BODY_BYTES = 64 * 1024
 
 
 class WeChatError(ComplaintError):
@@ -36,6 +48,89 @@ def signature_is_valid(*, token: str, timestamp: str, nonce: str, given: str) ->
     if not (timestamp and nonce and given):
         return False
     return hmac.compare_digest(signature(token, timestamp, nonce), given.lower())
+
+
+# --- safe (AES) mode ---------------------------------------------------------------------
+
+AES_BLOCK = 32  # WeChat pads to 32 bytes, not AES's 16
+
+
+def msg_signature(token: str, timestamp: str, nonce: str, encrypted: str) -> str:
+    """The safe mode's msg_signature: SHA-1 of the four parts sorted and joined."""
+    return hashlib.sha1(
+        "".join(sorted([token, timestamp, nonce, encrypted])).encode(), usedforsecurity=False
+    ).hexdigest()
+
+
+def _aes_key(encoding_aes_key: str) -> bytes:
+    try:
+        key = base64.b64decode(encoding_aes_key.strip() + "=", validate=True)
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise WeChatError(_("The account's EncodingAESKey is not a valid 43-character key."))
+    return key
+
+
+def encrypt(*, plain: bytes, encoding_aes_key: str, app_id: str, random: bytes | None = None) -> str:
+    """The base64 ciphertext of `plain` as WeChat builds it (and as we build passive replies)."""
+    key = _aes_key(encoding_aes_key)
+    body = (random or os.urandom(16)) + struct.pack(">I", len(plain)) + plain + app_id.encode()
+    pad = AES_BLOCK - len(body) % AES_BLOCK
+    body += bytes([pad]) * pad
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
+    return base64.b64encode(encryptor.update(body) + encryptor.finalize()).decode("ascii")
+
+
+def decrypt(*, encrypted: str, encoding_aes_key: str, app_id: str) -> bytes:
+    """The message inside a safe-mode envelope; WeChatError when it is not ours or not well formed."""
+    key = _aes_key(encoding_aes_key)
+    try:
+        data = base64.b64decode(encrypted, validate=True)
+    except ValueError:
+        raise WeChatError(_("The encrypted WeChat message is not base64.")) from None
+    if not data or len(data) % 16:
+        raise WeChatError(_("The encrypted WeChat message has a wrong length."))
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).decryptor()
+    body = decryptor.update(data) + decryptor.finalize()
+    pad = body[-1]
+    if not 1 <= pad <= AES_BLOCK or body[-pad:] != bytes([pad]) * pad:
+        raise WeChatError(_("The encrypted WeChat message cannot be decrypted with this key."))
+    body = body[:-pad]
+    if len(body) < 20:
+        raise WeChatError(_("The encrypted WeChat message is too short."))
+    (length,) = struct.unpack(">I", body[16:20])
+    message, receiver = body[20 : 20 + length], body[20 + length :]
+    if len(message) != length or not hmac.compare_digest(receiver, app_id.encode()):
+        raise WeChatError(_("The encrypted WeChat message is not for this account."))
+    return message
+
+
+def envelope_ciphertext(xml: bytes) -> str:
+    """The <Encrypt> text of a safe-mode POST body."""
+    try:
+        root = ElementTree.fromstring(xml)
+    except (ElementTree.ParseError, DefusedXmlException, ValueError) as exc:
+        raise WeChatError(_("The WeChat message is not valid XML: %(error)s") % {"error": exc}) from exc
+    node = root.find("Encrypt")
+    if node is None or not (node.text or "").strip():
+        raise WeChatError(_("The safe-mode WeChat message has no Encrypt element."))
+    return node.text.strip()
+
+
+def encrypted_reply(*, xml: str, token: str, encoding_aes_key: str, app_id: str, nonce: str) -> str:
+    """A passive reply in safe mode: the reply encrypted, with its own msg_signature."""
+    encrypted = encrypt(plain=xml.encode(), encoding_aes_key=encoding_aes_key, app_id=app_id)
+    timestamp = str(int(time.time()))
+    root = Element("xml")
+    for tag, value in (
+        ("Encrypt", encrypted),
+        ("MsgSignature", msg_signature(token, timestamp, nonce, encrypted)),
+        ("TimeStamp", timestamp),
+        ("Nonce", nonce),
+    ):
+        SubElement(root, tag).text = value
+    return tostring(root, encoding="unicode")
 
 
 @dataclass(frozen=True)
@@ -127,14 +222,5 @@ def passive_reply_open() -> bool:
     return _passive_reply_open.get()
 
 
-class UnconfiguredSender:
-    """The default customer-service message sender: none. Deliveries wait in the queue, unsent."""
-
-    def send(self, *, openid: str, text: str) -> None:
-        raise SenderNotConfigured(
-            "No WeChat customer-service sender is configured (INTAKE_WECHAT_SENDER); the message waits."
-        )
-
-
 class SenderNotConfigured(Exception):
-    """No WeChat sender is configured, so a reply waits in the delivery queue."""
+    """The account cannot send customer-service messages (no AppSecret), so a reply waits in the queue."""

@@ -8,7 +8,8 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from complaints.models import Customer, Ticket
+from complaints import selectors
+from complaints.models import Customer
 from config.console_backends import NotDelivered
 
 from .. import sms
@@ -38,7 +39,7 @@ def send_ticket_link(reference: str, via: str = EMAIL) -> int:
     """Send a fresh link to the ticket's customer at the contact on file, in their language: by e-mail,
     or by SMS through the same SMS backend as acknowledgements. 0 when there is no such ticket or no
     contact. Sending twice only sends a second valid link."""
-    ticket = Ticket.objects.filter(reference=reference).select_related("customer").first()
+    ticket = selectors.ticket_by_reference(reference, "customer")
     if ticket is None:
         return 0
     customer = ticket.customer

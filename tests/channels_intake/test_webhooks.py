@@ -123,7 +123,25 @@ def test_invalid_payloads_are_400_json_naming_the_problem(client, channel, raw, 
     assert error["message"]
     if field:
         assert field in error["fields"]
+    # Signed, so kept raw and failed for the supervisors; the Idempotency-Key stays free.
+    item = InboundItem.objects.get()
+    assert item.state == "failed" and item.raw == raw.decode() and item.source_id.startswith("refused:")
+    assert Ticket.objects.count() == 0
+    assert push(client, PAYLOAD).status_code == 202
+
+
+@pytest.mark.django_db
+def test_a_forged_push_is_not_kept(client, channel):
+    assert push(client, None, raw=b"not json", secret="guessed").status_code == 401
     assert InboundItem.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_huge_body_is_413(client, channel):
+    big = {**PAYLOAD, "description": "x" * 300_000}
+    response = push(client, big)
+    assert response.status_code == 413 and response.json()["error"]["code"] == "body_too_large"
+    assert Ticket.objects.count() == 0
 
 
 @pytest.mark.django_db

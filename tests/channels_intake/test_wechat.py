@@ -134,22 +134,6 @@ def test_script_in_a_wechat_message_is_stripped(client, account):
     assert "<script" not in Ticket.objects.get().description
 
 
-@pytest.mark.django_db
-def test_agent_reply_waits_in_the_wechat_queue_without_a_sender(
-    client, account, agent, django_capture_on_commit_callbacks, deliveries
-):
-    post(client, text_xml("信号差"))
-    ticket = Ticket.objects.get()
-    with django_capture_on_commit_callbacks(execute=True):
-        complaint_services.add_message(ticket_id=ticket.pk, actor=agent, kind="reply", body="我们正在处理")
-    delivery = OutboundMessage.objects.get(purpose="reply")
-    assert delivery.transport == "wechat" and delivery.recipient == "oOPENID1"
-    with pytest.raises(wechat.SenderNotConfigured):
-        deliveries.run()
-    delivery.refresh_from_db()
-    assert delivery.state == "queued" and "No WeChat customer-service sender" in delivery.last_error
-
-
 class RecordingSender:
     sent: list[tuple[str, str]] = []
 

@@ -216,12 +216,31 @@ def may_manage(user: Any) -> bool:
     return True
 
 
+# How far back the dashboard lists the surges the sweep detected.
+SURGE_DAYS = 7
+
+
+def latest_surges(*, now: datetime, limit: int = 5) -> list[Incident]:
+    """The incidents the surge sweep opened in the last SURGE_DAYS, newest first, whatever became of them."""
+    return list(
+        incidents()
+        .filter(surge_key__isnull=False, created_at__gte=now - timedelta(days=SURGE_DAYS))
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
 def dashboard_panel(user: Any, now: datetime) -> dict[str, Any] | None:
-    """Open incidents and today's surges on the supervisor dashboard."""
+    """Open incidents and the latest surges (suspected incidents the sweep opened) on the dashboard."""
     shown = list(open_incidents().order_by("severity", "-started_at")[:10])
-    if not shown:
+    surges = latest_surges(now=now)
+    if not shown and not surges:
         return None
-    return {"template": DASHBOARD_TEMPLATE, "incidents": shown, "list_url": reverse("incidents:list")}
+    return {
+        "template": DASHBOARD_TEMPLATE,
+        "incidents": shown,
+        "surges": surges,
+        "list_url": reverse("incidents:list"),
+    }
 
 
 def known_issues() -> list[Incident]:

@@ -9,6 +9,7 @@ app_name = "incidents"
 urlpatterns = [
     path("desk/incidents/", views.incident_list, name="list"),
     path("desk/incidents/<int:incident_id>/", views.incident_detail, name="detail"),
+    path("desk/incidents/<int:incident_id>/report.csv", views.report_csv, name="report_csv"),
     path("desk/incidents/<int:incident_id>/status/", views.change_status, name="status"),
     path("desk/incidents/<int:incident_id>/update/", views.post_update, name="update"),
     path("desk/incidents/<int:incident_id>/resolve/", views.resolve, name="resolve"),

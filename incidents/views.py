@@ -16,7 +16,7 @@ from complaints import policy
 from complaints.errors import ComplaintError
 from complaints.models import Ticket
 
-from . import selectors, services
+from . import reports, selectors, services
 from .forms import IncidentForm, LinkForm, RemedyForm, ResolveForm, UpdateForm
 from .models import Incident
 
@@ -95,8 +95,17 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
         link_form=LinkForm(),
         remedy_form=RemedyForm(),
         statuses=Incident.Status,
+        report=reports.incident_report(incident),
     )
     return render(request, "desk/incidents/detail.html", context)
+
+
+@login_required
+def report_csv(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """The incident's report, one row per linked ticket the reader may see."""
+    _desk_user(request)
+    incident = get_object_or_404(Incident, pk=incident_id)
+    return reports.export_response(user=request.user, incident=incident)
 
 
 @login_required

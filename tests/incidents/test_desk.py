@@ -127,3 +127,47 @@ def test_the_customers_ticket_page_shows_only_its_categorys_issue(client, incide
     )
     assert "正在抢修" in client.get(f"/t/{ticket_token(mine)}/").content.decode()
     assert "正在抢修" not in client.get(f"/t/{ticket_token(elsewhere)}/").content.decode()
+
+
+def test_the_incident_report_counts_channels_times_and_customers_told_and_downloads_as_csv(
+    boss_client, incident, open_ticket, supervisor, cause, worker, django_capture_on_commit_callbacks
+):
+    web = open_ticket(location="海淀区")
+    mail = open_ticket(location="海淀区", channel="email")
+    services.confirm(incident_id=incident.pk, actor=supervisor)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.post_update(
+            incident_id=incident.pk, actor=supervisor, body_en="Back by six.", idempotency_key="u1"
+        )
+    worker.run()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.resolve_incident(
+            incident_id=incident.pk, actor=supervisor, root_cause=cause, steps_taken="Fixed."
+        )
+    worker.run()
+    url = f"/desk/incidents/{incident.pk}/"
+    page = boss_client.get(url, headers={"accept-language": "en"}).content.decode()
+    report = page[page.index('id="report"') :]
+    assert "2 (0 open, 2 resolved)" in report
+    assert re.search(r"<th scope=\"row\">Web form</th><td>1</td>", report)
+    assert re.search(r"<th scope=\"row\">E-mail</th><td>1</td>", report)
+    assert "2 customers, by 1 public update" in report
+    assert "median 0.0 min" in report
+    boss_client.cookies["django_language"] = "zh-hans"
+    zh = boss_client.get(url, headers={"accept-language": "zh-hans"}).content.decode()
+    assert "故障报告" in zh and "已告知客户" in zh and "2 位客户" in zh
+
+    response = boss_client.get(reverse("incidents:report_csv", args=[incident.pk]))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+    assert len(rows) == 3  # the header (in the reader's language) and one row per linked ticket
+    assert {row.split(",")[0] for row in rows[1:]} == {web.reference, mail.reference}
+    assert all(row.split(",")[10] == "1" for row in rows[1:])  # one update each
+
+
+def test_the_report_csv_lists_only_tickets_the_reader_may_see(client, incident, open_ticket, other_agent):
+    open_ticket(location="海淀区")
+    client.force_login(other_agent)
+    response = client.get(reverse("incidents:report_csv", args=[incident.pk]))
+    assert response.status_code == 200
+    assert len(b"".join(response.streaming_content).decode("utf-8-sig").splitlines()) == 1

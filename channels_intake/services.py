@@ -6,6 +6,7 @@ on a ticket, in one transaction with the item's new state. A failure keeps the i
 its error; `reprocess_items` (the admin action) runs the same code again.
 """
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -20,7 +21,6 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from complaints import extensions, pii, policy
 from complaints import extensions, pii, policy, selectors
 from complaints import services as complaint_services
 from complaints.attachments import CheckedFile, check_upload
@@ -30,7 +30,15 @@ from complaints.models.tickets import Channel
 from complaints.services import CustomerDetails
 
 from . import mailparse, wechat
-from .models import CustomerIdentity, InboundFile, InboundItem, Mailbox, OutboundMessage, WeChatAccount
+from .models import (
+    CustomerIdentity,
+    InboundFile,
+    InboundItem,
+    Mailbox,
+    OutboundMessage,
+    WebhookChannel,
+    WeChatAccount,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -645,12 +653,97 @@ def log_phone_call(
 
 
 def receive_wechat(*, account: WeChatAccount, xml: str) -> InboundItem:
-    """Store and process one WeChat message (the platform re-sends it when we are slow: one item)."""
+    """Store and process one WeChat message (the platform re-sends it when we are slow: one item).
+
+    Its images and voice are fetched from the platform as evidence by a task (media ids expire after
+    three days), and what waited for the customer's next message goes out now that they wrote.
+    """
+    from . import outbound, tasks
+
     message = wechat.parse_message(xml)
-    item, _created = receive(
+    item, created = receive(
         channel=Channel.WECHAT,
         source_id=f"{account.pk}:{message.msg_id}",
         raw=xml,
         wechat_account=account,
     )
-    return process_item(item_id=item.pk)
+    item = process_item(item_id=item.pk)
+    if created and item.state == State.PROCESSED:
+        if message.media_id and message.msg_type in wechat.MEDIA_TYPES:
+            tasks.fetch_wechat_media.delay_on_commit(item.pk)
+        outbound.flush_waiting(customer_id=item.ticket.customer_id)
+    return item
+
+
+def _keep_refused(*, channel: str, key: str, raw: bytes, error: str, **links: Any) -> InboundItem:
+    """Keep a signed item we could not read as failed, once per distinct body, for the supervisors."""
+    digest = hashlib.sha256(raw).hexdigest()
+    kept = raw[:MAX_REFUSED_BYTES].decode("utf-8", errors="replace")
+    try:
+        with transaction.atomic():
+            return InboundItem.objects.create(
+                channel=channel,
+                source_id=f"refused:{key}:sha256:{digest}",
+                raw=kept,
+                state=State.FAILED,
+                error=error[:2000],
+                attempts=1,
+                processed_at=timezone.now(),
+                **links,
+            )
+    except IntegrityError:
+        return InboundItem.objects.get(channel=channel, source_id=f"refused:{key}:sha256:{digest}")
+
+
+# A refused body is kept up to this size (its head, when larger).
+MAX_REFUSED_BYTES = 256 * 1024
+
+
+def keep_refused_wechat(*, account: WeChatAccount, raw: bytes, error: str) -> InboundItem:
+    return _keep_refused(
+        channel=Channel.WECHAT, key=str(account.pk), raw=raw, error=error, wechat_account=account
+    )
+
+
+def keep_refused_push(*, channel: WebhookChannel, raw: bytes, error: str) -> InboundItem:
+    return _keep_refused(
+        channel=channel.channel, key=str(channel.pk), raw=raw, error=error, webhook_channel=channel
+    )
+
+
+def fetch_wechat_media(*, item_id: int) -> str:
+    """Download the image or voice of a processed WeChat item and attach it to its ticket, through the
+    evidence checks. Safe to run twice: the item row is locked and a media file attached once."""
+    from complaints.services.opening import store_files
+
+    from . import wechat_api
+
+    with transaction.atomic():
+        item = (
+            InboundItem.objects.select_for_update(of=("self",))
+            .select_related("wechat_account", "ticket", "message")
+            .filter(pk=item_id, state=State.PROCESSED)
+            .first()
+        )
+        if item is None or item.ticket is None or item.wechat_account is None:
+            return "missing"
+        message = wechat.parse_message(item.raw)
+        if not message.media_id or message.msg_type not in wechat.MEDIA_TYPES:
+            return "no media"
+        stem = f"wechat-{message.media_id[:40]}"
+        if item.ticket.attachments.filter(original_name__startswith=stem).exists():
+            return "attached"
+        media = wechat_api.download_media(
+            account=item.wechat_account, media_id=message.media_id, limit=settings.ATTACHMENT_MAX_BYTES
+        )
+        suffix = media.filename.rsplit(".", 1)[-1][:8] if "." in media.filename else ""
+        upload = SimpleUploadedFile(
+            f"{stem}.{suffix}" if suffix else stem, media.content, media.content_type or None
+        )
+        try:
+            checked = check_upload(upload)
+        except ComplaintError as exc:
+            logger.warning("WeChat media of item %s not kept: %s", item.pk, exc.message)
+            return "refused"
+        store_files(item.ticket, item.message, [checked])
+    return "attached"

@@ -421,9 +421,12 @@ INTAKE = {
     "SMS_BACKEND": env.str("SMS_BACKEND", default="channels_intake.sms.ConsoleSmsBackend" if DEBUG else ""),
     "SMS_GATEWAY_URL": env.str("SMS_GATEWAY_URL", default=""),
     "SMS_GATEWAY_TOKEN": env.str("SMS_GATEWAY_TOKEN", default=""),
-    # Dotted path of a class with send(*, openid, text) for WeChat customer-service messages;
-    # empty: replies on WeChat wait in the delivery queue (the platform API is outside our network).
+    # Dotted path of a class with send(*, openid, text) replacing the built-in WeChat API client;
+    # empty: customer-service messages go through the WeChat API with the account's AppSecret.
     "WECHAT_SENDER": env.str("INTAKE_WECHAT_SENDER", default=""),
+    # The WeChat (official account) and Enterprise WeChat APIs; tests point them at a local fake server.
+    "WECHAT_API_BASE": env.str("WECHAT_API_BASE", default="https://api.weixin.qq.com"),
+    "WECOM_API_BASE": env.str("WECOM_API_BASE", default="https://qyapi.weixin.qq.com"),
 }
 
 # Outbound connections to hosts a supervisor configures (IMAP, SMS gateway, callbacks) may not reach

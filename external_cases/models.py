@@ -288,6 +288,11 @@ class ExternalCase(models.Model):
         return self.state == self.State.OPEN
 
     @property
+    def needs_number(self) -> bool:
+        """Registered from a forwarded mail without a number: an agent fills it in."""
+        return not self.number
+
+    @property
     def is_overdue(self) -> bool:
         if self.is_open:
             return timezone.now() > self.due_at

@@ -22,7 +22,7 @@ from complaints import policy
 from complaints import services as complaint_services
 from complaints.errors import ComplaintError, IllegalTransition
 from complaints.events import EventKind
-from complaints.models import Message, Ticket, TicketEvent
+from complaints.models import Customer, Message, Ticket, TicketEvent
 from complaints.states import Status
 
 from . import deadlines, risk
@@ -115,11 +115,14 @@ def register_case(
     received_at: datetime,
     regulator_contact: str = "",
     notes: str = "",
+    number_to_follow: bool = False,
 ) -> ExternalCase:
     """Put a forwarded case on a ticket with its external deadline; the ticket is reopened if it was
-    finished, routed to the source's team, raised to the source's priority and flagged."""
+    finished, routed to the source's team, raised to the source's priority and flagged.
+    `number_to_follow`: the number is not known yet (a forwarded mail without one); the case waits,
+    flagged, for an agent to fill it in (set_case_number)."""
     number = normalised_number(number)
-    if not number:
+    if not number and not number_to_follow:
         raise ComplaintError(_("Give the case number the regulator or platform gave the case."))
     if not source.is_active:
         raise ComplaintError(_("%(source)s is not in use any more.") % {"source": source})
@@ -136,7 +139,7 @@ def register_case(
     with transaction.atomic():
         ticket = complaint_services.lock_ticket(ticket_id)
         policy.ensure_can_act(actor, ticket)
-        duplicate = _duplicate(actor, source, number)
+        duplicate = _duplicate(actor, source, number) if number else None
         if duplicate is not None:
             raise duplicate
         case = ExternalCase(
@@ -167,7 +170,7 @@ def register_case(
             body=_("%(source)s case %(number)s received %(received)s: report back by %(due)s.")
             % {
                 "source": source,
-                "number": number,
+                "number": number or _("(number to be filled in)"),
                 "received": local_time(received_at),
                 "due": local_time(case.due_at),
             },
@@ -225,6 +228,115 @@ def register_forwarded_case(
             regulator_contact=regulator_contact,
             notes=notes,
         )
+
+
+def set_case_number(*, case_id: int, actor: Any, number: str) -> ExternalCase:
+    """Fill in the number of a case that was registered without one (a forwarded mail lacked it)."""
+    number = normalised_number(number)
+    if not number:
+        raise ComplaintError(_("Give the case number the regulator or platform gave the case."))
+    try:
+        ticket_id = ExternalCase.objects.values_list("ticket_id", flat=True).get(pk=case_id)
+    except ExternalCase.DoesNotExist:
+        raise ComplaintError(_("No such external case.")) from None
+    with transaction.atomic():
+        ticket = complaint_services.lock_ticket(ticket_id)
+        policy.ensure_can_act(actor, ticket)
+        case = ExternalCase.objects.select_for_update(of=("self",)).select_related("source").get(pk=case_id)
+        if case.number:
+            raise CaseClosed(_("This case already has its number, %(number)s.") % {"number": case.number})
+        duplicate = _duplicate(actor, case.source, number)
+        if duplicate is not None:
+            raise duplicate
+        case.number = number
+        try:
+            with transaction.atomic():
+                case.save(update_fields=["number"])
+        except IntegrityError:
+            raise _duplicate(actor, case.source, number) or DuplicateCase(
+                _("This case is already registered.")
+            ) from None
+        complaint_services.add_message(
+            ticket_id=ticket.pk,
+            actor=actor,
+            kind=Message.Kind.NOTE,
+            body=_("The number of the %(source)s case is %(number)s.")
+            % {"source": case.source, "number": number},
+        )
+    return case
+
+
+# A forwarded mail's subject is searched this far for the case number (the pattern is the admin's).
+SUBJECT_SEARCH_CHARS = 500
+
+
+def open_forwarded_mail(
+    *,
+    mailbox: Any,
+    subject: str,
+    body: str,
+    sender: complaint_services.CustomerDetails,
+    files: list[Any],
+    external_id: str,
+) -> tuple[Ticket, Message] | None:
+    """Mail arriving in a source's forwarding mailbox: a new ticket with an external case of that
+    source, numbered from the subject when the source's pattern finds it, else flagged for an agent
+    to fill in. The same number again adds the mail to that case's ticket as an internal note. None:
+    the mailbox is no source's, and the mail is a customer's like any other.
+
+    The sender is the regulator or platform, not the customer: the ticket's customer is left
+    unidentified (no contact, so nothing is sent to the forwarding address) for the agent to find."""
+    source = ExternalSource.objects.filter(mailbox=mailbox, is_active=True).first()
+    if source is None:
+        return None
+    number = normalised_number(source.number_in(subject[:SUBJECT_SEARCH_CHARS]))
+    contact = f"{sender.name} <{sender.email}>" if sender.name else sender.email
+    with transaction.atomic():
+        existing = (
+            ExternalCase.objects.filter(source=source, number=number).select_related("ticket").first()
+            if number
+            else None
+        )
+        if existing is not None:
+            message = complaint_services.add_message(
+                ticket_id=existing.ticket_id,
+                actor=None,
+                kind=Message.Kind.NOTE,
+                body=_("%(source)s wrote again about case %(number)s (%(sender)s):")
+                % {"source": source, "number": number, "sender": contact}
+                + f"\n\n{body}",
+                files=files,
+                external_id=external_id,
+            )
+            return existing.ticket, message
+        # Unidentified: a claimed contact is not the customer's, and the forwarding address is nobody's.
+        customer = Customer.objects.create(
+            name=_("Customer of %(source)s case %(number)s")
+            % {"source": source, "number": number or _("(number to be filled in)")},
+            preferred_language=sender.language or "zh-hans",
+        )
+        opened = complaint_services.open_ticket(
+            actor=None,
+            channel=Ticket.Channel.EMAIL,
+            customer=customer,
+            subject=subject or body[:60],
+            description=body,
+            priority=source.priority,
+            default_team=source.team,
+            files=files,
+            external_id=external_id,
+        )
+        register_case(
+            ticket_id=opened.ticket.pk,
+            actor=None,
+            source=source,
+            number=number,
+            received_at=timezone.now(),
+            regulator_contact=contact[:CONTACT_MAX_CHARS],
+            notes=_("Forwarded by mail to %(address)s.") % {"address": mailbox.address},
+            number_to_follow=True,
+        )
+    return opened.ticket, opened.message
 
 
 def _follow_source_rules(ticket: Ticket, case: ExternalCase, actor: Any) -> None:

@@ -18,5 +18,10 @@ urlpatterns = [
         views.report_back,
         name="report_back",
     ),
+    path(
+        "desk/tickets/<str:reference>/external-cases/<int:case_id>/number/",
+        views.set_number,
+        name="set_number",
+    ),
     path("api/v1/", include(api_urls)),
 ]

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from complaints import selectors as core_selectors
 from complaints.errors import ComplaintError
@@ -108,6 +108,24 @@ def report_back(request: HttpRequest, reference: str, case_id: int) -> HttpRespo
     return render(
         request, "desk/external_cases/report_back.html", context, status=400 if form.errors else 200
     )
+
+
+@login_required
+@permission_required("external_cases.add_externalcase", raise_exception=True)
+@require_POST
+def set_number(request: HttpRequest, reference: str, case_id: int) -> HttpResponse:
+    """Fill in the number of a case a forwarded mail brought without one."""
+    ticket = _visible_ticket(request, reference)
+    case = get_object_or_404(ExternalCase, pk=case_id, ticket=ticket)
+    try:
+        case = services.set_case_number(
+            case_id=case.pk, actor=request.user, number=request.POST.get("number", "")[:64]
+        )
+    except ComplaintError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("Case number %(number)s recorded.") % {"number": case.number})
+    return redirect(reverse("desk:ticket", args=[ticket.reference]) + "#external-cases")
 
 
 @login_required

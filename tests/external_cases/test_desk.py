@@ -108,3 +108,39 @@ def test_the_open_cases_page_lists_them_soonest_first(desk, odr):
     page = desk.get("/desk/external-cases/").content.decode()
     rows = page[page.index("<tbody>") :]
     assert rows.index("ODR-78") < rows.index("ODR-77")
+
+
+def test_a_case_without_its_number_is_flagged_on_the_ticket_and_an_agent_fills_it_in(
+    client, odr, open_ticket, agent, escalation_agent
+):
+    from django.utils import translation
+
+    from external_cases import services
+
+    ticket = open_ticket()
+    case = services.register_case(
+        ticket_id=ticket.pk,
+        actor=None,
+        source=odr,
+        number="",
+        received_at=ticket.created_at,
+        number_to_follow=True,
+    )
+    ticket.refresh_from_db()  # routed to the source's escalation team
+    client.force_login(escalation_agent)
+    page = client.get(f"/desk/tickets/{ticket.reference}/").content.decode()
+    assert "Number to be filled in" in page and 'name="number"' in page
+    with translation.override("zh-hans"):
+        assert translation.gettext("Number to be filled in") == "编号待补填"
+    url = f"/desk/tickets/{ticket.reference}/external-cases/{case.pk}/number/"
+    # An agent of another team cannot reach the ticket at all.
+    client.force_login(agent)
+    assert client.post(url, {"number": "ODR-STOLEN"}).status_code == 404
+    client.force_login(escalation_agent)
+    response = client.post(url, {"number": " odr-88 "}, follow=True)
+    assert "Case number ODR-88 recorded." in response.content.decode()
+    case.refresh_from_db()
+    assert case.number == "ODR-88"
+    assert "Number to be filled in" not in client.get(f"/desk/tickets/{ticket.reference}/").content.decode()
+    again = client.post(url, {"number": "ODR-89"}, follow=True).content.decode()
+    assert "already has its number" in again

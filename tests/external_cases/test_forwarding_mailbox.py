@@ -1,0 +1,116 @@
+"""A mailbox configured as a source's forwarding address: mail arriving there (the IMAP intake) opens a
+ticket with an external case of that source, numbered from the subject when the source has a
+pattern, else flagged for an agent to fill in (issue 18)."""
+
+from email.message import EmailMessage
+
+import pytest
+
+from channels_intake import services as intake_services
+from channels_intake.models import InboundItem, Mailbox, OutboundMessage
+from complaints.models import Message, Ticket
+from external_cases import services
+from external_cases.models import ExternalCase
+
+pytestmark = pytest.mark.django_db
+
+
+def forwarded(
+    subject: str, *, message_id: str, body: str = "消费者张三（13800138000）投诉宽带断网三天未修复。"
+):
+    msg = EmailMessage()
+    msg["From"] = "12315平台 <notice@12315.example.gov>"
+    msg["To"] = "odr@desk.example"
+    msg["Subject"] = subject
+    msg["Message-ID"] = message_id
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+@pytest.fixture
+def odr_mailbox(odr) -> Mailbox:
+    mailbox = Mailbox.objects.create(
+        name="12315 forwarding",
+        address="odr@desk.example",
+        host="127.0.0.1",
+        port=143,
+        security=Mailbox.Security.NONE,
+        username="odr",
+        password="secret",
+    )
+    odr.mailbox, odr.number_pattern = mailbox, r"(ODR\d{8,})"
+    odr.save(update_fields=["mailbox", "number_pattern"])
+    return mailbox
+
+
+def test_a_mail_in_the_forwarding_mailbox_opens_a_ticket_with_its_numbered_case(odr, odr_mailbox):
+    item = intake_services.take_email(
+        raw=forwarded("【12315】转办工单 ODR2026092500017 请及时处理", message_id="<f1@12315.example>"),
+        mailbox=odr_mailbox,
+    )
+    assert item.state == InboundItem.State.PROCESSED, item.error
+    case = ExternalCase.objects.get()
+    assert (case.source, case.number, case.ticket) == (odr, "ODR2026092500017", item.ticket)
+    assert "notice@12315.example.gov" in case.regulator_contact
+    ticket = Ticket.objects.get(pk=item.ticket_id)
+    assert ticket.channel == Ticket.Channel.EMAIL and ticket.team == odr.team
+    assert "13800138000" in ticket.description
+    # The forwarding address is not the customer: nothing is sent to it, and it is no customer's contact.
+    assert ticket.customer.email == ""
+    assert not OutboundMessage.objects.filter(recipient__icontains="12315.example").exists()
+
+
+def test_the_same_number_again_lands_on_that_cases_ticket_as_a_note(odr, odr_mailbox):
+    first = intake_services.take_email(
+        raw=forwarded("转办工单 ODR2026092500017", message_id="<f1@12315.example>"), mailbox=odr_mailbox
+    )
+    again = intake_services.take_email(
+        raw=forwarded("催办：ODR2026092500017", message_id="<f2@12315.example>", body="请于今日反馈。"),
+        mailbox=odr_mailbox,
+    )
+    assert again.ticket_id == first.ticket_id
+    assert ExternalCase.objects.count() == 1 and Ticket.objects.count() == 1
+    note = Message.objects.filter(
+        ticket_id=first.ticket_id, kind=Message.Kind.NOTE, body__contains="请于今日反馈"
+    )
+    assert note.exists()
+
+
+def test_without_a_number_the_case_waits_flagged_and_an_agent_fills_it_in(odr, odr_mailbox, boss):
+    odr.number_pattern = ""
+    odr.save(update_fields=["number_pattern"])
+    first = intake_services.take_email(
+        raw=forwarded("投诉转办", message_id="<n1@12315.example>"), mailbox=odr_mailbox
+    )
+    second = intake_services.take_email(
+        raw=forwarded("投诉转办", message_id="<n2@12315.example>"), mailbox=odr_mailbox
+    )
+    assert first.ticket_id != second.ticket_id  # two blank numbers are two cases, not a duplicate
+    case = ExternalCase.objects.get(ticket_id=first.ticket_id)
+    assert case.number == "" and case.needs_number
+    services.set_case_number(case_id=case.pk, actor=boss, number="odr-2026-555")
+    case.refresh_from_db()
+    assert case.number == "ODR-2026-555" and not case.needs_number
+    other = ExternalCase.objects.get(ticket_id=second.ticket_id)
+    with pytest.raises(services.DuplicateCase):
+        services.set_case_number(case_id=other.pk, actor=boss, number="ODR-2026-555")
+    with pytest.raises(services.CaseClosed):
+        services.set_case_number(case_id=case.pk, actor=boss, number="ODR-2026-556")
+
+
+def test_mail_to_an_ordinary_mailbox_is_a_customers_complaint(odr, odr_mailbox):
+    ordinary = Mailbox.objects.create(
+        name="Complaints",
+        address="complaints@desk.example",
+        host="127.0.0.1",
+        port=143,
+        security=Mailbox.Security.NONE,
+        username="desk",
+        password="secret",
+    )
+    item = intake_services.take_email(
+        raw=forwarded("转办工单 ODR2026092500017", message_id="<c1@client.example>"), mailbox=ordinary
+    )
+    assert item.state == InboundItem.State.PROCESSED
+    assert not ExternalCase.objects.exists()
+    assert Ticket.objects.get().customer.email == "notice@12315.example.gov"

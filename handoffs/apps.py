@@ -7,10 +7,11 @@ class HandoffsConfig(AppConfig):
     verbose_name = _("Hand-offs to partners")
 
     def ready(self) -> None:
-        from complaints import extensions
+        from complaints import config_cache, extensions
         from sla import services as sla_services
 
         from . import inbound, reports, selectors
+        from .models import Partner
 
         extensions.register_ticket_field(
             "handoffs", selectors.ticket_handoffs, prefetch=selectors.handoffs_prefetch()
@@ -18,5 +19,6 @@ class HandoffsConfig(AppConfig):
         extensions.register_ticket_badges(selectors.ticket_badges)
         extensions.register_ticket_panel(selectors.ticket_panel)
         extensions.register_stats_section("handoffs", reports.stats_section)
+        config_cache.watch(Partner)
         extensions.register_inbound_mail_claimer(inbound.claim_partner_mail)
         sla_services.register_resolution_hold(selectors.holds_resolution)

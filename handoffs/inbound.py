@@ -5,9 +5,9 @@ becomes a customer's message, whatever its headers say."""
 import re
 from typing import Any
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from complaints import config_cache
 from complaints.extensions import ClaimedMail
 
 from . import services
@@ -29,13 +29,29 @@ def handoff_of(parsed: Any) -> Handoff | None:
     return None
 
 
+def partner_addresses() -> dict[str, int]:
+    """Every partner's addresses (retired ones too) -> the partner's id, kept per process like the rest
+    of the configuration: a customer's new mail costs no query here."""
+
+    def load() -> dict[str, int]:
+        found: dict[str, int] = {}
+        for pk, email, escalation in Partner.objects.values_list("pk", "email", "escalation_email"):
+            for address in (email, escalation):
+                if address:
+                    found.setdefault(address.strip().lower(), pk)
+        return found
+
+    return config_cache.cached("handoffs.partner_addresses", load)
+
+
 def claim_partner_mail(parsed: Any, *, files: list[Any]) -> ClaimedMail | None:
     handoff = handoff_of(parsed)
     sender = (parsed.from_address or "").strip().lower()
     if handoff is None:
-        partner = Partner.objects.filter(Q(email__iexact=sender) | Q(escalation_email__iexact=sender)).first()
-        if partner is None:
+        partner_id = partner_addresses().get(sender)
+        if partner_id is None:
             return None  # a customer's mail (or anyone's): the customer threading decides
+        partner = Partner.objects.get(pk=partner_id)
         raise services.UnmatchedPartnerMail(
             _(
                 "Mail from %(partner)s's address that answers none of their hand-offs: kept here, not posted to any ticket."

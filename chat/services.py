@@ -232,7 +232,9 @@ def customer_says(
 def _open(chat: Chat, *, client_id: str, body: str, files, now: datetime) -> Said:
     with override(chat.language):
         topic = chat.topic.name if chat.topic else _("Live chat")
-    first_line = body.splitlines()[0][:80]
+    from .selectors import plain
+
+    first_line = (plain(complaint_services.sanitise(body)) or topic).splitlines()[0][:80]
     opened = complaint_services.open_ticket(
         actor=None,
         channel=Channel.CHAT,

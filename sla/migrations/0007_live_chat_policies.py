@@ -12,7 +12,11 @@ def seed(apps, schema_editor):
     always = BusinessCalendar.objects.filter(slug="24x7").first()
     if always is None:
         return
-    for kind, label in [("inquiry", "咨询 inquiry"), ("complaint", "投诉 complaint"), ("suggestion", "建议 suggestion")]:
+    for kind, label in [
+        ("inquiry", "咨询 inquiry"),
+        ("complaint", "投诉 complaint"),
+        ("suggestion", "建议 suggestion"),
+    ]:
         base = (
             SlaPolicy.objects.filter(match_kind=kind, match_channel="", is_active=True)
             .order_by("position", "pk")

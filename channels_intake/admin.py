@@ -194,7 +194,8 @@ class OutboundMessageAdmin(admin.ModelAdmin):
     list_filter = ("state", "transport", "purpose")
     search_fields = ("ticket__reference", "email_message_id")
     list_select_related = ("ticket",)
-    exclude = ("recipient",)
+    # The recipient is contact data; a survey's detail holds its signed link.
+    exclude = ("recipient", "detail")
     readonly_fields = (
         "key",
         "ticket",

@@ -9,8 +9,9 @@ class IncidentsConfig(AppConfig):
     def ready(self) -> None:
         from complaints import extensions
         from complaints.events import ticket_event
+        from quality import review_pack as quality_review_pack
 
-        from . import receivers, selectors
+        from . import receivers, review_pack, selectors
         from .api.views import IncidentViewSet
 
         ticket_event.connect(receivers.link_new_ticket, dispatch_uid="incidents.link_new_ticket")
@@ -24,3 +25,5 @@ class IncidentsConfig(AppConfig):
         extensions.register_acknowledgement_extras(selectors.acknowledgement_extras)
         extensions.register_api_route("incidents", IncidentViewSet, basename="incident")
         extensions.register_desk_link(_("Major incidents"), "incidents:list")
+        # The monthly management review (issue 21) lists the month's incidents; quality imports nothing of us.
+        quality_review_pack.register_section("incidents", review_pack.pack_section)

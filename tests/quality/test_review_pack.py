@@ -268,3 +268,39 @@ def test_a_failed_send_gives_the_claim_back_for_the_next_run(
     with time_machine.travel(_shanghai(8, 10), tick=False), django_capture_on_commit_callbacks(execute=True):
         assert review_pack.claim_due_delivery() is not None
     assert [message.to for message in mail.outbox] == [["mary@staff.example.com"]]
+
+
+def test_the_months_confirmed_incidents_are_in_the_pack_with_their_complaints(client, supervisor):
+    from incidents.models import Incident, IncidentLink
+
+    def incident(title: str, **times) -> Incident:
+        return Incident.objects.create(title_en=title, title_zh=f"{title}（中）", **times)
+
+    outage = incident(
+        "Fibre cut in Pudong",
+        started_at=datetime(2026, 11, 3, 1, 0, tzinfo=UTC),
+        confirmed_at=datetime(2026, 11, 3, 1, 30, tzinfo=UTC),
+        resolved_at=datetime(2026, 11, 3, 7, 0, tzinfo=UTC),
+        status=Incident.Status.RESOLVED,
+    )
+    for _n in range(3):
+        IncidentLink.objects.create(incident=outage, ticket=TicketFactory())
+    incident("Only suspected", started_at=datetime(2026, 11, 5, tzinfo=UTC))
+    incident(
+        "Over in October",
+        started_at=datetime(2026, 10, 1, tzinfo=UTC),
+        confirmed_at=datetime(2026, 10, 1, 1, tzinfo=UTC),
+        resolved_at=datetime(2026, 10, 2, tzinfo=UTC),
+        status=Incident.Status.RESOLVED,
+    )
+    client.force_login(supervisor)
+    response = client.get(URL, {"month": "2026-11"}, HTTP_ACCEPT_LANGUAGE="en")
+    [section] = [s for s in response.context["pack"]["sections"] if s["key"] == "incidents"]
+    assert [(row["title"], row["tickets"], row["hours_to_resolve"]) for row in section["rows"]] == [
+        ("Fibre cut in Pudong", 3, 6.0)
+    ]
+    page = response.content.decode()
+    assert "Major incidents" in page and "Fibre cut in Pudong" in page
+    assert "1 confirmed incident in the month, with 3 linked complaints." in page
+    zh = client.get(URL, {"month": "2026-11"}, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "Fibre cut in Pudong（中）" in zh and "重大故障" in zh and "关联投诉" in zh

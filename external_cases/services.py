@@ -342,7 +342,10 @@ def open_forwarded_mail(
 def _follow_source_rules(ticket: Ticket, case: ExternalCase, actor: Any) -> None:
     """What a forwarded case does to its ticket: it is open again, with the source's team and priority."""
     source = case.source
-    why = _("Forwarded by %(source)s (case %(number)s).") % {"source": source, "number": case.number}
+    why = _("Forwarded by %(source)s (case %(number)s).") % {
+        "source": source,
+        "number": case.number or _("(number to be filled in)"),
+    }
     if ticket.status in (Status.RESOLVED, Status.CLOSED) and not ticket.duplicate_of_id:
         complaint_services.reopen(ticket_id=ticket.pk, actor=actor, version=None, reason=why)
     ticket.refresh_from_db(fields=["status", "team", "priority", "version"])

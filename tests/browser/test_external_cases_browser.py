@@ -126,3 +126,62 @@ def test_a_customer_who_disputes_is_shown_the_outside_routes(live_server, browse
         path=str(screenshots / f"external-case-outside-routes-disputed-{language}.png"), full_page=True
     )
     page.context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_mailed_case_without_a_number_is_filled_in_and_the_report_downloads_as_xlsx(
+    live_server, browser, screenshots, language
+):
+    from django.utils import timezone, translation
+
+    from complaints import services as complaint_services
+    from complaints.models import Ticket
+    from external_cases import services
+
+    team = TeamFactory(slug="escalations", name_zh="投诉升级组", name_en="Escalations")
+    AgentFactory(username="li", team=team, team__role="lead", first_name="芳", last_name="王")
+    source = ExternalSource.objects.get(slug="12315-odr")
+    source.team = team
+    source.save(update_fields=["team"])
+    ticket = complaint_services.open_ticket(
+        actor=None,
+        channel=Ticket.Channel.EMAIL,
+        customer=complaint_services.CustomerDetails(name="赵六", phone="13900001111"),
+        subject="投诉转办",
+        description="消费者称退款两周未到账。",
+        default_team=team,
+    ).ticket
+    case = services.register_case(
+        ticket_id=ticket.pk,
+        actor=None,
+        source=source,
+        number="",
+        received_at=timezone.now(),
+        number_to_follow=True,
+    )
+    with translation.override(language):
+        missing = translation.gettext("Number to be filled in")
+        saved = translation.gettext("Case number %(number)s recorded.") % {"number": "ODR-2026-1204"}
+
+    page = sign_in(browser, live_server.url, "li", language=language)
+    page.goto(f"{live_server.url}/desk/tickets/{ticket.reference}/")
+    panel = page.locator("#external-cases")
+    assert missing in panel.inner_text()
+    page.screenshot(path=str(screenshots / f"external-case-number-missing-{language}.png"), full_page=True)
+    page.fill(f"#case-number-{case.pk}", "odr-2026-1204")
+    page.click("form.case-number button[type=submit]")
+    page.wait_for_selector(f"text={saved}")
+    assert "CSRF" not in page.content()
+    assert "ODR-2026-1204" in page.locator("#external-cases").inner_text()
+    case.refresh_from_db()
+    assert case.number == "ODR-2026-1204"
+
+    page.goto(f"{live_server.url}/desk/external-cases/report/")
+    page.screenshot(path=str(screenshots / f"external-case-report-exports-{language}.png"), full_page=True)
+    row = page.locator("tr[data-source='12315-odr']")
+    with page.expect_download() as download:
+        row.locator("a:has-text('XLSX')").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    with open(download.value.path(), "rb") as workbook:
+        assert workbook.read(2) == b"PK"  # an Office Open XML (zip) file
+    page.context.close()

@@ -268,6 +268,12 @@ def queue_survey(*, survey_id: int, ticket: Ticket, url: str, reminder: bool) ->
     )
 
 
+def _flush_if_written_since(customer_id: int, seen: datetime | None) -> None:
+    last = last_wechat_message_at(customer_id)
+    if last is not None and (seen is None or last > seen):
+        flush_waiting(customer_id=customer_id)
+
+
 def flush_waiting(*, customer_id: int) -> int:
     """The customer wrote on WeChat again: their window is open, so what waited for it goes out now."""
     waiting = list(
@@ -480,7 +486,12 @@ class DeliveryRefused(Exception):
 
 
 class DeliveryWaits(Exception):
-    """A WeChat delivery outside the customer's 48-hour window with no other way to them."""
+    """A WeChat delivery outside the customer's 48-hour window with no other way to them; `seen` is
+    the customer's last message the decision was made on."""
+
+    def __init__(self, message: str, *, seen: datetime | None) -> None:
+        super().__init__(message)
+        self.seen = seen
 
 
 def _send_email(delivery: OutboundMessage) -> None:
@@ -495,11 +506,13 @@ def _send_sms(delivery: OutboundMessage) -> None:
 HAS_EMAIL_FORM = {Purpose.ACKNOWLEDGEMENT, Purpose.REPLY, Purpose.RESOLUTION}
 
 
-def _outside_window(delivery: OutboundMessage) -> None:
+def _outside_window(delivery: OutboundMessage, *, seen: datetime | None) -> None:
     """The window is closed: switch the delivery to the customer's e-mail or SMS, or let it wait."""
     fallback = _fallback(delivery.ticket.customer) if delivery.purpose in HAS_EMAIL_FORM else None
     if fallback is None:
-        raise DeliveryWaits("Outside WeChat's 48-hour window: sent when the customer writes again.")
+        raise DeliveryWaits(
+            "Outside WeChat's 48-hour window: sent when the customer writes again.", seen=seen
+        )
     delivery.transport, delivery.recipient = fallback
     if delivery.transport == Transport.EMAIL and not delivery.email_message_id:
         delivery.email_message_id = new_message_id()
@@ -516,17 +529,17 @@ def _send_wechat(delivery: OutboundMessage) -> None:
     last = last_wechat_message_at(customer_id)
     if account is None:
         if _fallback(delivery.ticket.customer) is not None and delivery.purpose in HAS_EMAIL_FORM:
-            return _outside_window(delivery)
+            return _outside_window(delivery, seen=last)
         raise wechat.SenderNotConfigured(
             "The WeChat account has no AppSecret, so it cannot send customer-service messages; "
             "the message waits."
         )
     if last is None or timezone.now() - last > WECHAT_WINDOW:
-        return _outside_window(delivery)
+        return _outside_window(delivery, seen=last)
     try:
         wechat_api.send_text(account=account, openid=delivery.recipient, text=sms_text(delivery))
     except wechat_api.WindowClosed:
-        _outside_window(delivery)
+        _outside_window(delivery, seen=last)
 
 
 def _send_callback(delivery: OutboundMessage) -> None:
@@ -570,6 +583,10 @@ def send_delivery(*, delivery_id: int, final_attempt: bool = False) -> OutboundM
             except DeliveryWaits as exc:
                 delivery.state, delivery.last_error = OutboundMessage.State.WAITING, str(exc)
                 delivery.save(update_fields=["state", "last_error"])
+                # The customer may have written while this was decided, and that message's flush ran
+                # before this row was waiting: look once more after commit.
+                customer_id, seen = delivery.ticket.customer_id, exc.seen
+                transaction.on_commit(lambda: _flush_if_written_since(customer_id, seen))
                 return delivery
             delivery.state, delivery.sent_at = OutboundMessage.State.SENT, timezone.now()
             delivery.attempts += 1

@@ -121,6 +121,44 @@ def test_outside_the_48_hour_window_a_reply_waits_and_goes_on_the_next_message(
 
 
 @pytest.mark.django_db
+def test_a_message_arriving_while_the_reply_is_judged_out_of_window_still_releases_it(
+    client,
+    account,
+    agent,
+    fake_wechat,
+    deliveries,
+    django_capture_on_commit_callbacks,
+    time_machine,
+    monkeypatch,
+):
+    time_machine.move_to(timezone.now(), tick=False)
+    post(client, text_xml("宽带断了", msg_id="1"))
+    ticket = Ticket.objects.get()
+    time_machine.shift(timedelta(hours=49))
+    reply(ticket, agent, "请问您在家吗", django_capture_on_commit_callbacks)
+    real = outbound.last_wechat_message_at
+    before = real(ticket.customer_id)
+    calls: list[int] = []
+
+    def stale_then_real(customer_id: int):
+        calls.append(customer_id)
+        return before if len(calls) == 1 else real(customer_id)
+
+    monkeypatch.setattr(outbound, "last_wechat_message_at", stale_then_real)
+    # The customer's next message is stored (and its flush has run) while the task decides on the old one.
+    time_machine.shift(timedelta(seconds=1))
+    InboundItem.objects.create(
+        channel="wechat", source_id=f"{account.pk}:2", raw="<xml/>", ticket=ticket, wechat_account=account
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        outbound.send_delivery(delivery_id=deliveries.queued.pop())
+    delivery = OutboundMessage.objects.get(purpose="reply")
+    assert delivery.state == "queued" and deliveries.queued == [delivery.pk]
+    deliveries.run()
+    assert OutboundMessage.objects.get(pk=delivery.pk).state == "sent" and len(fake_wechat.sent) == 1
+
+
+@pytest.mark.django_db
 def test_within_the_window_the_reply_goes_at_once(
     client, account, agent, fake_wechat, deliveries, django_capture_on_commit_callbacks, time_machine
 ):

@@ -2,6 +2,7 @@
 agent's console (the desk session). Thin: every change goes through chat.services."""
 
 import asyncio
+import json
 import logging
 import time
 from collections import deque
@@ -27,6 +28,8 @@ logger = logging.getLogger(__name__)
 REFUSED = 4403
 TOO_MANY = 4429
 SWEEP_SECONDS = 5
+# A frame is a message of at most CHAT["MESSAGE_MAX_CHARS"] and its envelope; anything far bigger is refused unread.
+MAX_FRAME_CHARS = 64 * 1024
 
 
 def _client_ip(scope: dict[str, Any]) -> str:
@@ -60,6 +63,20 @@ class _Flood:
 
 class _Base(AsyncJsonWebsocketConsumer):
     groups_joined: list[str]
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        """JSON text frames only; binary, oversized or malformed frames are answered, never a crash."""
+        if not text_data or len(text_data) > MAX_FRAME_CHARS:
+            await self.send_json({"type": "error", "code": "bad_frame", "message": "Send JSON text frames."})
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.send_json({"type": "error", "code": "bad_frame", "message": "Send JSON text frames."})
+            return
+        await self.receive_json(content, **kwargs)
 
     async def _join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)

@@ -6,7 +6,6 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -41,6 +40,8 @@ def _at(moment) -> str:
 
 
 def message(chat: Chat, message: Message, *, client_id: str = "") -> dict[str, Any]:
+    from .selectors import plain
+
     author = (
         "customer"
         if message.kind == Message.Kind.CUSTOMER
@@ -55,13 +56,10 @@ def message(chat: Chat, message: Message, *, client_id: str = "") -> dict[str, A
         "client_id": client_id,
         "from": author,
         "name": user_name_for_customers(message.author) if author == "agent" else "",
-        "text": message.body,
+        "text": plain(message.body),
         "at": _at(message.created_at),
-        "images": [
-            reverse("chat:attachment", args=[str(chat.public_id), a.pk])
-            for a in message.attachments.all()
-            if a.content_type.startswith("image/")
-        ],
+        # Ids: the widget fetches them through its token, the console through the desk's attachment view.
+        "images": [a.pk for a in message.attachments.all() if a.content_type.startswith("image/")],
     }
 
 

@@ -8,6 +8,7 @@ on the action while the window runs, and stored once the window has passed.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -167,3 +168,28 @@ def mail_overdue_warning(*, action_ids: list[int]) -> int:
             body = render_to_string("emails/corrective_action_overdue.txt", context)
         sent += EmailMessage(subject, body, None, [action.owner.email]).send()
     return sent
+
+
+# Prefilled tickets are put in the add form's address: a sample is enough to show the problem.
+PREFILL_TICKETS = 50
+
+
+def new_action_url(
+    *,
+    title: str = "",
+    problem: str = "",
+    root_cause_id: int | None = None,
+    category_id: int | None = None,
+    ticket_ids: list[int] | tuple[int, ...] = (),
+) -> str:
+    """The console's add form of a corrective action with what is known filled in (the admin reads
+    initial values from the query string; many-to-many as comma-separated keys)."""
+    values = {
+        "title": title[:200],
+        "problem": problem[:2000],
+        "root_cause": root_cause_id or "",
+        "category": category_id or "",
+        "tickets": ",".join(str(pk) for pk in list(ticket_ids)[:PREFILL_TICKETS]),
+    }
+    query = urlencode({key: value for key, value in values.items() if value})
+    return reverse("admin:quality_correctiveaction_add") + (f"?{query}" if query else "")

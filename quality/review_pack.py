@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 from complaints import extensions, preferences
 from complaints import reports as core_reports
 from complaints.console.charts import line_chart
-from complaints.models import Ticket
+from complaints.models import Category, RootCause, Ticket
 from complaints.naming import user_name
 from complaints.selectors import SUPERVISORS_GROUP
 from feedback import reports as feedback_reports
@@ -185,13 +185,20 @@ def _volumes(tickets: Any, month: Month, before: Month) -> dict[str, Any]:
         for row in core_reports.counts_by_channel(now)
         if row["count"] or previous_channels.get(row["channel"])
     ]
+    now_categories = core_reports.counts_by_category(now)
+    category_ids = dict(
+        Category.objects.filter(slug__in=[row["category"] for row in now_categories]).values_list(
+            "slug", "pk"
+        )
+    )
     categories = [
         {
             **row,
+            "category_id": category_ids.get(row["category"]),
             "name": row["name"] or _("Uncategorised"),
             "previous": previous_categories.get(row["category"], 0),
         }
-        for row in core_reports.counts_by_category(now)
+        for row in now_categories
     ]
     total, previous_total = now.count(), then.count()
     return {
@@ -258,9 +265,13 @@ def _root_causes(tickets: Any, month: Month, before: Month) -> list[dict[str, An
         row["root_cause"]: row["count"]
         for row in core_reports.remedies(tickets, before.start, before.end)["by_root_cause"]
     }
+    ids = dict(
+        RootCause.objects.filter(slug__in=[row["root_cause"] for row in now]).values_list("slug", "pk")
+    )
     rows = [
         {
             **row,
+            "root_cause_id": ids.get(row["root_cause"]),
             "name": row["name"] or row["root_cause"] or _("No cause recorded"),
             "previous": then.get(row["root_cause"], 0),
             "change": row["count"] - then.get(row["root_cause"], 0),

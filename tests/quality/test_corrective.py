@@ -117,3 +117,62 @@ def test_a_supervisor_opens_an_action_in_the_console_and_sees_its_effect(client,
     page = client.get(f"/admin/quality/correctiveaction/{action.pk}/change/")
     assert "after, so far" in page.text
     assert f"category__id__exact={billing.pk}" in page.text
+
+
+def test_a_corrective_action_opens_from_an_incident_prefilled_with_its_cause_category_and_tickets(
+    client, supervisor, billing
+):
+    from html import unescape
+    from urllib.parse import parse_qs, urlsplit
+
+    from incidents.models import Incident, IncidentLink
+    from tests.factories import RootCauseFactory
+
+    cause = RootCauseFactory(slug="fibre-cut", name_en="Fibre cut", name_zh="光缆中断")
+    incident = Incident.objects.create(
+        title_en="Outage in Pudong",
+        title_zh="浦东断网",
+        category=billing,
+        root_cause=cause,
+        started_at=DONE,
+        confirmed_at=DONE,
+    )
+    tickets = [TicketFactory(category=billing) for _n in range(2)]
+    for ticket in tickets:
+        IncidentLink.objects.create(incident=incident, ticket=ticket)
+    client.force_login(supervisor)
+    page = client.get(f"/desk/incidents/{incident.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    link = unescape(page.split('class="open-corrective-action" href="')[1].split('"')[0])
+    assert link.startswith("/admin/quality/correctiveaction/add/?")
+    query = parse_qs(urlsplit(link).query)
+    assert query["title"] == ["Outage in Pudong"]
+    assert query["root_cause"] == [str(cause.pk)] and query["category"] == [str(billing.pk)]
+    assert sorted(query["tickets"][0].split(",")) == sorted(str(t.pk) for t in tickets)
+    assert f"major incident #{incident.pk}" in query["problem"][0]
+    form = client.get(link)
+    assert form.status_code == 200
+    initial = form.context["adminform"].form.initial
+    assert initial["root_cause"] == str(cause.pk) and initial["category"] == str(billing.pk)
+    assert sorted(initial["tickets"]) == sorted(str(t.pk) for t in tickets)
+
+
+def test_the_review_pack_offers_a_corrective_action_per_root_cause_and_category(client, supervisor, billing):
+    from complaints.models import Resolution
+    from tests.factories import RootCauseFactory
+
+    cause = RootCauseFactory(slug="tariff-error", name_en="Wrong tariff", name_zh="资费设置错误")
+    month_day = datetime(2026, 11, 10, 11, tzinfo=ZONE)
+    ticket = TicketFactory(category=billing)
+    Ticket.objects.filter(pk=ticket.pk).update(created_at=month_day)
+    resolution = Resolution.objects.create(ticket=ticket, root_cause=cause, steps_taken="Fixed.")
+    Resolution.objects.filter(pk=resolution.pk).update(created_at=month_day)
+    client.force_login(supervisor)
+    page = client.get(
+        "/admin/quality/review-pack/", {"month": "2026-11"}, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert (
+        f"/admin/quality/correctiveaction/add/?title=Fewer+complaints+about+Wrong+tariff&amp;root_cause={cause.pk}"
+        in page
+    )
+    assert f"category={billing.pk}" in page
+    assert "Open a corrective action" in page

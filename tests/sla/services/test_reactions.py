@@ -1,40 +1,18 @@
-"""Clocks moved by the real complaint services: open, reply, await the customer, resolve, reopen."""
+"""sla.services.reactions: clocks moved by the real complaint services: open, reply, await the customer, resolve, reopen."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-import pytest
 import time_machine
 
 from complaints import services
 from complaints.events import PUBLIC_EVENT_KINDS, EventKind
 from complaints.models import Message, Ticket, TicketEvent
 from complaints.timeline import event_reason
-from sla import services as sla_services
-from sla.models import BusinessCalendar, FirstResponseStop, SlaClock, SlaOutcome, SlaPolicy, SlaTarget
-from sla.policies import TicketFacts, category_ancestors, choose, policy_for
+from sla.models import BusinessCalendar, SlaClock, SlaOutcome, SlaPolicy, SlaTarget
 from tests.factories import CategoryFactory
 
-from .conftest import fresh, sh
-
-State = Ticket.SlaState
-
-
-def clock(ticket: Ticket, target: str, cycle: int | None = None) -> SlaClock:
-    clocks = SlaClock.objects.filter(ticket=ticket, target=target).order_by("-cycle")
-    return clocks.get(cycle=cycle) if cycle else clocks.first()
-
-
-def test_default_calendars_and_policies_are_seeded(db):
-    office = BusinessCalendar.objects.get(slug="china-office-hours")
-    assert office.intervals.count() == 10 and office.holiday_country == "CN"
-    assert BusinessCalendar.objects.get(slug="24x7").always_open
-    complaint = SlaPolicy.objects.get(match_kind="complaint")
-    assert (complaint.first_response_minutes, complaint.resolution_minutes) == (24 * 60, 3 * 450)
-    assert complaint.first_response_stops_on == FirstResponseStop.ACKNOWLEDGEMENT
-    simple = SlaPolicy.objects.get(match_kind="inquiry", match_complexity="simple")
-    assert (simple.first_response_minutes, simple.resolution_minutes) == (30, 60)
-    complex_ = SlaPolicy.objects.get(match_kind="inquiry", match_complexity="complex")
-    assert (complex_.first_response_minutes, complex_.resolution_minutes) == (120, 24 * 60)
+from ..conftest import fresh, sh
+from .conftest import State, clock
 
 
 def test_a_complaint_through_its_whole_life(open_ticket, agent, root_cause):
@@ -171,78 +149,6 @@ def test_reopening_can_keep_only_what_was_left(open_ticket, agent, root_cause):
         second = clock(ticket, SlaTarget.RESOLUTION)
         assert second.target_minutes == 2 * 450
         assert second.due_at == sh(2026, 3, 10, 18)
-
-
-# --- policy choice ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def office(db):
-    return BusinessCalendar.objects.get(slug="china-office-hours")
-
-
-def test_the_most_specific_policy_wins_and_ties_go_by_position(office):
-    parent = CategoryFactory(slug="network")
-    child = CategoryFactory(slug="network-broadband", parent=parent)
-    SlaPolicy.objects.all().delete()
-    broad = SlaPolicy.objects.create(name="complaints", match_kind="complaint", calendar=office, position=1)
-    network = SlaPolicy.objects.create(
-        name="network complaints", match_kind="complaint", match_category=parent, calendar=office, position=50
-    )
-    SlaPolicy.objects.create(
-        name="late tie", match_kind="complaint", match_channel="web", calendar=office, position=60
-    )
-    urgent = SlaPolicy.objects.create(
-        name="P1 network",
-        match_category=parent,
-        match_priority=1,
-        match_kind="complaint",
-        calendar=office,
-        position=90,
-    )
-    SlaPolicy.objects.create(
-        name="inactive",
-        match_kind="complaint",
-        match_category=child,
-        match_priority=1,
-        match_channel="web",
-        calendar=office,
-        is_active=False,
-    )
-    lineage = category_ancestors()
-    candidates = list(SlaPolicy.objects.filter(is_active=True))
-
-    def facts(**kw) -> TicketFacts:
-        base = {
-            "kind": "complaint",
-            "complexity": "simple",
-            "priority": 3,
-            "category_id": child.pk,
-            "channel": "web",
-        }
-        return TicketFacts(**{**base, **kw})
-
-    assert choose(candidates, facts(), lineage) == network  # two criteria each: position 50 beats 60
-    assert choose(candidates, facts(priority=1), lineage) == urgent  # three criteria
-    assert choose(candidates, facts(category_id=None, channel="email"), lineage) == broad
-    assert choose(candidates, facts(kind="suggestion"), lineage) is None
-
-
-def test_policy_for_reads_the_ticket(open_ticket):
-    ticket = open_ticket(kind=Ticket.Kind.INQUIRY, complexity=Ticket.Complexity.COMPLEX)
-    assert policy_for(ticket).match_complexity == "complex"
-
-
-def test_summary_treats_a_clock_past_due_as_breached_before_the_sweep_runs(open_ticket):
-    with time_machine.travel(sh(2026, 3, 2, 10), tick=False):
-        ticket = open_ticket(kind=Ticket.Kind.INQUIRY)
-    clocks = SlaClock.objects.filter(ticket=ticket)
-    assert sla_services.summarise(clocks, now=sh(2026, 3, 2, 10, 31))[0] == State.BREACHED
-    assert sla_services.summarise(clocks, now=sh(2026, 3, 2, 10, 29)) == (
-        State.ON_TRACK,
-        sh(2026, 3, 2, 10, 30),
-    )
-    assert timedelta(0) < clock(ticket, SlaTarget.RESOLUTION).remaining(now=sh(2026, 3, 2, 10, 45))
 
 
 def test_reclassifying_puts_old_and_new_due_on_the_timeline(open_ticket, agent, category):

@@ -20,7 +20,7 @@ from sla.models import BusinessCalendar, SlaAlert, SlaClock, SlaPolicy, SlaTarge
 from sla.services import sweep as sla_sweep
 from tests.factories import SupervisorFactory, TeamFactory
 
-from .conftest import fresh, sh
+from ..conftest import fresh, sh
 
 T0 = sh(2026, 3, 2, 10)  # a Monday
 

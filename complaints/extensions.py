@@ -280,3 +280,21 @@ def register_mailbox_taker(taker: Callable[..., tuple[Any, Any] | None]) -> None
 def take_mailbox_mail(**mail: Any) -> tuple[Any, Any] | None:
     """The first taker's (ticket, message) for this mail, or None when no app takes its mailbox."""
     return next((taken for taker in MAILBOX_TAKERS if (taken := taker(**mail)) is not None), None)
+
+
+# --- the customer's complaint form (/submit/): what other apps show beside its fields ---
+
+
+@dataclass(frozen=True)
+class FormAddition:
+    after_field: str  # the form field it follows, e.g. "description"
+    template: str  # rendered with the form page's context
+    stylesheets: tuple[str, ...] = ()  # static paths, loaded in the page's head
+    scripts: tuple[str, ...] = ()  # static paths, deferred (the CSP allows no inline script)
+
+
+SUBMIT_FORM_ADDITIONS: list[FormAddition] = []
+
+
+def register_submit_form_addition(addition: FormAddition) -> None:
+    _register(SUBMIT_FORM_ADDITIONS, addition)

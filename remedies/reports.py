@@ -28,22 +28,23 @@ def _grouped(remedies: QuerySet, *fields: str) -> list[dict[str, Any]]:
 def remedy_report(*, remedies: QuerySet, start: datetime, end: datetime) -> dict[str, Any]:
     """The remedies proposed in [start, end) among `remedies`."""
     period = remedies.filter(proposed_at__gte=start, proposed_at__lt=end).order_by()
+    waited = ExpressionWrapper(F("decided_at") - F("proposed_at"), output_field=DurationField())
+    done = Q(fulfilment__state=Fulfilment.State.DONE)
+    # One query for the totals, the approval time and the fulfilment (a remedy has at most one item).
     totals = period.aggregate(
         count=Count("pk"),
         awaiting=Count("pk", filter=Q(state=Remedy.State.AWAITING_APPROVAL)),
         approved=Count("pk", filter=Q(state__in=APPROVED)),
         refused=Count("pk", filter=Q(state=Remedy.State.REFUSED)),
         amount=Sum("amount", filter=Q(state__in=APPROVED), default=0),
+        approval=Avg(waited, filter=Q(decided_by__isnull=False)),
+        done=Count("fulfilment", filter=done),
+        on_time=Count("fulfilment", filter=done & Q(fulfilment__done_at__lte=F("fulfilment__due_at"))),
+        failed=Count("fulfilment", filter=Q(fulfilment__state=Fulfilment.State.FAILED)),
+        pending=Count("fulfilment", filter=Q(fulfilment__state=Fulfilment.State.PENDING)),
     )
-    waited = ExpressionWrapper(F("decided_at") - F("proposed_at"), output_field=DurationField())
-    approval = period.filter(decided_by__isnull=False).aggregate(average=Avg(waited))["average"]
-    items = Fulfilment.objects.filter(remedy__in=period.values("pk")).order_by()
-    done = items.aggregate(
-        done=Count("pk", filter=Q(state=Fulfilment.State.DONE)),
-        on_time=Count("pk", filter=Q(state=Fulfilment.State.DONE, done_at__lte=F("due_at"))),
-        failed=Count("pk", filter=Q(state=Fulfilment.State.FAILED)),
-        pending=Count("pk", filter=Q(state=Fulfilment.State.PENDING)),
-    )
+    approval = totals.pop("approval")
+    done = {key: totals.pop(key) for key in ("done", "on_time", "failed", "pending")}
     return {
         **totals,
         "amount": str(totals["amount"]),

@@ -22,3 +22,4 @@ class HandoffsConfig(AppConfig):
         config_cache.watch(Partner)
         extensions.register_inbound_mail_claimer(inbound.claim_partner_mail)
         sla_services.register_resolution_hold(selectors.holds_resolution)
+        extensions.register_desk_link(_("Hand-offs by partner"), "handoffs:report")

@@ -34,6 +34,7 @@ def test_an_agent_opens_a_handoff_from_the_workspace(
     text = response.content.decode()
     assert handoff.reference in text and "Waiting on Upstream recharge supplier since" in text
     queue = client.get("/desk/").content.decode()
+    assert 'href="/desk/handoffs/report/"' in queue  # the top bar links the report
     assert "Waiting on Upstream recharge supplier since" in queue
     handoff_mails.run()
     assert mail.outbox[-1].to == ["ops@supplier.example.net"]

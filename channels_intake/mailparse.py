@@ -404,6 +404,7 @@ def parse(raw: bytes) -> ParsedEmail:
     )
 
 
+BOUNCE_SENDERS = re.compile(r"^(mailer-daemon|postmaster)@", re.IGNORECASE)
 MAILER_DAEMONS = re.compile(r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply)@", re.IGNORECASE)
 # The header every mail we send carries (with X-Loop naming the mailbox): mail that has it is ours.
 OWN_LOOP_HEADER = "X-Complaint-Desk-Loop"
@@ -422,13 +423,24 @@ LOOP_HEADERS = (
 )
 
 
-def loop_reason(parsed: ParsedEmail, *, own_addresses: set[str], own_domain: str = "") -> str:
-    """Why this mail must never open a ticket or be answered (auto-reply, bounce, list, ourselves); '' if none."""
+def loop_reason(
+    parsed: ParsedEmail, *, own_addresses: set[str], own_domain: str = "", from_machines: bool = False
+) -> str:
+    """Why this mail must never open a ticket or be answered (auto-reply, bounce, list, ourselves); '' if none.
+
+    `from_machines`: the mailbox takes mail a machine sends (a regulator's forwarding system, often
+    Auto-Submitted and from no-reply@); only our own loops and bounces are refused there."""
     headers = parsed.headers
     if OWN_LOOP_HEADER.lower() in headers:
         return "sent by this system (mail loop)"
     if own_domain and parsed.message_id.lower().rpartition("@")[2] == own_domain.lower():
         return "Message-ID of this system (mail loop)"
+    if from_machines:
+        if "multipart/report" in headers.get("content-type", "").lower():
+            return "delivery report (bounce)"
+        if BOUNCE_SENDERS.match(parsed.from_address) or parsed.from_address in own_addresses:
+            return f"From: {parsed.from_address}"
+        return ""
     auto = headers.get("auto-submitted", "").lower()
     if auto and not auto.startswith("no"):
         return f"Auto-Submitted: {auto}"

@@ -508,12 +508,17 @@ def _normalise_email(item: InboundItem) -> Intake:
         raise IntakeRefused(_("This e-mail cannot be read: %(error)s") % {"error": exc}) from exc
     if mailparse.TRUNCATED_HEADER.lower() in parsed.headers:
         raise IntakeRefused(_("Only the head of this over-sized e-mail was kept: it cannot be processed."))
+    # A mailbox another app takes (a regulator's forwarding address) gets mail from machines, in bulk.
+    from_machines = item.mailbox is not None and extensions.mailbox_is_taken(item.mailbox)
     reason = mailparse.loop_reason(
-        parsed, own_addresses=own_addresses(), own_domain=settings.INTAKE["MESSAGE_ID_DOMAIN"]
+        parsed,
+        own_addresses=own_addresses(),
+        own_domain=settings.INTAKE["MESSAGE_ID_DOMAIN"],
+        from_machines=from_machines,
     )
     if reason:
         return Intake(subject="", body="", ignore_reason=_("Not answered: %(reason)s") % {"reason": reason})
-    if _sender_over_limit(item):
+    if not from_machines and _sender_over_limit(item):
         return Intake(
             subject="",
             body="",

@@ -271,30 +271,22 @@ def claim_inbound_mail(parsed: Any, *, files: list[Any]) -> ClaimedMail | None:
 # that arrived in `mailbox` (a channels_intake Mailbox: a regulator's forwarding address opens the
 # forwarded case's ticket), else None for the customer intake; called in the intake's transaction.
 MAILBOX_TAKERS: list[Callable[..., tuple[Any, Any] | None]] = []
+# fn(mailbox) -> whether the app takes that mailbox's mail: it is then read as a machine's (a regulator's
+# system may send Auto-Submitted mail from no-reply@), not held to the customer's loop and rate checks.
+MAILBOX_TAKES: list[Callable[[Any], bool]] = []
 
 
-def register_mailbox_taker(taker: Callable[..., tuple[Any, Any] | None]) -> None:
+def register_mailbox_taker(
+    taker: Callable[..., tuple[Any, Any] | None], *, takes: Callable[[Any], bool]
+) -> None:
     _register(MAILBOX_TAKERS, taker)
+    _register(MAILBOX_TAKES, takes)
+
+
+def mailbox_is_taken(mailbox: Any) -> bool:
+    return any(takes(mailbox) for takes in MAILBOX_TAKES)
 
 
 def take_mailbox_mail(**mail: Any) -> tuple[Any, Any] | None:
     """The first taker's (ticket, message) for this mail, or None when no app takes its mailbox."""
     return next((taken for taker in MAILBOX_TAKERS if (taken := taker(**mail)) is not None), None)
-
-
-# --- the customer's complaint form (/submit/): what other apps show beside its fields ---
-
-
-@dataclass(frozen=True)
-class FormAddition:
-    after_field: str  # the form field it follows, e.g. "description"
-    template: str  # rendered with the form page's context
-    stylesheets: tuple[str, ...] = ()  # static paths, loaded in the page's head
-    scripts: tuple[str, ...] = ()  # static paths, deferred (the CSP allows no inline script)
-
-
-SUBMIT_FORM_ADDITIONS: list[FormAddition] = []
-
-
-def register_submit_form_addition(addition: FormAddition) -> None:
-    _register(SUBMIT_FORM_ADDITIONS, addition)

@@ -23,7 +23,7 @@ class ExternalCasesConfig(AppConfig):
         extensions.register_close_guard(services.close_refusal)
         extensions.register_close_hold(selectors.without_open_cases)
         extensions.register_outside_routes(selectors.outside_routes)
-        extensions.register_mailbox_taker(services.open_forwarded_mail)
+        extensions.register_mailbox_taker(services.open_forwarded_mail, takes=selectors.is_forwarding_mailbox)
         extensions.register_ticket_field(
             "external_cases", selectors.ticket_external_cases, prefetch=selectors.cases_prefetch()
         )

@@ -76,6 +76,11 @@ def outside_routes(ticket: Ticket) -> list[str]:
     return [route for source in sources if (route := source.customer_route.strip())]
 
 
+def is_forwarding_mailbox(mailbox: Any) -> bool:
+    """Whether an active source names `mailbox` as its forwarding address."""
+    return ExternalSource.objects.filter(mailbox=mailbox, is_active=True).exists()
+
+
 def without_open_cases(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """The tickets that no open external case holds open (the auto-close sweep's close hold)."""
     held = ExternalCase.objects.filter(state=ExternalCase.State.OPEN).values("ticket_id")

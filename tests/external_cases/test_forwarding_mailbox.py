@@ -114,3 +114,35 @@ def test_mail_to_an_ordinary_mailbox_is_a_customers_complaint(odr, odr_mailbox):
     assert item.state == InboundItem.State.PROCESSED
     assert not ExternalCase.objects.exists()
     assert Ticket.objects.get().customer.email == "notice@12315.example.gov"
+
+
+def test_a_regulators_system_mail_is_taken_though_automated_and_in_bulk(odr, odr_mailbox, settings):
+    settings.INTAKE = {**settings.INTAKE, "EMAIL_SENDER_HOURLY_LIMIT": 2}
+    for n in range(4):
+        raw = forwarded(f"转办工单 ODR20260925000{n}", message_id=f"<auto{n}@12315.example>")
+        raw = raw.replace(b"From: ", b"Auto-Submitted: auto-generated\nPrecedence: bulk\nFrom: ", 1)
+        raw = raw.replace(b"notice@12315.example.gov", b"no-reply@12315.example.gov", 1)
+        item = intake_services.take_email(raw=raw, mailbox=odr_mailbox)
+        assert item.state == InboundItem.State.PROCESSED, item.error
+    assert ExternalCase.objects.count() == 4
+    # Our own mail coming back, and bounces, are still refused there.
+    bounce = forwarded("Undelivered Mail", message_id="<b1@12315.example>").replace(
+        b"notice@12315.example.gov", b"MAILER-DAEMON@12315.example.gov", 1
+    )
+    assert intake_services.take_email(raw=bounce, mailbox=odr_mailbox).state == InboundItem.State.IGNORED
+
+
+def test_an_ordinary_mailbox_still_ignores_automated_mail(odr, odr_mailbox):
+    ordinary = Mailbox.objects.create(
+        name="Complaints",
+        address="complaints@desk.example",
+        host="127.0.0.1",
+        port=143,
+        security=Mailbox.Security.NONE,
+        username="desk",
+        password="secret",
+    )
+    raw = forwarded("转办工单", message_id="<a1@client.example>").replace(
+        b"From: ", b"Auto-Submitted: auto-generated\nFrom: ", 1
+    )
+    assert intake_services.take_email(raw=raw, mailbox=ordinary).state == InboundItem.State.IGNORED

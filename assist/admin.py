@@ -6,7 +6,7 @@ from django.http import HttpRequest
 
 from complaints.admin.config_audit import AuditedModelAdmin
 
-from .models import AssistModel, AssistSettings, AssistSuggestion, AssistTerm
+from .models import AssistModel, AssistSettings, AssistSuggestion, AssistTerm, FaqOpen
 
 
 @admin.register(AssistTerm)
@@ -51,4 +51,21 @@ class AssistSuggestionAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: AssistSuggestion | None = None) -> bool:
+        return False
+
+
+@admin.register(FaqOpen)
+class FaqOpenAdmin(admin.ModelAdmin):
+    """Read-only: which suggested FAQ articles visitors of the complaint form opened, and who wrote anyway."""
+
+    list_display = ["article", "opened_at", "submitted_at"]
+    list_filter = [("submitted_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["article"]
+    readonly_fields = ["article", "opened_at", "submitted_at"]
+    exclude = ["visitor"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: FaqOpen | None = None) -> bool:
         return False

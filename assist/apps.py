@@ -10,10 +10,12 @@ class AssistConfig(AppConfig):
         from complaints import config_cache, extensions
         from complaints.events import ticket_event
 
-        from . import desk, receivers, similarity
+        from . import deflection, desk, public, receivers, similarity
         from .models import AssistModel, AssistSettings, AssistTerm
 
         config_cache.watch(AssistTerm, AssistSettings, AssistModel)
         ticket_event.connect(receivers.suggest_on_open, dispatch_uid="assist.suggest_on_open")
         extensions.register_ticket_panel(desk.ticket_panel)
         extensions.register_repeat_similarity(similarity.for_repeat_detection)
+        extensions.register_customer_ticket_action(public.review_action)
+        extensions.register_stats_section("assistant", deflection.stats_section)

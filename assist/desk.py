@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from complaints import policy
 from complaints import selectors as core_selectors
 from complaints.errors import ComplaintError
-from complaints.models import Category, Ticket
+from complaints.models import CannedReply, Category, KBArticle, Ticket
 from complaints.portal.permissions import desk_access_required
 
 from . import answers, services, urgency
@@ -51,6 +51,7 @@ def ticket_panel(request: Any, ticket: Ticket) -> dict[str, Any] | None:
         "replies": answers.replies_for(query, team_id=ticket.team_id),
         "similar": answers.similar_resolved(ticket, category_id=ticket.category_id or suggested_category),
         "action_url": reverse("assist:apply", args=[ticket.reference]),
+        "insert_url": reverse("assist:insert", args=[ticket.reference]),
     }
 
 
@@ -76,3 +77,25 @@ def apply(request: HttpRequest, reference: str) -> HttpResponse:
     else:
         messages.success(request, _("Classification saved."))
     return redirect(reverse("desk:ticket", args=[ticket.reference]))
+
+
+@desk_access_required
+@require_POST
+def insert(request: HttpRequest, reference: str) -> HttpResponse:
+    """One click on a suggested article or canned reply: the timeline notes it, and the ticket page opens
+    with the text in the reply box (the desk's own ?insert=, which fills a canned reply's placeholders)."""
+    ticket = core_selectors.tickets_visible_to(request.user).filter(reference=reference.upper()).first()
+    if ticket is None:
+        raise Http404(_("No such ticket, or you may not see it."))
+    kind, _sep, pk = request.POST.get("suggestion", "").partition("-")
+    model = {"kb": KBArticle, "canned": CannedReply}.get(kind)
+    item = model.objects.filter(pk=int(pk)).first() if model is not None and pk.isdigit() else None
+    if item is None:
+        messages.error(request, _("That suggestion is no longer available."))
+        return redirect(reverse("desk:ticket", args=[ticket.reference]))
+    try:
+        services.record_insertion(ticket_id=ticket.pk, actor=request.user, title=item.title, kind=kind)
+    except ComplaintError as refused:
+        messages.error(request, refused.message)
+        return redirect(reverse("desk:ticket", args=[ticket.reference]))
+    return redirect(f"{reverse('desk:ticket', args=[ticket.reference])}?insert={kind}-{item.pk}#action-reply")

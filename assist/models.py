@@ -114,6 +114,12 @@ class AssistSuggestion(models.Model):
     # the words that weighed most for the suggested category
     reasons = models.JSONField(_("reasons"), default=list)
     applied = models.BooleanField(_("applied automatically"), default=False)
+    # What the ticket had before the assistant applied its suggestion: {"category": id, "priority": n,
+    # "team": id}, so a person's review (PIPL Art. 24) can put it back.
+    applied_from = models.JSONField(default=dict, blank=True, editable=False)
+    review_requested_at = models.DateTimeField(
+        _("customer asked for a person's review"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("suggested"), auto_now_add=True)
 
     class Meta:
@@ -122,3 +128,24 @@ class AssistSuggestion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.category_id}"
+
+
+class FaqOpen(models.Model):
+    """A visitor of the complaint form opened a suggested FAQ article; `submitted_at` is set when the same
+    visitor (a random key their browser keeps for the tab) then sent the form anyway. An article opened
+    and never followed by a complaint counts as answered by the FAQ (deflection)."""
+
+    visitor = models.CharField(max_length=64)
+    article = models.ForeignKey(
+        "complaints.KBArticle", on_delete=models.CASCADE, related_name="+", verbose_name=_("article")
+    )
+    opened_at = models.DateTimeField(_("opened"), auto_now_add=True, db_index=True)
+    submitted_at = models.DateTimeField(_("complaint sent anyway"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("FAQ article opened from the complaint form")
+        verbose_name_plural = _("FAQ articles opened from the complaint form")
+        constraints = [models.UniqueConstraint(fields=["visitor", "article"], name="assist_faq_open_once")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} @ {self.opened_at:%Y-%m-%d %H:%M}"

@@ -13,13 +13,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from complaints import services as complaint_services
 from complaints.errors import ComplaintError
 from complaints.events import CodedReason, EventKind, SystemReason
-from complaints.models import Category, Team, Ticket
+from complaints.models import Category, Message, Team, Ticket
 from complaints.states import Status
 
 from . import classifier as learnt
@@ -228,7 +228,19 @@ def _auto_apply(ticket: Ticket, suggestion: AssistSuggestion) -> None:
                     version=current.version,
                     reason=assistant_reason(confidence.get("team", 0)),
                 )
-            AssistSuggestion.objects.filter(pk=suggestion.pk).update(applied=True)
+            AssistSuggestion.objects.filter(pk=suggestion.pk).update(
+                applied=True,
+                applied_from={
+                    "category": ticket.category_id if category is not None else None,
+                    "priority": ticket.priority if priority is not None else None,
+                    "team": ticket.team_id if team is not None else None,
+                    "changed": [
+                        name
+                        for name, value in (("category", category), ("priority", priority), ("team", team))
+                        if value is not None
+                    ],
+                },
+            )
     except ComplaintError as refused:
         # An agent changed the ticket meanwhile, or it closed: their decision stands.
         logger.info("assistant did not apply its suggestion to %s: %s", ticket.reference, refused)
@@ -239,6 +251,84 @@ def _auto_apply(ticket: Ticket, suggestion: AssistSuggestion) -> None:
 def assistant_reason(confidence: float) -> CodedReason:
     """The timeline's reason, stored as a code: each reader sees it in their own language."""
     return CodedReason(SystemReason.ASSISTANT_CLASSIFIED, percent=round(confidence * 100))
+
+
+def may_ask_for_review(ticket: Ticket) -> bool:
+    """The customer's page offers a person's review while the ticket is open, the assistant's suggestion
+    was applied on its own, and no review was asked for yet."""
+    return (
+        ticket.is_open
+        and AssistSuggestion.objects.filter(ticket=ticket, applied=True, review_requested_at=None).exists()
+    )
+
+
+def request_review(*, ticket_id: int) -> Ticket:
+    """The customer asks for a person to review the assistant's automatic classification (PIPL Art. 24):
+    what the assistant changed is put back (the ticket returns to the team and category it had, for a
+    person to triage), the request is recorded on the timeline as the customer's message (so the
+    assignee, or the team's leads, are told), and the assistant never applies anything to it again."""
+    with transaction.atomic():
+        suggestion = (
+            AssistSuggestion.objects.select_for_update()
+            .filter(ticket_id=ticket_id, applied=True, review_requested_at=None)
+            .first()
+        )
+        ticket = Ticket.objects.select_related("customer").get(pk=ticket_id)
+        if suggestion is None or not ticket.is_open:
+            raise AssistantError(_("There is no automatic decision on this complaint to review."))
+        suggestion.review_requested_at = timezone.now()
+        suggestion.save(update_fields=["review_requested_at"])
+        before = suggestion.applied_from or {}
+        changed = set(before.get("changed", []))
+        reason = CodedReason(SystemReason.ASSISTANT_REVIEW_REQUESTED)
+        category = (
+            Category.objects.filter(pk=before.get("category")).first() if "category" in changed else None
+        )
+        priority = before.get("priority") if "priority" in changed else None
+        if category is not None or priority is not None:
+            ticket = complaint_services.reclassify(
+                ticket_id=ticket_id,
+                actor=None,
+                version=None,
+                category=category,
+                priority=priority,
+                reason=reason,
+            )
+        team = Team.objects.filter(pk=before.get("team")).first() if "team" in changed else None
+        if team is not None and team.pk != ticket.team_id:
+            ticket = complaint_services.reroute(
+                ticket_id=ticket_id, actor=None, team=team, version=None, reason=reason
+            )
+        with translation.override(ticket.customer.preferred_language or settings.LANGUAGE_CODE):
+            body = _(
+                "I ask for a person to review the automatic classification of my complaint "
+                "(Personal Information Protection Law, Art. 24)."
+            )
+        complaint_services.add_message(
+            ticket_id=ticket_id, actor=None, kind=Message.Kind.CUSTOMER, channel=Ticket.Channel.WEB, body=body
+        )
+    return Ticket.objects.get(pk=ticket_id)
+
+
+def record_insertion(*, ticket_id: int, actor: object, title: str, kind: str) -> bool:
+    """An agent inserted a suggested answer into the reply: an internal note on the timeline says which
+    (in both languages, once per ticket and answer). Nothing is sent: the agent still edits and sends."""
+    notes = {}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            what = _("knowledge-base article") if kind == "kb" else _("canned reply")
+            notes[language] = _(
+                "Suggested answer inserted into the reply: %(title)s (%(what)s, by the assistant)"
+            ) % {
+                "title": title,
+                "what": what,
+            }
+    body = "\n".join(notes.values())
+    ticket = Ticket.objects.get(pk=ticket_id)
+    if ticket.messages.filter(kind=Message.Kind.NOTE, body=complaint_services.sanitise(body)).exists():
+        return False
+    complaint_services.add_message(ticket_id=ticket_id, actor=actor, kind=Message.Kind.NOTE, body=body)
+    return True
 
 
 def apply_suggestion(*, ticket_id: int, actor: object, version: int, category_slug: str = "") -> Ticket:

@@ -83,6 +83,10 @@ class SystemReason(models.TextChoices):
     ASSISTANT_CLASSIFIED = "assistant_classified", _("classified by the assistant (%(percent)s %%)")
     ASSISTANT_SUGGESTED = "assistant_suggested", _("suggested by the assistant (%(percent)s %%)")
     ASSISTANT_CORRECTED = "assistant_corrected", _("corrected the assistant's suggestion")
+    ASSISTANT_REVIEW_REQUESTED = (
+        "assistant_review",
+        _("The customer asked for a person to review the assistant's classification: put back as it was."),
+    )
 
 
 class CodedReason(str):

@@ -290,3 +290,18 @@ def mailbox_is_taken(mailbox: Any) -> bool:
 def take_mailbox_mail(**mail: Any) -> tuple[Any, Any] | None:
     """The first taker's (ticket, message) for this mail, or None when no app takes its mailbox."""
     return next((taken for taker in MAILBOX_TAKERS if (taken := taker(**mail)) is not None), None)
+
+
+# --- added for assist (issue 22): forms other apps add to the customer's own ticket page ---
+
+# fn(ticket, token) -> {"template": name, **context} or None; the template posts to the app's own URL
+# under /t/<token>/ (the signed link is the customer's only credential).
+CUSTOMER_TICKET_ACTIONS: list[Callable[[Any, str], dict[str, Any] | None]] = []
+
+
+def register_customer_ticket_action(action: Callable[[Any, str], dict[str, Any] | None]) -> None:
+    _register(CUSTOMER_TICKET_ACTIONS, action)
+
+
+def customer_ticket_actions(ticket: Any, token: str) -> list[dict[str, Any]]:
+    return [shown for action in CUSTOMER_TICKET_ACTIONS if (shown := action(ticket, token))]

@@ -314,6 +314,8 @@ def _ticket_page(
         "dispute_form": forms.get("dispute_form") or DisputeForm(),
         "reroute_form": forms.get("reroute_form") or RerouteForm(),
         "confirm_form": forms.get("confirm_form") or ConfirmForm(),
+        # Forms other apps add to the page (assist: ask for a person to review an automatic decision).
+        "extension_actions": core_extensions.customer_ticket_actions(ticket, token),
     }
     if ticket.duplicate_of_id and context["merged_into_own"]:
         context["merged_into_url"] = reverse("public:ticket", args=[tokens.ticket_token(ticket.duplicate_of)])

@@ -10,6 +10,31 @@
   var list = box.querySelector("ul");
   var timer = null;
   var last = "";
+  var KEY = "assist-faq-visitor";
+
+  // A random key for this tab (never a person's identity), so an opened article and a later
+  // submission of the form are counted together ("answered by the FAQ" when no complaint follows).
+  function visitor() {
+    var key = null;
+    try { key = window.sessionStorage.getItem(KEY); } catch (e) { key = null; }
+    if (!key) {
+      var bytes = new Uint8Array(16);
+      window.crypto.getRandomValues(bytes);
+      key = Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+      try { window.sessionStorage.setItem(KEY, key); } catch (e) { /* counted for this page only */ }
+    }
+    return key;
+  }
+
+  function report(url, fields) {
+    var csrf = form.querySelector("[name=csrfmiddlewaretoken]");
+    var data = new FormData();
+    data.append("visitor", visitor());
+    if (csrf) data.append("csrfmiddlewaretoken", csrf.value);
+    Object.keys(fields).forEach(function (name) { data.append(name, fields[name]); });
+    if (navigator.sendBeacon && navigator.sendBeacon(url, data)) return;
+    fetch(url, { method: "POST", body: data, credentials: "same-origin", keepalive: true }).catch(function () {});
+  }
 
   function show(articles) {
     while (list.firstChild) list.removeChild(list.firstChild);
@@ -20,6 +45,10 @@
       link.target = "_blank";
       link.rel = "noopener";
       link.textContent = article.title;
+      link.addEventListener("click", function () {
+        report(box.dataset.openedUrl, { slug: article.slug });
+        try { window.sessionStorage.setItem(KEY + "-opened", "1"); } catch (e) { /* ignore */ }
+      });
       var excerpt = document.createElement("span");
       excerpt.className = "help";
       excerpt.textContent = article.excerpt;
@@ -53,4 +82,12 @@
   [subject, description].forEach(function (field) {
     if (field) field.addEventListener("input", later);
   });
+
+  if (form.addEventListener) {
+    form.addEventListener("submit", function () {
+      var opened = null;
+      try { opened = window.sessionStorage.getItem(KEY + "-opened"); } catch (e) { opened = null; }
+      if (opened) report(box.dataset.submittedUrl, {});
+    });
+  }
 })();

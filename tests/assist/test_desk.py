@@ -83,3 +83,42 @@ def test_urgent_wording_shows_a_flag_with_its_words_even_without_a_model(client,
     assert "Urgent or angry wording" in page
     assert "<mark>第三次投诉</mark>" in page and "<mark>马上</mark>" in page
     assert "No suggestion" in page
+
+
+def test_inserting_a_suggested_answer_fills_the_reply_and_the_timeline_notes_it(
+    client, supervisor, suggested
+):
+    article = KBArticle.objects.create(
+        slug="broadband-restart",
+        title_zh="宽带断网怎么办？",
+        title_en="Broadband down?",
+        body_zh="光猫亮红灯时请先重启光猫，仍连不上网请报修。",
+        body_en="Restart the modem; if it stays red, report a fault.",
+        is_public=True,
+    )
+    client.force_login(supervisor)
+    page = client.get(reverse("desk:ticket", args=[suggested.reference])).content.decode()
+    assert f'value="kb-{article.pk}"' in page and "Insert into the reply" in page
+
+    response = client.post(
+        reverse("assist:insert", args=[suggested.reference]), {"suggestion": f"kb-{article.pk}"}
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"?insert=kb-{article.pk}#action-reply")
+    page = client.get(response["Location"]).content.decode()
+    assert "光猫亮红灯时请先重启光猫" in page  # in the reply box, in the ticket's language
+    note = suggested.messages.get(kind="note")
+    assert "Suggested answer inserted into the reply" in note.body and "插入" in note.body
+    client.post(reverse("assist:insert", args=[suggested.reference]), {"suggestion": f"kb-{article.pk}"})
+    assert suggested.messages.filter(kind="note").count() == 1  # once per ticket and answer
+
+
+def test_inserting_on_another_teams_ticket_or_an_unknown_answer_is_refused(client, suggested):
+    from tests.factories import AgentFactory, TeamFactory
+
+    outsider = AgentFactory(team=TeamFactory(slug="elsewhere"))
+    client.force_login(outsider)
+    assert (
+        client.post(reverse("assist:insert", args=[suggested.reference]), {"suggestion": "kb-1"}).status_code
+        == 404
+    )

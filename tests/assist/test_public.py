@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from complaints.models import KBArticle
+from complaints.models import KBArticle, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +53,40 @@ def test_the_complaint_form_carries_the_suggestions_box_and_its_script(client):
     page = client.get("/submit/").content.decode()
     assert 'id="faq-suggestions"' in page and "assist/deflect.js" in page
     assert "<script>" not in page  # no inline script: the CSP forbids it
+
+
+VISITOR = "0123456789abcdef0123456789abcdef"
+
+
+def test_an_opened_faq_article_without_a_complaint_counts_as_answered_by_the_faq(client, faq):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from assist import deflection
+    from complaints import extensions
+
+    client.post("/submit/faq-opened/", {"visitor": VISITOR, "slug": "refund-time"})
+    client.post("/submit/faq-opened/", {"visitor": VISITOR, "slug": "refund-time"})  # once
+    client.post("/submit/faq-opened/", {"visitor": "f" * 32, "slug": "refund-time"})
+    client.post("/submit/faq-submitted/", {"visitor": "f" * 32})  # this one wrote anyway
+    client.post("/submit/faq-opened/", {"visitor": "e" * 32, "slug": "internal-refund-steps"})  # not public
+    later = timezone.now() + dt.timedelta(hours=1)
+    start = timezone.now() - dt.timedelta(days=1)
+    figures = deflection.stats_section(start, later, None, now=later)
+    assert (figures["faq_opened"], figures["faq_then_submitted"], figures["answered_by_faq"]) == (2, 1, 1)
+    assert figures["articles"] == [{"slug": "refund-time", "opened": 2, "answered": 1}]
+    # Too soon to tell: a visitor still reading is not counted yet.
+    assert deflection.stats_section(start, later, None)["answered_by_faq"] == 0
+    assert extensions.stats(start, later, Ticket.objects.all())["assistant"]["faq_opened"] == 2
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"visitor": "<script>", "slug": "refund-time"}, {"visitor": VISITOR, "slug": "x" * 5000}]
+)
+def test_malformed_beacons_record_nothing(client, faq, body):
+    from assist.models import FaqOpen
+
+    assert client.post("/submit/faq-opened/", body).status_code == 204
+    assert client.post("/submit/faq-submitted/", body).status_code == 204
+    assert not FaqOpen.objects.exists()

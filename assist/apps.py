@@ -19,3 +19,12 @@ class AssistConfig(AppConfig):
         extensions.register_repeat_similarity(similarity.for_repeat_detection)
         extensions.register_customer_ticket_action(public.review_action)
         extensions.register_stats_section("assistant", deflection.stats_section)
+        # FAQ answers as the customer describes the problem on /submit/.
+        extensions.register_submit_form_addition(
+            extensions.FormAddition(
+                after_field="description",
+                template="public/assist/_deflection.html",
+                stylesheets=("assist/deflect.css",),
+                scripts=("assist/deflect.js",),
+            )
+        )

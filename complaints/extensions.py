@@ -292,6 +292,24 @@ def take_mailbox_mail(**mail: Any) -> tuple[Any, Any] | None:
     return next((taken for taker in MAILBOX_TAKERS if (taken := taker(**mail)) is not None), None)
 
 
+# --- the customer's complaint form (/submit/): what other apps show beside its fields ---
+
+
+@dataclass(frozen=True)
+class FormAddition:
+    after_field: str  # the form field it follows, e.g. "description"
+    template: str  # rendered with the form page's context
+    stylesheets: tuple[str, ...] = ()  # static paths, loaded in the page's head
+    scripts: tuple[str, ...] = ()  # static paths, deferred (the CSP allows no inline script)
+
+
+SUBMIT_FORM_ADDITIONS: list[FormAddition] = []
+
+
+def register_submit_form_addition(addition: FormAddition) -> None:
+    _register(SUBMIT_FORM_ADDITIONS, addition)
+
+
 # --- added for assist (issue 22): forms other apps add to the customer's own ticket page ---
 
 # fn(ticket, token) -> {"template": name, **context} or None; the template posts to the app's own URL

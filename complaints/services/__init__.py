@@ -11,14 +11,14 @@ Callers use `from complaints import services` and `services.resolve(...)`; the m
 - opening: open_ticket, a repeat folded into its open ticket, the files that come with it
 - messages: add_message
 - lifecycle: transition, acknowledge, await_customer, reopen, resolve, confirm, dispute, auto-close, spam
-- assignment: assign, assign_within_team, auto_assign
+- assignment: assign, assign_within_team
 - escalation: escalate (and its batch, escalate_for_sla), reroute, request_reroute, reclassify
 - merging: merge
 - sla_bookkeeping: what the sla app writes on tickets (summary, SLA events)
 """
 
 from ..notifications import STAFF_MAIL_CHUNK, STAFF_NOTIFIED
-from .assignment import AssignmentStrategy, assign, assign_within_team, auto_assign
+from .assignment import AssignmentStrategy, assign, assign_within_team
 from .customers import CustomerDetails, find_or_create_customer
 from .escalation import (
     Escalation,
@@ -45,7 +45,6 @@ from .messages import add_message
 from .opening import Opened, open_ticket
 from .sla_bookkeeping import (
     SLA_ALERT_ARGUMENTS,
-    record_sla_alert,
     record_sla_alerts,
     record_sla_retargeted,
     set_summary_of_new_ticket,
@@ -79,7 +78,6 @@ __all__ = [
     "add_message",
     "assign",
     "assign_within_team",
-    "auto_assign",
     "await_customer",
     "build_event",
     "close_stale_resolved",
@@ -99,7 +97,6 @@ __all__ = [
     "reclassify",
     "record",
     "record_many",
-    "record_sla_alert",
     "record_sla_alerts",
     "record_sla_retargeted",
     "reopen",

@@ -114,20 +114,6 @@ def _assign_automatically(ticket: Ticket, *, actor: Actor = None, strategy: str 
     return True
 
 
-def auto_assign(
-    *, ticket_id: int, actor: Actor, version: int | None = None, strategy: str | None = None
-) -> Ticket:
-    """Assign to an available agent of the ticket's team, round robin or least loaded; agents marked away are skipped."""
-    with transaction.atomic():
-        ticket = lock_ticket(ticket_id)
-        ensure_current(ticket, version)
-        if ticket.team_id is None:
-            raise ComplaintError(_("Route the ticket to a team before assigning it automatically."))
-        if not _assign_automatically(ticket, actor=actor, strategy=strategy):
-            raise ComplaintError(_("Nobody in %(team)s is available right now.") % {"team": ticket.team})
-    return ticket
-
-
 def assign_within_team(
     *, ticket_id: int, actor: Actor, assignee: AbstractBaseUser, version: int | None
 ) -> Ticket:

@@ -41,21 +41,12 @@ def update_sla_summaries(
 SLA_ALERT_KINDS = (EventKind.SLA_WARNING, EventKind.SLA_BREACHED)
 
 
-def record_sla_alert(
-    *, ticket_id: int, kind: EventKind, target: str, due_at: datetime, reason: str = "", **detail: object
-) -> TicketEvent:
-    """Put an SLA warning or breach on the ticket's timeline (and tell the receivers):
-    record_sla_alerts with one alert."""
-    alert = {"ticket_id": ticket_id, "kind": kind, "target": target, "due_at": due_at, "reason": reason}
-    return record_sla_alerts(alerts=[{**alert, **detail}])[0]
-
-
 SLA_ALERT_ARGUMENTS = frozenset({"ticket_id", "kind", "target", "due_at", "reason"})
 
 
 def record_sla_alerts(*, alerts: list[dict], locked: dict[int, Ticket] | None = None) -> list[TicketEvent]:
     """Put SLA warnings and breaches on the tickets' timelines (the SLA sweep's batch): each item holds
-    record_sla_alert's keyword arguments; the others go to the event's detail.
+    ticket_id, kind, target, due_at and reason; the others go to the event's detail.
 
     One lock query and one insert for the batch; `ticket_event` is sent for every event, in order.
     `locked` holds tickets the caller has locked in its transaction (the sweep's batch): they are

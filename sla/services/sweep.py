@@ -188,7 +188,7 @@ def _save_swept(clocks: list[SlaClock]) -> None:
 
 
 def _alert_event(clock: SlaClock, level: int) -> dict:
-    """record_sla_alert's keyword arguments for one alert."""
+    """One alert of record_sla_alerts' batch."""
     return {
         "ticket_id": clock.ticket_id,
         "kind": EventKind.SLA_BREACHED if level == SlaAlert.BREACH else EventKind.SLA_WARNING,

@@ -10,7 +10,7 @@ from complaints.models import Team, TeamMembership
 from complaints.states import Status
 from tests.factories import AgentFactory, TeamFactory
 
-from .conftest import core_events, kinds, make, open_
+from .conftest import core_events, make, open_
 
 pytestmark = pytest.mark.django_db
 
@@ -35,19 +35,6 @@ def test_auto_assignment_least_loaded_prefers_the_agent_with_fewest_open_tickets
     ticket = open_(category)
     assert ticket.assignee == idle
     assert ticket.events.get(kind=EventKind.ASSIGNED).detail["strategy"] == "least_loaded"
-
-
-def test_auto_assign_service(team, category):
-    ticket = make(team=team)
-    with pytest.raises(ComplaintError):  # nobody in the team yet
-        services.auto_assign(ticket_id=ticket.pk, actor=None, version=1)
-    agent = AgentFactory(team=team)
-    AgentFactory(team=team, is_active=False)
-    result = services.auto_assign(ticket_id=ticket.pk, actor=None, version=1)
-    assert result.assignee == agent and result.version == 2
-    assert kinds(result) == [EventKind.ASSIGNED]
-    with pytest.raises(ComplaintError):
-        services.auto_assign(ticket_id=make().pk, actor=None)  # no team
 
 
 def test_assign_within_and_across_teams(team, agent, supervisor):

@@ -21,12 +21,21 @@ def test_sla_bookkeeping_keeps_the_agents_version(team):
     ticket.refresh_from_db()
     assert ticket.sla_state == Ticket.SlaState.AT_RISK and ticket.sla_due_at == due
     assert ticket.version == 1 and not ticket.events.exists()
-    event = services.record_sla_alert(
-        ticket_id=ticket.pk, kind=EventKind.SLA_BREACHED, target="first_response", due_at=due
+    [event] = services.record_sla_alerts(
+        alerts=[
+            {
+                "ticket_id": ticket.pk,
+                "kind": EventKind.SLA_BREACHED,
+                "target": "first_response",
+                "due_at": due,
+            }
+        ]
     )
     assert event.kind == EventKind.SLA_BREACHED and event.to_value == "first_response"
     with pytest.raises(ValueError):
-        services.record_sla_alert(ticket_id=ticket.pk, kind=EventKind.OPENED, target="x", due_at=due)
+        services.record_sla_alerts(
+            alerts=[{"ticket_id": ticket.pk, "kind": EventKind.OPENED, "target": "x", "due_at": due}]
+        )
 
 
 def test_sla_alerts_recorded_in_a_batch_read_like_single_ones_and_are_announced(team):
@@ -34,8 +43,16 @@ def test_sla_alerts_recorded_in_a_batch_read_like_single_ones_and_are_announced(
 
     first, second = make(team=team), make(team=team)
     due = timezone.now() + timedelta(hours=4)
-    single = services.record_sla_alert(
-        ticket_id=first.pk, kind=EventKind.SLA_WARNING, target="resolution", due_at=due, threshold=50
+    [single] = services.record_sla_alerts(
+        alerts=[
+            {
+                "ticket_id": first.pk,
+                "kind": EventKind.SLA_WARNING,
+                "target": "resolution",
+                "due_at": due,
+                "threshold": 50,
+            }
+        ]
     )
     heard: list[tuple[int, str]] = []
 

@@ -13,3 +13,18 @@ def queue_staff_mail(sender: type, *, events: Sequence[TicketEvent], **kwargs: A
     told = [event.pk for event in events if event.kind in notifications.STAFF_NOTIFIED]
     for chunk in batched(told, notifications.STAFF_MAIL_CHUNK):
         tasks.notify_staff.delay_on_commit(list(chunk))
+
+
+def revoke_api_tokens_with_the_password(
+    sender: type, *, instance: Any, raw: bool = False, **kwargs: Any
+) -> None:
+    """A new password (a reset after a leak, an admin's change) or a deactivated account ends the
+    account's API token too, as it ends its sessions: a token handed out before is no longer valid."""
+    if raw or instance.pk is None:
+        return
+    stored = sender.objects.filter(pk=instance.pk).values_list("password", "is_active").first()
+    if stored is None or (stored[0] == instance.password and (instance.is_active or not stored[1])):
+        return
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user_id=instance.pk).delete()

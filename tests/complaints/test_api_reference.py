@@ -48,6 +48,40 @@ def test_bad_credentials_are_400(agent, body):
     assert response.json()["error"]["fields"]
 
 
+def _signed_in_with_a_token(user) -> APIClient:
+    client = APIClient()
+    body = {"username": user.username, "password": "pass-word-123"}
+    token = client.post("/api/v1/auth/token/", body, format="json").json()["token"]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/v1/tickets/").status_code == 200
+    return client
+
+
+def test_a_new_password_ends_the_api_token_handed_out_before(agent):
+    client = _signed_in_with_a_token(agent)
+    agent.first_name = "Renamed"
+    agent.save()  # other changes to the account leave the token alone
+    assert client.get("/api/v1/tickets/").status_code == 200
+
+    agent.set_password("a-new-pass-word-456")
+    agent.save()
+
+    response = client.get("/api/v1/tickets/")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"]
+    fresh = APIClient().post(
+        "/api/v1/auth/token/", {"username": agent.username, "password": "a-new-pass-word-456"}, format="json"
+    )
+    assert fresh.status_code == 200 and fresh.json()["token"] not in client._credentials["HTTP_AUTHORIZATION"]
+
+
+def test_a_deactivated_account_loses_its_api_token(agent):
+    client = _signed_in_with_a_token(agent)
+    agent.is_active = False
+    agent.save()
+    assert client.get("/api/v1/tickets/").status_code == 401
+
+
 def test_inactive_user_gets_no_token(db):
     user = UserFactory(is_active=False)
     response = APIClient().post(

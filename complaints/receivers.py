@@ -20,8 +20,9 @@ def revoke_api_tokens_with_the_password(
 ) -> None:
     """A new password (a reset after a leak, an admin's change) or a deactivated account ends the
     account's API token too, as it ends its sessions: a token handed out before is no longer valid."""
-    if raw or instance.pk is None:
-        return
+    update_fields = kwargs.get("update_fields")
+    if raw or instance.pk is None or (update_fields and not {"password", "is_active"} & set(update_fields)):
+        return  # e.g. the last_login stamp on every sign-in: no query
     stored = sender.objects.filter(pk=instance.pk).values_list("password", "is_active").first()
     if stored is None or (stored[0] == instance.password and (instance.is_active or not stored[1])):
         return

@@ -220,6 +220,45 @@ def test_status_updates_go_to_wechat(
 
 
 @pytest.mark.django_db
+def test_the_resolution_and_the_survey_link_reach_a_wechat_customer(
+    client, account, agent, fake_wechat, deliveries, django_capture_on_commit_callbacks, settings
+):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from feedback import services as feedback_services
+    from feedback.models import Survey
+    from tests.factories import RootCauseFactory
+
+    post(client, text_xml("宽带断了", msg_id="1"))
+    ticket = Ticket.objects.get()
+    Ticket.objects.filter(pk=ticket.pk).update(team=agent.memberships.first().team)
+    ticket.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        complaint_services.resolve(
+            ticket_id=ticket.pk,
+            actor=agent,
+            version=ticket.version,
+            root_cause=RootCauseFactory(),
+            steps_taken="更换了光猫",
+        )
+    survey = Survey.objects.get(ticket=ticket)
+    assert survey.channel == Survey.Channel.CUSTOMER_CHANNEL
+    # Within the window (a day later), at noon in the customers' time zone: outside quiet hours.
+    later = (timezone.now() + timedelta(days=1)).astimezone(ZoneInfo(settings.TIME_ZONE))
+    with django_capture_on_commit_callbacks(execute=True):
+        feedback_services.send_due_surveys(
+            now=datetime.combine(later.date(), later.time().replace(hour=12), later.tzinfo)
+        )
+    deliveries.run()
+    texts = [m["text"]["content"] for m in fake_wechat.sent]
+    purposes = list(OutboundMessage.objects.order_by("pk").values_list("purpose", "transport", "state"))
+    assert purposes[-2:] == [("resolution", "wechat", "sent"), ("survey", "wechat", "sent")]
+    assert ticket.reference in texts[-2] and "/t/" in texts[-2]
+    assert "/survey" in texts[-1] and ticket.reference in texts[-1]
+
+
+@pytest.mark.django_db
 def test_an_account_without_app_secret_lets_the_reply_wait_with_a_reason(
     client, account, agent, deliveries, django_capture_on_commit_callbacks
 ):

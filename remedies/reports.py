@@ -2,12 +2,14 @@
 fulfilment done on time; /api/v1/stats/'s remedies section and the desk's report page."""
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 
 from .models import Fulfilment, Remedy
 
+CENT = Decimal("0.01")
 APPROVED = [Remedy.State.APPROVED, Remedy.State.CHANGED]
 
 
@@ -22,7 +24,11 @@ def _grouped(remedies: QuerySet, *fields: str) -> list[dict[str, Any]]:
         )
         .order_by(*fields)
     )
-    return [{**row, "amount": str(row["amount"])} for row in rows]
+    return [{**row, "amount": _money(row["amount"])} for row in rows]
+
+
+def _money(amount: Decimal | int) -> str:
+    return str(Decimal(amount).quantize(CENT))
 
 
 def remedy_report(*, remedies: QuerySet, start: datetime, end: datetime) -> dict[str, Any]:
@@ -47,7 +53,7 @@ def remedy_report(*, remedies: QuerySet, start: datetime, end: datetime) -> dict
     done = {key: totals.pop(key) for key in ("done", "on_time", "failed", "pending")}
     return {
         **totals,
-        "amount": str(totals["amount"]),
+        "amount": _money(totals["amount"]),
         "average_approval_hours": round(approval.total_seconds() / 3600, 1) if approval else None,
         "fulfilment": {
             **done,

@@ -181,3 +181,43 @@ def test_the_supervisor_reads_the_review_pack_and_downloads_its_pdf(live_server,
         assert "王芳" in page.inner_text("#scores-agents")
         page.screenshot(path=str(screenshots / f"quality-scores-{language}.png"), full_page=True)
         page.context.close()
+
+
+def test_a_corrective_action_opens_from_the_review_packs_root_cause_prefilled(
+    live_server, browser, screenshots
+):
+    from complaints.models import Resolution
+    from quality.models import CorrectiveAction
+    from tests.factories import RootCauseFactory
+
+    cause = RootCauseFactory(slug="tariff-error", name_en="Wrong tariff", name_zh="资费设置错误")
+    for _n in range(2):
+        Resolution.objects.create(ticket=TicketFactory(), root_cause=cause, steps_taken="Fixed.")
+    boss = SupervisorFactory(username="boss", first_name="总", last_name="陈")
+    month = timezone.localdate().strftime("%Y-%m")
+    for language, label, title in (
+        ("en", "Open a corrective action", "Fewer complaints about Wrong tariff"),
+        ("zh-hans", "发起纠正措施", "减少“资费设置错误”投诉"),
+    ):
+        page = open_page(browser, language=language)
+        page.goto(f"{live_server.url}/admin/login/")
+        page.fill("#id_username", "boss")
+        page.fill("#id_password", PASSWORD)
+        page.click("#login-form [type=submit]")
+        page.wait_for_url(f"{live_server.url}/admin/")
+        page.goto(f"{live_server.url}/admin/quality/review-pack/?month={month}")
+        row = page.locator("#pack-causes tr[data-root-cause=tariff-error]")
+        row.locator(f"a.pack-action:has-text('{label}')").click()
+        page.wait_for_url("**/admin/quality/correctiveaction/add/**")
+        assert page.input_value("#id_title") == title
+        assert page.input_value("#id_root_cause") == str(cause.pk)
+        page.fill("#id_problem", "Bills show the old tariff.")
+        page.fill("#id_action", "Check every tariff before launch.")
+        page.select_option("#id_owner", str(boss.pk))
+        page.fill("#id_due_date", "2027-01-15")
+        page.screenshot(path=str(screenshots / f"quality-action-from-pack-{language}.png"), full_page=True)
+        page.click("input[name=_save]")
+        page.wait_for_selector(".messagelist")
+        assert "CSRF" not in page.content()
+        assert CorrectiveAction.objects.filter(title=title, root_cause=cause).count() == 1
+        page.context.close()

@@ -150,3 +150,27 @@ def test_our_own_handoff_mail_coming_back_is_ignored(handed_off):
     item = intake.take_email(raw=sent.as_bytes(), mailbox=None)
     assert item.state == InboundItem.State.IGNORED
     assert message_from_bytes(sent.as_bytes())["X-Complaint-Desk-Loop"]
+
+
+def test_the_partners_attachment_is_kept_on_the_handoffs_entry(handed_off):
+    from email.mime.application import MIMEApplication
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
+    from complaints.models import Attachment
+    from tests.channels_intake.test_email_intake import PNG
+
+    ticket, handoff, opening = handed_off
+    msg = MIMEMultipart()
+    msg["From"] = "ops@supplier.example.net"
+    msg["Subject"] = f"Re: [{handoff.reference}] receipt"
+    msg["Message-ID"] = "<with-file@supplier.example.net>"
+    msg["In-Reply-To"] = opening.email_message_id
+    msg.attach(MIMEText("The credit receipt is attached.", "plain", "utf-8"))
+    part = MIMEApplication(PNG, "png")
+    part.add_header("Content-Disposition", "attachment", filename="receipt.png")
+    msg.attach(part)
+    item = intake.take_email(raw=msg.as_bytes(), mailbox=None)
+    assert item.message.kind == Message.Kind.NOTE
+    kept = Attachment.objects.get(ticket=ticket)
+    assert kept.message_id == item.message_id and kept.content_type == "image/png"

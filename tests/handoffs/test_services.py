@@ -269,3 +269,12 @@ def test_an_answered_handoff_is_not_warned_about(open_ticket, agent, supplier):
         message_id="a@x",
     )
     assert services.fire_due_warnings(now=sh(2026, 12, 9, 9, 0)) == []
+
+
+def test_the_beat_runs_the_due_time_sweep_every_minute(settings):
+    from handoffs import tasks
+
+    entry = settings.CELERY_BEAT_SCHEDULE["handoffs-sweep"]
+    assert (
+        entry == {"task": tasks.sweep.name, "schedule": 60.0} and tasks.sweep.name == "handoffs.tasks.sweep"
+    )

@@ -158,6 +158,8 @@ class ParsedEmail:
     text: str
     attachments: list[EmailAttachment] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
+    # Every Authentication-Results header, topmost (added last, by our own receiving server) first.
+    authentication_results: list[str] = field(default_factory=list)
 
     @property
     def thread_ids(self) -> list[str]:
@@ -385,6 +387,7 @@ def parse(raw: bytes) -> ParsedEmail:
         references=message_ids(_header(msg, "References")),
         text=trim_quoted(text),
         attachments=attachments,
+        authentication_results=[str(value) for value in msg.get_all("Authentication-Results") or []][:20],
         headers={
             name.lower(): _header(msg, name)
             for name in (

@@ -29,7 +29,7 @@ from complaints.models import Category, Customer, Message, Team, Ticket
 from complaints.models.tickets import Channel
 from complaints.services import CustomerDetails
 
-from . import mailparse, wechat
+from . import mailauth, mailparse, wechat
 from .models import (
     CustomerIdentity,
     InboundFile,
@@ -456,7 +456,14 @@ def _sender_over_limit(item: InboundItem) -> bool:
 
 def find_thread(parsed: mailparse.ParsedEmail) -> Ticket | None:
     """The ticket an e-mail answers: by the Message-IDs it replies to (ours or the customer's earlier
-    mail), then by the reference in the subject when it comes from the ticket's customer."""
+    mail), then by the reference in the subject when it comes from the ticket's customer.
+
+    With MAIL_AUTHSERV_IDS configured, a mail our server could not verify as the From's (a forged
+    sender) continues no ticket: it opens its own, and the customer's ticket stays untouched.
+    """
+    if mailauth.sender_verified(parsed) is False:
+        logger.warning("E-mail from an unverified sender: not threaded into an existing ticket")
+        return None
     ticket = None
     ids = parsed.thread_ids
     if ids:

@@ -424,6 +424,9 @@ INTAKE = {
     "WEB_FORM_RATE_WINDOW": env.int("WEB_FORM_RATE_WINDOW", default=3600),
     # E-mails from one sender in an hour beyond which further mail is recorded but not processed.
     "EMAIL_SENDER_HOURLY_LIMIT": env.int("EMAIL_SENDER_HOURLY_LIMIT", default=20),
+    # The authserv-ids of our own receiving mail servers (their Authentication-Results headers are
+    # trusted); when set, a mail continues a customer's ticket only if DMARC (or aligned DKIM) passed.
+    "MAIL_AUTHSERV_IDS": env.list("MAIL_AUTHSERV_IDS", default=[]),
     # Signed webhooks: how far X-Timestamp may be from our clock (replays outside it are refused).
     "WEBHOOK_MAX_SKEW_SECONDS": env.int("WEBHOOK_MAX_SKEW_SECONDS", default=300),
     # At most one acknowledgement per ticket (and so per customer) in a window of this many seconds:

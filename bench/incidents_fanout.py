@@ -1,0 +1,168 @@
+"""Bench of a major incident at scale (issue 17): one public update fanned out to N linked tickets, and
+resolve-all of them, each through the same task bodies the worker runs (incidents.tasks), in chunks.
+
+    DATABASE_URL=postgres://… .venv/bin/python -m bench.incidents_fanout --tickets 10000
+
+Prints the request times (posting the update, resolving the incident: they only queue chunks) and the
+work the chunks do (one worker process, serially; N workers divide it). It adds its own customers,
+tickets and incident, marked "bench-incident", and removes them afterwards; the outbound deliveries
+the work queues are recorded, not sent (no broker or mail server is needed).
+"""
+
+import argparse
+import os
+import time
+from decimal import Decimal
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup()
+
+from django.db import transaction  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+MARK = "bench-incident"
+
+
+def _seed(count: int):
+    from django.contrib.auth import get_user_model
+
+    from complaints import pii
+    from complaints.models import Customer, Resolution, RootCause, Ticket
+    from complaints.states import Status
+    from incidents.models import Incident, IncidentLink
+
+    supervisor, _ = get_user_model().objects.get_or_create(
+        username=f"{MARK}-supervisor", defaults={"is_staff": True, "is_superuser": True}
+    )
+    cause = RootCause.objects.order_by("pk").first()
+    customers = Customer.objects.bulk_create(
+        [
+            Customer(
+                name=f"{MARK} {i}",
+                email=f"{MARK}-{i}@example.com",
+                email_index=pii.blind_index("email", f"{MARK}-{i}@example.com"),
+                preferred_language="en" if i % 2 else "zh-hans",
+            )
+            for i in range(count)
+        ],
+        batch_size=1000,
+    )
+    tickets = Ticket.objects.bulk_create(
+        [
+            Ticket(
+                customer=customer,
+                channel=Ticket.Channel.WEB,
+                subject=f"{MARK} 宽带断网",
+                description="家里宽带断网了。",
+                status=Status.IN_PROGRESS,
+                language=customer.preferred_language,
+            )
+            for customer in customers
+        ],
+        batch_size=1000,
+    )
+    incident = Incident.objects.create(
+        title_zh=MARK, title_en=MARK, status=Incident.Status.CONFIRMED, started_at=timezone.now()
+    )
+    IncidentLink.objects.bulk_create(
+        [
+            IncidentLink(
+                incident=incident,
+                ticket=ticket,
+                remedy=Resolution.Remedy.COMPENSATION if i % 5 == 0 else Resolution.Remedy.APOLOGY,
+                amount=Decimal("5.00") if i % 5 == 0 else Decimal("0"),
+            )
+            for i, ticket in enumerate(tickets)
+        ],
+        batch_size=1000,
+    )
+    return supervisor, cause, incident, tickets
+
+
+def _clean(supervisor, incident, tickets) -> None:
+    from complaints.models import Customer, Ticket, TicketEvent
+
+    with transaction.atomic():
+        ids = [ticket.pk for ticket in tickets]
+        customer_ids = [ticket.customer_id for ticket in tickets]
+        # Events are append-only through the model; the bench removes its own rows with a raw delete.
+        TicketEvent.objects.filter(ticket_id__in=ids)._raw_delete(TicketEvent.objects.db)
+        incident.delete()
+        Ticket.objects.filter(pk__in=ids).delete()
+        Customer.objects.filter(pk__in=customer_ids).delete()  # names and contacts are encrypted
+        supervisor.delete()
+
+
+def _queued(monkeypatched: dict[str, list]) -> None:
+    """Record the tasks the services queue instead of publishing them (no broker needed)."""
+    from channels_intake import tasks as intake_tasks
+    from incidents import tasks
+
+    for module, name in (
+        (tasks, "deliver_update"),
+        (tasks, "resolve_linked"),
+        (intake_tasks, "send_delivery"),
+    ):
+        task = getattr(module, name)
+        queue = monkeypatched.setdefault(name, [])
+        task.delay = lambda *args, _queue=queue: _queue.append(args)
+        task.delay_on_commit = lambda *args, _queue=queue: transaction.on_commit(lambda: _queue.append(args))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=10_000)
+    args = parser.parse_args()
+
+    from django.db import connection
+
+    from incidents import services, tasks
+
+    queued: dict[str, list] = {}
+    _queued(queued)
+    started = time.perf_counter()
+    supervisor, cause, incident, tickets = _seed(args.tickets)
+    print(f"seeded {args.tickets} linked tickets in {time.perf_counter() - started:.1f} s")
+    try:
+        connection.queries_log.clear()
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            services.post_update(
+                incident_id=incident.pk, actor=supervisor, body_zh="预计今晚恢复。", body_en="Back tonight."
+            )
+            request = time.perf_counter() - started
+        print(
+            f"post_update request: {request * 1000:.0f} ms, {len(queries)} queries, "
+            f"{len(queued['deliver_update'])} chunks queued"
+        )
+        started = time.perf_counter()
+        sent = sum(tasks.deliver_update.run(*chunk) for chunk in queued.pop("deliver_update"))
+        print(f"fan-out work: {sent} replies in {time.perf_counter() - started:.1f} s (one process)")
+        queued["send_delivery"].clear()
+
+        connection.queries_log.clear()
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            services.resolve_incident(
+                incident_id=incident.pk, actor=supervisor, root_cause=cause, steps_taken="更换了基站电源。"
+            )
+            request = time.perf_counter() - started
+        print(
+            f"resolve_incident request: {request * 1000:.0f} ms, {len(queries)} queries, "
+            f"{len(queued['resolve_linked'])} chunks queued"
+        )
+        started = time.perf_counter()
+        resolved = sum(tasks.resolve_linked.run(*chunk) for chunk in queued.pop("resolve_linked"))
+        print(
+            f"resolve-all work: {resolved} tickets resolved in {time.perf_counter() - started:.1f} s "
+            f"(one process), {len(queued['send_delivery'])} resolution notices queued"
+        )
+    finally:
+        _clean(supervisor, incident, tickets)
+
+
+if __name__ == "__main__":
+    main()

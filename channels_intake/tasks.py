@@ -51,6 +51,21 @@ def fetch_wechat_media(item_id: int) -> str:
     return services.fetch_wechat_media(item_id=item_id)
 
 
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OSError, OperationalError),
+    retry_backoff=10,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+    soft_time_limit=110,
+    time_limit=120,
+)
+def sync_kf_messages(account_id: int, event_token: str) -> int:
+    """Fetch an Enterprise WeChat customer-service account's new messages (after its event)."""
+    return services.sync_kf_messages(account_id=account_id, event_token=event_token)
+
+
 @shared_task(acks_late=True, soft_time_limit=110, time_limit=120)
 def poll_mailboxes() -> dict[str, int]:
     """One poll of every active mailbox (the beat runs it every minute)."""

@@ -151,6 +151,8 @@ def wechat_endpoint(request: HttpRequest, slug: str) -> HttpResponse:
     if account is None:
         return _plain_text("unknown account", 404)
     timestamp, nonce = request.GET.get("timestamp", ""), request.GET.get("nonce", "")
+    if account.kind == WeChatAccount.Kind.KF:
+        return _kf_endpoint(request, account, timestamp=timestamp, nonce=nonce)
     safe = request.method == "POST" and request.GET.get("encrypt_type", "") == "aes"
     if not safe and not wechat.signature_is_valid(
         token=account.token, timestamp=timestamp, nonce=nonce, given=request.GET.get("signature", "")
@@ -200,6 +202,52 @@ def wechat_endpoint(request: HttpRequest, slug: str) -> HttpResponse:
             nonce=nonce,
         )
     return HttpResponse(reply, content_type="application/xml; charset=utf-8")
+
+
+def _msg_signature_is_valid(request: HttpRequest, account: WeChatAccount, *, encrypted: str) -> bool:
+    timestamp, nonce = request.GET.get("timestamp", ""), request.GET.get("nonce", "")
+    given = request.GET.get("msg_signature", "").lower()
+    expected = wechat.msg_signature(account.token, timestamp, nonce, encrypted)
+    return bool(timestamp and nonce and given) and hmac.compare_digest(expected, given)
+
+
+def _kf_endpoint(request: HttpRequest, account: WeChatAccount, *, timestamp: str, nonce: str) -> HttpResponse:
+    """Enterprise WeChat customer service: always encrypted (the receiver id is the corp id); the push
+    only says that messages wait, and a task fetches them (kf/sync_msg)."""
+    if not account.encoding_aes_key:
+        return _plain_text("Enterprise WeChat needs the account's EncodingAESKey", 400)
+    if request.method == "GET":
+        echo = request.GET.get("echostr", "")
+        if not _msg_signature_is_valid(request, account, encrypted=echo):
+            return _plain_text("invalid msg_signature", 403)
+        try:
+            plain = wechat.decrypt(
+                encrypted=echo, encoding_aes_key=account.encoding_aes_key, app_id=account.app_id
+            )
+        except wechat.WeChatError as exc:
+            return _plain_text(exc.message, 400)
+        return HttpResponse(plain, content_type="text/plain; charset=utf-8")
+    if _declared_too_big(request, wechat.MAX_BODY_BYTES) or len(request.body) > wechat.MAX_BODY_BYTES:
+        return _plain_text(f"message larger than {wechat.MAX_BODY_BYTES} bytes", 413)
+    try:
+        encrypted = wechat.envelope_ciphertext(request.body)
+    except wechat.WeChatError as exc:
+        return _plain_text(exc.message, 400)
+    if not _msg_signature_is_valid(request, account, encrypted=encrypted):
+        return _plain_text("invalid msg_signature", 403)
+    try:
+        body = wechat.decrypt(
+            encrypted=encrypted, encoding_aes_key=account.encoding_aes_key, app_id=account.app_id
+        )
+        message = wechat.parse_message(body)
+    except wechat.WeChatError as exc:
+        services.keep_refused_wechat(account=account, raw=request.body, error=exc.message)
+        return _plain_text(exc.message, 400)
+    if message.msg_type == "event" and message.event == wechat.KF_EVENT and message.token:
+        from .tasks import sync_kf_messages
+
+        sync_kf_messages.delay_on_commit(account.pk, message.token)
+    return _plain_text("success", 200)
 
 
 # --- signed JSON webhooks ----------------------------------------------------------------

@@ -144,6 +144,9 @@ class WeChatMessage:
     media_id: str = ""
     recognition: str = ""
     event: str = ""
+    # Enterprise WeChat customer service's kf_msg_or_event: the token for fetching the messages.
+    token: str = ""
+    open_kfid: str = ""
 
     @property
     def is_supported(self) -> bool:
@@ -185,10 +188,37 @@ def parse_message(xml: str | bytes) -> WeChatMessage:
         media_id=text("MediaId"),
         recognition=text("Recognition"),
         event=text("Event"),
+        token=text("Token"),
+        open_kfid=text("OpenKfId"),
     )
-    if not message.from_user or not message.msg_type:
+    # Enterprise WeChat's kf_msg_or_event names no sender: it only says that messages wait.
+    if not message.msg_type or (not message.from_user and message.msg_type != "event"):
         raise WeChatError(_("The WeChat message has no sender or no type."))
     return message
+
+
+KF_EVENT = "kf_msg_or_event"
+
+
+def kf_message_xml(message: dict) -> str | None:
+    """A customer's message fetched from Enterprise WeChat's kf/sync_msg written as the official
+    account's XML, so it is stored and processed the same way; None for what is not the customer's."""
+    msg_type = message.get("msgtype")
+    if message.get("origin") != 3 or msg_type not in SUPPORTED_TYPES or not message.get("msgid"):
+        return None
+    body = message.get(msg_type) if isinstance(message.get(msg_type), dict) else {}
+    root = Element("xml")
+    for tag, value in (
+        ("ToUserName", message.get("open_kfid", "")),
+        ("FromUserName", message.get("external_userid", "")),
+        ("CreateTime", message.get("send_time", "")),
+        ("MsgType", msg_type),
+        ("Content", body.get("content", "") if msg_type == "text" else ""),
+        ("MediaId", body.get("media_id", "") if msg_type != "text" else ""),
+        ("MsgId", message.get("msgid", "")),
+    ):
+        SubElement(root, tag).text = str(value)[:20000]
+    return tostring(root, encoding="unicode")
 
 
 def passive_reply(*, message: WeChatMessage, content: str, now: float | None = None) -> str:

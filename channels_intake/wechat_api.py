@@ -178,3 +178,17 @@ def download_media(*, account: WeChatAccount, media_id: str, limit: int) -> Medi
         return Media(content=data, content_type=content_type, filename=filename or media_id[:60])
 
     return _with_token(account, call)
+
+
+def kf_sync(*, account: WeChatAccount, cursor: str, event_token: str) -> dict:
+    """One page of Enterprise WeChat customer-service messages after `cursor` (kf/sync_msg)."""
+    payload = {"cursor": cursor, "token": event_token, "limit": 1000, "open_kfid": account.open_kfid}
+    body = json.dumps(payload).encode()
+
+    def call(token: str) -> dict:
+        url = f"{_base(account)}/cgi-bin/kf/sync_msg?{urlencode({'access_token': token})}"
+        data = _json(_request("POST", url, body=body, limit=8 << 20)[1])
+        _raise_for(data)
+        return data
+
+    return _with_token(account, call)

@@ -34,6 +34,9 @@ class FakeWeChat:
     # OpenIDs whose 48-hour window the platform says is over (errcode 45015).
     closed_windows: set[str] = field(default_factory=set)
     media: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    # Enterprise WeChat customer service: messages kf/sync_msg hands out, after their cursor.
+    kf_messages: list[dict] = field(default_factory=list)
+    kf_sync_requests: list[dict] = field(default_factory=list)
     media_requests: int = 0
     fail_media_times: int = 0
     server: ThreadingHTTPServer | None = None
@@ -70,6 +73,21 @@ class FakeWeChat:
                 return answer({"errcode": 45015, "errmsg": "response out of time limit"})
             (self.kf_sent if "kf" in path else self.sent).append(data)
             return answer({"errcode": 0, "errmsg": "ok"})
+        if method == "POST" and path == "/cgi-bin/kf/sync_msg":
+            data = json.loads(body)
+            self.kf_sync_requests.append(data)
+            start = int(data.get("cursor") or 0)
+            page = self.kf_messages[start : start + 2]  # two a page, to see has_more followed
+            end = start + len(page)
+            return answer(
+                {
+                    "errcode": 0,
+                    "errmsg": "ok",
+                    "next_cursor": str(end),
+                    "has_more": int(end < len(self.kf_messages)),
+                    "msg_list": page,
+                }
+            )
         if method == "GET" and path == "/cgi-bin/media/get":
             self.media_requests += 1
             if self.fail_media_times:

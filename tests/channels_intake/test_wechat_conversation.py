@@ -317,18 +317,6 @@ def test_media_that_fails_the_evidence_checks_is_not_attached(client, account, f
     assert Attachment.objects.count() == 0
 
 
-@pytest.mark.django_db
-def test_enterprise_wechat_customer_service_sends_through_kf_send_msg(
-    client, account, agent, fake_wechat, deliveries, django_capture_on_commit_callbacks
-):
-    WeChatAccount.objects.filter(pk=account.pk).update(kind="kf", open_kfid="wkAJ2GCAAA")
-    post(client, text_xml("信号差", msg_id="1"))
-    reply(Ticket.objects.get(), agent, "您好", django_capture_on_commit_callbacks)
-    deliveries.run()
-    assert fake_wechat.sent == [] and fake_wechat.kf_sent[0]["open_kfid"] == "wkAJ2GCAAA"
-    assert fake_wechat.kf_sent[0]["touser"] == "oOPENID1"
-
-
 # --- safe (AES) mode, checked against an encryption written here from WeChat's description ---------
 
 
@@ -461,3 +449,119 @@ def test_random_prefix_differs_each_time():
     a = wechat.encrypt(plain=b"x", encoding_aes_key=AES_KEY, app_id=APP_ID)
     b = wechat.encrypt(plain=b"x", encoding_aes_key=AES_KEY, app_id=APP_ID)
     assert a != b  # a fresh random prefix each time
+
+
+# --- Enterprise WeChat customer service (微信客服): pushed events, messages fetched with kf/sync_msg ----
+
+CORP_ID = "ww0123456789abcdef"
+
+
+@pytest.fixture
+def kf_account(db, fake_wechat):
+    fake_wechat.app_id = CORP_ID
+    return WeChatAccount.objects.create(
+        slug="kf",
+        name="微信客服",
+        kind="kf",
+        token=TOKEN,
+        app_id=CORP_ID,
+        app_secret=APP_SECRET,
+        encoding_aes_key=AES_KEY,
+        open_kfid="wkAJ2GCAAA",
+    )
+
+
+def kf_query(encrypted: str, *, signature: str | None = None) -> str:
+    timestamp, nonce = "1700000000", "n0nce"
+    given = (
+        signature
+        or hashlib.sha1(
+            "".join(sorted([TOKEN, timestamp, nonce, encrypted])).encode(), usedforsecurity=False
+        ).hexdigest()
+    )
+    return f"timestamp={timestamp}&nonce={nonce}&msg_signature={given}"
+
+
+def kf_push(client, xml: bytes, *, signature: str | None = None):
+    encrypted = wx_encrypt(xml, app_id=CORP_ID)
+    envelope = (
+        f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
+    )
+    return client.post(
+        f"/intake/wechat/kf/?{kf_query(encrypted, signature=signature)}",
+        envelope.encode(),
+        content_type="text/xml",
+    )
+
+
+def kf_text(msgid: str, content: str, *, user: str = "wmEXTERNAL1", origin: int = 3) -> dict:
+    return {
+        "msgid": msgid,
+        "open_kfid": "wkAJ2GCAAA",
+        "external_userid": user,
+        "send_time": 1700000000,
+        "origin": origin,
+        "msgtype": "text",
+        "text": {"content": content},
+    }
+
+
+KF_EVENT = (
+    b"<xml><ToUserName><![CDATA[ww0123456789abcdef]]></ToUserName><CreateTime>1700000000</CreateTime>"
+    b"<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event>"
+    b"<Token><![CDATA[ENCTOKEN]]></Token><OpenKfId><![CDATA[wkAJ2GCAAA]]></OpenKfId></xml>"
+)
+
+
+@pytest.mark.django_db
+def test_kf_url_verification_answers_the_decrypted_echostr(client, kf_account):
+    echo = wx_encrypt(b"1616140317555161061", app_id=CORP_ID)
+    from urllib.parse import quote
+
+    response = client.get(f"/intake/wechat/kf/?{kf_query(echo)}&echostr={quote(echo)}")
+    assert response.status_code == 200 and response.content == b"1616140317555161061"
+    forged = client.get(f"/intake/wechat/kf/?{kf_query(echo, signature='0' * 40)}&echostr={quote(echo)}")
+    assert forged.status_code == 403
+
+
+@pytest.mark.django_db
+def test_kf_messages_are_fetched_and_become_a_conversation(
+    client, kf_account, agent, fake_wechat, deliveries, django_capture_on_commit_callbacks, monkeypatch
+):
+    synced: list[tuple] = []
+    monkeypatch.setattr(tasks.sync_kf_messages, "delay", lambda *args: synced.append(args))
+    fake_wechat.kf_messages = [
+        kf_text("m1", "视频会员扣费两次"),
+        kf_text("m2", "您好，请稍等", origin=5),  # the servicer's own message: not the customer's
+        kf_text("m3", "订单号 8812"),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = kf_push(client, KF_EVENT)
+    assert response.status_code == 200 and response.content == b"success"
+    assert synced == [(kf_account.pk, "ENCTOKEN")]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.sync_kf_messages(account_id=kf_account.pk, event_token="ENCTOKEN") == 2
+    ticket = Ticket.objects.get()
+    assert "视频会员扣费两次" in ticket.description and "订单号 8812" in ticket.messages.get().body
+    assert [r["cursor"] for r in fake_wechat.kf_sync_requests] == ["", "2"]  # has_more followed
+    assert fake_wechat.kf_sync_requests[0]["token"] == "ENCTOKEN"
+    # Fetched again (a retried task, a second event): nothing twice.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.sync_kf_messages(account_id=kf_account.pk, event_token="ENCTOKEN")
+    assert Ticket.objects.count() == 1 and InboundItem.objects.count() == 2
+    Ticket.objects.filter(pk=ticket.pk).update(team=agent.memberships.first().team)
+    reply(ticket, agent, "已退还重复扣费", django_capture_on_commit_callbacks)
+    deliveries.run()
+    # The acknowledgement and the reply, through kf/send_msg to the customer's external_userid.
+    assert [m["touser"] for m in fake_wechat.kf_sent] == ["wmEXTERNAL1", "wmEXTERNAL1"]
+    assert ticket.reference in fake_wechat.kf_sent[0]["text"]["content"]
+    assert "已退还重复扣费" in fake_wechat.kf_sent[1]["text"]["content"]
+    assert fake_wechat.sent == []
+
+
+@pytest.mark.django_db
+def test_a_forged_kf_push_is_refused(client, kf_account, monkeypatch):
+    synced: list[tuple] = []
+    monkeypatch.setattr(tasks.sync_kf_messages, "delay", lambda *args: synced.append(args))
+    assert kf_push(client, KF_EVENT, signature="0" * 40).status_code == 403
+    assert synced == []

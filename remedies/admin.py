@@ -5,6 +5,7 @@ action calls the services, which ask remedies.policy."""
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -63,7 +64,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 def _run(modeladmin: admin.ModelAdmin, request: HttpRequest, call, done: str) -> None:
     try:
-        count = call()
+        # All or nothing: one refused item leaves the whole selection as it was.
+        with transaction.atomic():
+            count = call()
     except ComplaintError as refused:
         modeladmin.message_user(request, refused.message, messages.ERROR)
         return

@@ -95,9 +95,11 @@ def hold_for_approval(
         root_cause=root_cause,
         steps_taken=complaint_services.sanitise(steps_taken),
         team_id=ticket.team_id,
-        decided_at=None if held else now,
     )
     if not held:
+        # Within the agent's own limit: approved as proposed, at once (no approver).
+        row.decided_at = row.proposed_at
+        row.save(update_fields=["decided_at"])
         _start_fulfilment(row, now)
         return False
     _note(

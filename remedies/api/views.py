@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from complaints import policy as core_policy
 
 from .. import policy, selectors, services
-from ..models import REMEDY_TYPES, Remedy
+from ..models import REMEDY_TYPES, ApprovalLevel, Fulfilment, Remedy
 
 
 class RemedyPage(PageNumberPagination):
@@ -38,7 +38,30 @@ class WorksRemedies(BasePermission):
         return core_policy.is_staff_agent(request.user) or policy.may_fulfil(request.user)
 
 
+class RemedyFulfilmentOutputSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=Fulfilment.State.choices)
+    due_at = serializers.DateTimeField()
+    done_at = serializers.DateTimeField(allow_null=True)
+    reference = serializers.CharField()
+    failure_reason = serializers.CharField()
+
+
 class RemedyOutputSerializer(serializers.Serializer):
+    """A remedy as selectors.remedy_json writes it (the fields document the answer for the schema)."""
+
+    id = serializers.IntegerField()
+    ticket = serializers.CharField(allow_null=True, help_text="The ticket's reference.")
+    type = serializers.ChoiceField(choices=REMEDY_TYPES)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    proposed_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    state = serializers.ChoiceField(choices=Remedy.State.choices)
+    required_level = serializers.ChoiceField(choices=ApprovalLevel.choices)
+    reason = serializers.CharField()
+    proposed_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    fulfilment = RemedyFulfilmentOutputSerializer(allow_null=True)
+
     def to_representation(self, instance: Remedy) -> dict[str, Any]:
         return selectors.remedy_json(instance)
 

@@ -8,7 +8,7 @@ import time
 from collections import deque
 from typing import Any
 
-from channels.db import database_sync_to_async
+from channels.db import database_sync_to_async as _database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core import signing
@@ -24,6 +24,14 @@ from .models import Chat
 from .tokens import chat_from_token
 
 logger = logging.getLogger(__name__)
+
+
+def database_sync_to_async(fn):
+    """The ORM call in a thread of the pool, each with its own connection: channels' default runs every
+    consumer's database work of a process on one thread, which queues all chats behind each other."""
+    return _database_sync_to_async(fn, thread_sensitive=False)
+
+
 # Close codes the clients know: the widget stops reconnecting on these.
 REFUSED = 4403
 TOO_MANY = 4429

@@ -181,9 +181,12 @@ class Said:
 
 
 def _existing(chat: Chat, external_id: str) -> Message | None:
-    return Message.objects.filter(
-        channel=Channel.CHAT, external_id=external_id, ticket_id=chat.ticket_id
-    ).first()
+    # The excluded blank ids let SQLite use the partial unique index (channel, external_id) too.
+    return (
+        Message.objects.filter(channel=Channel.CHAT, external_id=external_id, ticket_id=chat.ticket_id)
+        .exclude(external_id="")
+        .first()
+    )
 
 
 def customer_says(

@@ -98,12 +98,13 @@ class Site:
 
 
 @contextlib.contextmanager
-def chat_site(folder: Path, *, redis_url: str = "") -> Iterator[Site]:
-    """A migrated database with two chat agents of the "chat-desk" team (topic "chat-demo")."""
+def chat_site(folder: Path, *, redis_url: str = "", database_url: str = "") -> Iterator[Site]:
+    """A migrated database (a new SQLite file, or the empty database at `database_url`) with two chat
+    agents of the "chat-desk" team (topic "chat-demo")."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_"))}
     env |= {
         "DJANGO_SETTINGS_MODULE": "config.test_settings",
-        "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
+        "DATABASE_URL": database_url or f"sqlite:///{folder / 'db.sqlite3'}",
         "VAR_DIR": str(folder),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         # DEBUG: WhiteNoise serves the static files from the apps (no collectstatic).

@@ -51,3 +51,15 @@ def test_another_teams_remedy_id_on_the_desk(ticket, agent, cause, rule, other_l
     assert Remedy.objects.get(pk=remedy.pk).state == Remedy.State.AWAITING_APPROVAL
     response = client.post(reverse("remedies:approve", args=[999999]), {}, follow=True)
     assert "There is no such remedy." in response.content.decode()
+
+
+def test_the_resolve_form_refuses_an_amount_above_the_ceiling_or_negative(ticket, agent, cause, rule):
+    from tests.complaints.portal_helpers import post_action
+
+    client = signed_in(agent)
+    fields = {"root_cause": cause.pk, "steps_taken": "Refunded.", "remedy": "refund"}
+    absurd = post_action(client, ticket, "resolve", **fields, amount="5000.01")
+    assert absurd.status_code == 400 and "above the ceiling of 5000.00" in absurd.content.decode()
+    negative = post_action(client, ticket, "resolve", **fields, amount="-3")
+    assert negative.status_code == 422
+    assert not Remedy.objects.exists() and not ticket.resolutions.exists()

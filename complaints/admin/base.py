@@ -8,6 +8,23 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
+from .. import selectors
+
+
+class VisibleTicketsOnly:
+    """A console list of tickets or of their rows shows only what its reader may see in the desk
+    (complaints.selectors.tickets_visible_to): a team lead with console access sees their teams'
+    tickets, a supervisor all of them; the change page of another team's row is a 404."""
+
+    ticket_path = "ticket"  # the path from the listed model to its ticket; "" for Ticket itself
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        queryset = super().get_queryset(request)
+        if selectors.is_supervisor(request.user):
+            return queryset
+        visible = selectors.tickets_visible_to(request.user).values("pk")
+        return queryset.filter(**{f"{self.ticket_path}__in" if self.ticket_path else "pk__in": visible})
+
 
 class ReadOnlyInline(admin.TabularInline):
     extra = 0

@@ -30,7 +30,7 @@ from complaints.models import Attachment, Category, Message, Resolution, Team, T
 from complaints.models.tickets import MAX_ESCALATION_LEVEL
 from complaints.states import Status
 
-from .base import AppendOnlyAdmin, DateRangeFilter, ReadOnlyInline
+from .base import AppendOnlyAdmin, DateRangeFilter, ReadOnlyInline, VisibleTicketsOnly
 
 User = get_user_model()
 
@@ -175,8 +175,10 @@ class BulkOutcome:
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(VisibleTicketsOnly, admin.ModelAdmin):
     """Tickets change only through the services; here they are read, filtered, searched, acted on and exported."""
+
+    ticket_path = ""
 
     # What a supervisor scans a queue by, narrow enough for a 1366 px laptop without scrolling sideways:
     # kind, category and the masked contact share the subject's cell; channel, complexity and the rest
@@ -625,7 +627,7 @@ class TicketAdmin(admin.ModelAdmin):
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(AppendOnlyAdmin):
+class TicketEventAdmin(VisibleTicketsOnly, AppendOnlyAdmin):
     list_display = ["created_at", "ticket", "kind", "actor", "from_value", "to_value"]
     list_filter = ["kind", "created_at"]
     list_select_related = ["ticket", "actor"]
@@ -634,7 +636,7 @@ class TicketEventAdmin(AppendOnlyAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(AppendOnlyAdmin):
+class MessageAdmin(VisibleTicketsOnly, AppendOnlyAdmin):
     list_display = ["created_at", "ticket", "kind", "author", "channel"]
     list_filter = ["kind", "channel"]
     list_select_related = ["ticket", "author"]
@@ -643,7 +645,7 @@ class MessageAdmin(AppendOnlyAdmin):
 
 
 @admin.register(Resolution)
-class ResolutionAdmin(AppendOnlyAdmin):
+class ResolutionAdmin(VisibleTicketsOnly, AppendOnlyAdmin):
     list_display = ["created_at", "ticket", "root_cause", "remedy", "amount", "currency", "customer_response"]
     list_filter = ["remedy", "customer_response", "root_cause"]
     list_select_related = ["ticket", "root_cause"]
@@ -651,7 +653,7 @@ class ResolutionAdmin(AppendOnlyAdmin):
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(AppendOnlyAdmin):
+class AttachmentAdmin(VisibleTicketsOnly, AppendOnlyAdmin):
     list_display = ["created_at", "ticket", "original_name", "content_type", "size"]
     list_select_related = ["ticket"]
     search_fields = ["ticket__reference", "original_name"]

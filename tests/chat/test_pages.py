@@ -172,3 +172,36 @@ def test_malformed_and_binary_frames_are_answered_not_fatal(topic, settings):
         await comm.disconnect()
 
     async_to_sync(go)()
+
+
+def test_a_chat_ticket_gets_the_chat_sla_policy(topic, chat_agent):
+    from sla.policies import policy_for
+
+    chat = start(topic)
+    services.customer_says(chat_id=chat.pk, client_id="1", text="Is anyone there?")
+    ticket = Chat.objects.get(pk=chat.pk).ticket
+    policy = policy_for(ticket)
+    assert policy.match_channel == "chat" and policy.first_response_minutes == 1
+    assert ticket.sla_due_at <= ticket.created_at + timedelta(minutes=1, seconds=1)
+
+
+def test_an_agent_cannot_act_on_another_agents_chat(topic, chat_team, chat_agent):
+    chat = start(topic)
+    services.customer_says(chat_id=chat.pk, client_id="1", text="hello")
+    services.accept(chat_id=chat.pk, agent=chat_agent)
+    intruder = AgentFactory(team=chat_team)
+    for attempt in (
+        lambda: services.agent_says(chat_id=chat.pk, agent=intruder, client_id="x", text="hi"),
+        lambda: services.accept(chat_id=chat.pk, agent=intruder),
+        lambda: services.end_chat(chat_id=chat.pk, agent=intruder),
+        lambda: services.transfer(chat_id=chat.pk, agent=intruder, to_agent=intruder),
+    ):
+        with pytest.raises(services.ChatRefused):
+            attempt()
+    assert not Message.objects.filter(kind=Message.Kind.REPLY).exists()
+
+
+def test_the_sweep_task_runs_the_sweep(topic):
+    from chat.tasks import sweep
+
+    assert sweep() == 0

@@ -222,6 +222,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "incidents-overdue-plan-steps": {"task": "incidents.tasks.warn_overdue_steps", "schedule": 60.0},
     # Hand-offs to partners near or past their due time unanswered: warned once each.
     "handoffs-sweep": {"task": "handoffs.tasks.sweep", "schedule": 60.0},
+    # Live chat offers not taken in time and dropped agents' chats, when no agent console runs the sweep.
+    "chat-sweep": {"task": "chat.tasks.sweep", "schedule": 15.0},
     # Remedies whose fulfilment is overdue warn their owner once (warned_at claimed with SKIP LOCKED).
     "remedies-overdue-fulfilment": {"task": "remedies.tasks.warn_overdue_fulfilment", "schedule": 300.0},
     "send-due-surveys": {

@@ -20,6 +20,9 @@ WORDS = {
         "sent_3": "Sent to 3 of 3 customers",
         "resolved": "All 3 linked tickets resolved",
         "known": "Known issue",
+        "report": "3 (0 open, 3 resolved)",
+        "told": "3 customers, by 1 public update",
+        "surges": "Latest surges",
     },
     "zh-hans": {
         "confirmed": "已确认",
@@ -27,6 +30,9 @@ WORDS = {
         "sent_3": "已发送给 3 / 3 位客户",
         "resolved": "全部 3 张关联工单已解决",
         "known": "已知问题",
+        "report": "3（未结 0，已解决 3）",
+        "told": "3 位客户，共 1 次公开通报",
+        "surges": "最近的突发投诉",
     },
 }
 OUTAGE = "家里宽带断网了，光猫红灯一直闪，无法上网"
@@ -141,3 +147,17 @@ def test_a_supervisor_confirms_updates_and_resolves_an_incident(
     assert {t.status for t in Ticket.objects.filter(pk__in=[t.pk for t in tickets])} == {"resolved"}
     customer.goto(f"{live_server.url}/")
     assert customer.locator(".known-issues").count() == 0
+
+    # The incident's report: affected tickets, channels, times, customers told; and its CSV.
+    report = page.locator("#report")
+    report.scroll_into_view_if_needed()
+    assert words["report"] in report.inner_text() and words["told"] in report.inner_text()
+    report.screenshot(path=str(screenshots / f"incident-report-{language}.png"))
+    with page.expect_download() as download:
+        report.locator("a[download]").click()
+    assert download.value.suggested_filename == f"incident-{incident.pk}-report.csv"
+    # The surge stays on the supervisor dashboard's latest surges, resolved.
+    page.goto(f"{live_server.url}/admin/")
+    panel = page.locator(".incidents-panel")
+    assert words["surges"] in panel.inner_text() and f"#{incident.pk}" in panel.inner_text()
+    panel.screenshot(path=str(screenshots / f"incident-dashboard-surges-{language}.png"))

@@ -374,13 +374,16 @@ class DueWarning:
 
 
 def fire_due_warnings(*, now: datetime | None = None, batch_size: int = 200) -> list[DueWarning]:
-    """Mark every unanswered open hand-off that is near or past its due time as warned, once each (rows
-    another sweep holds are skipped), and queue the warning mails on commit."""
+    """Mark every unanswered open hand-off (of a ticket not closed) that is near or past its due time as
+    warned, once each (rows another sweep holds are skipped), and queue the warning mails on commit."""
     now = now or timezone.now()
     fired: list[DueWarning] = []
     with transaction.atomic():
-        waiting = Handoff.objects.select_for_update(skip_locked=True).filter(
-            state=Handoff.State.OPEN, first_reply_at__isnull=True
+        # A closed ticket waits on nobody: its hand-offs left open are not warned about.
+        waiting = (
+            Handoff.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(state=Handoff.State.OPEN, first_reply_at__isnull=True)
+            .exclude(ticket__status=Status.CLOSED)
         )
         overdue = list(
             waiting.filter(overdue_warned_at__isnull=True, due_at__lte=now)

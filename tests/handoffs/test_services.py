@@ -278,3 +278,12 @@ def test_the_beat_runs_the_due_time_sweep_every_minute(settings):
     assert (
         entry == {"task": tasks.sweep.name, "schedule": 60.0} and tasks.sweep.name == "handoffs.tasks.sweep"
     )
+
+
+def test_a_handoff_left_open_on_a_closed_ticket_is_not_warned_about(open_ticket, agent, supplier):
+    with time_machine.travel(sh(2026, 12, 4, 16, 0), tick=False):
+        ticket = open_ticket()
+        hand_off(ticket, agent, supplier)
+    ticket.status = Status.CLOSED
+    ticket.save(update_fields=["status"])
+    assert services.fire_due_warnings(now=sh(2026, 12, 9, 9, 0)) == []

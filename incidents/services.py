@@ -615,7 +615,7 @@ def resolve_linked(*, incident_id: int, ticket_ids: list[int], actor: Any) -> in
     resolved = 0
     for link in links:
         try:
-            complaint_services.resolve(
+            resolution = complaint_services.resolve(
                 ticket_id=link.ticket_id,
                 actor=actor,
                 version=None,
@@ -628,6 +628,9 @@ def resolve_linked(*, incident_id: int, ticket_ids: list[int], actor: Any) -> in
             logger.info(
                 "incident %s: ticket %s not resolved: %s", incident_id, link.ticket_id, refused.message
             )
+            continue
+        if resolution is None:  # its remedy awaits approval (remedies): resolved once approved
+            logger.info("incident %s: ticket %s held for the remedy's approval", incident_id, link.ticket_id)
             continue
         resolved += 1
     return resolved

@@ -1,12 +1,14 @@
 """Inbound items stored raw before processing, channel configuration, identities and deliveries."""
 
 import base64
+import datetime
 import uuid
 from email.utils import make_msgid
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from complaints import pii
@@ -245,6 +247,11 @@ def new_message_id() -> str:
     return make_msgid(domain=settings.INTAKE["MESSAGE_ID_DOMAIN"])
 
 
+def outbox_deadline() -> datetime.datetime:
+    """When a queued delivery nobody has sent counts as stranded (its publish lost) and is re-queued."""
+    return timezone.now() + datetime.timedelta(seconds=settings.OUTBOX_REQUEUE_AFTER)
+
+
 class OutboundMessage(models.Model):
     """One message to a customer (acknowledgement, reply or resolution notice): the delivery record and
     the send queue.
@@ -292,12 +299,18 @@ class OutboundMessage(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # The outbox: a queued delivery still queued at this time is published again by the periodic
+    # requeue_stranded_deliveries (the publish after commit may have failed; sending twice is harmless).
+    requeue_after = models.DateTimeField(_("re-queue after"), default=outbox_deadline, null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("delivery to a customer")
         verbose_name_plural = _("deliveries to customers")
-        indexes = [models.Index(fields=["state", "created_at"], name="outbound_state_created")]
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="outbound_state_created"),
+            models.Index(fields=["state", "requeue_after"], name="outbound_state_requeue"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(transport="email") | ~Q(email_message_id=""),

@@ -38,6 +38,7 @@ from .models import (
     WebhookChannel,
     WeChatAccount,
     new_message_id,
+    outbox_deadline,
 )
 from .tokens import customer_ticket_url
 
@@ -288,7 +289,7 @@ def flush_waiting(*, customer_id: int) -> int:
     if not waiting:
         return 0
     OutboundMessage.objects.filter(pk__in=waiting, state=OutboundMessage.State.WAITING).update(
-        state=OutboundMessage.State.QUEUED
+        state=OutboundMessage.State.QUEUED, requeue_after=outbox_deadline()
     )
     from .tasks import send_delivery
 
@@ -609,8 +610,48 @@ def send_delivery(*, delivery_id: int, final_attempt: bool = False) -> OutboundM
             attempts=F("attempts") + 1,
             last_error=f"{type(exc).__name__}: {exc}"[:2000],
             state=OutboundMessage.State.FAILED if failed else OutboundMessage.State.QUEUED,
+            # The task's own retry comes within its longest backoff; the outbox steps in after that.
+            requeue_after=timezone.now() + timedelta(seconds=settings.OUTBOX_RETRY_GRACE),
         )
         if isinstance(exc, DeliveryRefused):
             logger.warning("Delivery %s refused: %s", delivery_id, exc)
             return OutboundMessage.objects.filter(pk=delivery_id).first()
         raise
+
+
+def requeue_stranded(*, batch_size: int = 500) -> list[int]:
+    """The outbox: publish again the queued deliveries nobody sent by their `requeue_after`.
+
+    A delivery is written with its ticket's change and published after commit; when that publish
+    fails (the broker down or restarting) the row stays queued and nothing would send it. Each pick
+    moves the row's `requeue_after` on (SKIP LOCKED: a delivery being sent right now is left to its
+    task), so a row is published at most once per OUTBOX_REQUEUE_AFTER. Sending is idempotent (the
+    task locks the row and leaves a sent one alone), so a publish that did arrive costs a no-op.
+    """
+    from .tasks import send_delivery
+
+    with transaction.atomic():
+        ids = list(
+            OutboundMessage.objects.select_for_update(skip_locked=True)
+            .filter(state=OutboundMessage.State.QUEUED, requeue_after__lte=timezone.now())
+            .order_by("requeue_after", "pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return []
+        OutboundMessage.objects.filter(pk__in=ids).update(requeue_after=outbox_deadline())
+        logger.warning("outbox: re-queueing %d stranded deliveries", len(ids))
+        for pk in ids:
+            send_delivery.delay_on_commit(pk)
+    return ids
+
+
+def outbox_age_seconds() -> float:
+    """Seconds the oldest queued delivery has waited past its `requeue_after` (0: nothing stranded)."""
+    oldest = (
+        OutboundMessage.objects.filter(state=OutboundMessage.State.QUEUED, requeue_after__lte=timezone.now())
+        .order_by("requeue_after")
+        .values_list("requeue_after", flat=True)
+        .first()
+    )
+    return (timezone.now() - oldest).total_seconds() if oldest else 0.0

@@ -52,6 +52,17 @@ def fetch_wechat_media(item_id: int) -> str:
 
 
 @shared_task(
+    acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, soft_time_limit=50, time_limit=60
+)
+def requeue_stranded_deliveries() -> int:
+    """The outbox (beat, every OUTBOX_REQUEUE_INTERVAL): queued deliveries whose publish was lost go again."""
+    ids = outbound.requeue_stranded()
+    if len(ids) >= 500:
+        requeue_stranded_deliveries.delay()
+    return len(ids)
+
+
+@shared_task(
     acks_late=True,
     autoretry_for=(OSError, OperationalError),
     retry_backoff=10,

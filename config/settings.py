@@ -165,7 +165,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 elif CELERY_BROKER_URL.startswith("redis"):
     # A task not acknowledged within this time is handed to another worker.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # (Longer than the slowest task; the fault tests shorten it to see a killed worker's task come back.)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("BROKER_VISIBILITY_TIMEOUT", default=3600)
+    }
     # Installations (or test runs) sharing one Redis keep their queues and beat lock apart.
     if _broker_prefix := env.str("BROKER_KEY_PREFIX", default=""):
         CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = _broker_prefix
@@ -200,6 +203,10 @@ CELERY_TASK_ROUTES = {
     "sla.tasks.sweep": {"queue": "sla"},
     # Anything else (close_stale_resolved_tickets, housekeeping) goes to the default queue.
 }
+# A delivery to a customer still queued this many seconds after it was queued (or last re-queued) is
+# published again by the outbox re-queue; one that failed and waits for its retry gets OUTBOX_RETRY_GRACE.
+OUTBOX_REQUEUE_AFTER = env.int("OUTBOX_REQUEUE_AFTER", default=300)
+OUTBOX_RETRY_GRACE = env.int("OUTBOX_RETRY_GRACE", default=2100)
 # Exactly one beat per deployment: the scheduler holds a lock in the broker's Redis (config/beat.py).
 CELERY_BEAT_SCHEDULER = "config.beat:SingleBeatScheduler"
 CELERY_BEAT_LOCK_TTL = env.int("BEAT_LOCK_TTL", default=60)
@@ -229,6 +236,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "send-due-surveys": {
         "task": "feedback.tasks.send_due_surveys",
         "schedule": env.float("SURVEY_SEND_INTERVAL", default=60.0),
+    },
+    # The outbox: deliveries to customers whose publish after commit was lost (broker down) go again.
+    "outbox-requeue": {
+        "task": "channels_intake.tasks.requeue_stranded_deliveries",
+        "schedule": env.float("OUTBOX_REQUEUE_INTERVAL", default=60.0),
     },
     "poll-mailboxes": {
         "task": "channels_intake.tasks.poll_mailboxes",
@@ -265,10 +277,6 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
-
-# /metrics (config/metrics.py): queue lengths, sweep lag and outbox age for the operators. With a
-# token set only a request bearing it is answered; without one only the machine itself (loopback).
-METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # --- E-mail --------------------------------------------------------------------
 # One variable, EMAIL_URL, chooses the default mailer (Django 6.1 MAILERS):

@@ -8,6 +8,7 @@ from channels_intake.customer.views import home
 
 from .accounts import PasswordResetView
 from .health import healthz
+from .metrics import metrics
 
 admin.site.site_header = _("Complaint desk")
 admin.site.site_title = _("Complaint desk")
@@ -21,6 +22,8 @@ def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Prometheus text for the operators, behind METRICS_TOKEN (config/metrics.py)
+    path("metrics", metrics, name="metrics"),
     # Browsers ask for /favicon.ico on pages without an icon link (the API's JSON, error pages).
     path("favicon.ico", favicon),
     path("i18n/", include("django.conf.urls.i18n")),

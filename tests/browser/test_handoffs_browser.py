@@ -70,4 +70,9 @@ def test_an_agent_hands_off_from_the_workspace_and_closes_it(live_server, browse
     handoff.refresh_from_db()
     assert handoff.state == Handoff.State.CLOSED
     page.screenshot(path=str(screenshots / f"handoff-closed-{language}.png"), full_page=True)
+
+    page.click("nav >> a[href='/desk/handoffs/report/']")
+    row = page.locator(f"tr[data-partner='{partner.pk}']")
+    assert partner.name in row.inner_text()
+    page.screenshot(path=str(screenshots / f"handoff-report-{language}.png"), full_page=True)
     page.context.close()

@@ -278,6 +278,10 @@ else:
         }
     }
 
+# /metrics (config/metrics.py): queue lengths, sweep lag and outbox age for the operators. With a
+# token set only a request bearing it is answered; without one only the machine itself (loopback).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
 # --- E-mail --------------------------------------------------------------------
 # One variable, EMAIL_URL, chooses the default mailer (Django 6.1 MAILERS):
 #   console://                              printed to the console (the default)

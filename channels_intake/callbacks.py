@@ -42,6 +42,15 @@ def _connection(channel: WebhookChannel, url: str) -> tuple[http.client.HTTPConn
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise CallbackRefused("The callback URL is not an http(s) URL.")
     if not channel.callback_private_allowed:
+        default_port = 443 if parts.scheme == "https" else 80
+        try:
+            # Checked now so that a refused address fails the delivery, while a server that is down
+            # (the guard words both alike when connecting) is retried.
+            outbound_guard.resolve(parts.hostname, parts.port or default_port)
+        except outbound_guard.OutboundRefused as exc:
+            if "not allowed" in str(exc):
+                raise CallbackRefused(str(exc)) from None
+            raise CallbackError(str(exc)) from None
         try:
             return outbound_guard.http_connection(url, timeout=TIMEOUT_SECONDS)
         except outbound_guard.OutboundRefused as exc:
@@ -72,9 +81,9 @@ def post(*, channel: WebhookChannel, payload: dict, key: str, now: float | None 
             response = conn.getresponse()
             response.read(65536)
             status = response.status
-        except outbound_guard.OutboundRefused as exc:
-            raise CallbackRefused(str(exc)) from None
         except (OSError, http.client.HTTPException) as exc:
+            # The connection goes to an address checked again (outbound_guard.connect); a refusal here
+            # is a server that is down or an answer that changed since: tried again later.
             logger.info("Callback of %s: %s", channel.slug, exc)
             raise CallbackError("The callback could not be reached.") from None
     finally:

@@ -244,3 +244,15 @@ def test_the_callback_body_is_signed_over_timestamp_and_body():
     body = b'{"a": 1}'
     expected = hmac.new(b"k", b"10." + body, hashlib.sha256).hexdigest()
     assert webhooks.sign(secret="k", timestamp="10", body=body) == expected
+
+
+@pytest.mark.django_db
+def test_a_callback_server_that_is_down_is_retried_not_failed(settings):
+    from .servers import free_port
+
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
+    channel = WebhookChannel.objects.create(
+        slug="x", name="x", channel="app", secret=SECRET, callback_url=f"http://127.0.0.1:{free_port()}/cb"
+    )
+    with pytest.raises(callbacks.CallbackError):
+        callbacks.post(channel=channel, payload={"event": "reply"}, key="k")

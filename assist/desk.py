@@ -94,7 +94,12 @@ def insert(request: HttpRequest, reference: str) -> HttpResponse:
         messages.error(request, _("That suggestion is no longer available."))
         return redirect(reverse("desk:ticket", args=[ticket.reference]))
     try:
-        services.record_insertion(ticket_id=ticket.pk, actor=request.user, title=item.title, kind=kind)
+        # Each language's line names the article in that language (a canned reply has one title).
+        titles = {
+            "zh-hans": getattr(item, "title_zh", "") or item.title,
+            "en": getattr(item, "title_en", "") or item.title,
+        }
+        services.record_insertion(ticket_id=ticket.pk, actor=request.user, titles=titles, kind=kind)
     except ComplaintError as refused:
         messages.error(request, refused.message)
         return redirect(reverse("desk:ticket", args=[ticket.reference]))

@@ -310,7 +310,7 @@ def request_review(*, ticket_id: int) -> Ticket:
     return Ticket.objects.get(pk=ticket_id)
 
 
-def record_insertion(*, ticket_id: int, actor: object, title: str, kind: str) -> bool:
+def record_insertion(*, ticket_id: int, actor: object, titles: dict[str, str], kind: str) -> bool:
     """An agent inserted a suggested answer into the reply: an internal note on the timeline says which
     (in both languages, once per ticket and answer). Nothing is sent: the agent still edits and sends."""
     notes = {}
@@ -320,7 +320,7 @@ def record_insertion(*, ticket_id: int, actor: object, title: str, kind: str) ->
             notes[language] = _(
                 "Suggested answer inserted into the reply: %(title)s (%(what)s, by the assistant)"
             ) % {
-                "title": title,
+                "title": titles.get(language) or next(iter(titles.values()), ""),
                 "what": what,
             }
     body = "\n".join(notes.values())

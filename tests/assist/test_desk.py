@@ -108,7 +108,8 @@ def test_inserting_a_suggested_answer_fills_the_reply_and_the_timeline_notes_it(
     page = client.get(response["Location"]).content.decode()
     assert "光猫亮红灯时请先重启光猫" in page  # in the reply box, in the ticket's language
     note = suggested.messages.get(kind="note")
-    assert "Suggested answer inserted into the reply" in note.body and "插入" in note.body
+    assert "Suggested answer inserted into the reply: Broadband down?" in note.body
+    assert "已将建议答复插入回复：宽带断网怎么办？" in note.body  # each language names it in its own
     client.post(reverse("assist:insert", args=[suggested.reference]), {"suggestion": f"kb-{article.pk}"})
     assert suggested.messages.filter(kind="note").count() == 1  # once per ticket and answer
 

@@ -371,12 +371,15 @@ def accept(*, chat_id: int, agent: object, now: datetime | None = None) -> Chat:
 
 
 def _assign_ticket(chat: Chat, agent: object) -> None:
+    """The ticket follows the chat to the agent who accepted it. Chat routing is automatic assignment
+    (the system offered the chat, the agent accepted), so it assigns as the system does: within the
+    team, by the core's assign service and its rules."""
     ticket = Ticket.objects.only("pk", "assignee_id", "status").get(pk=chat.ticket_id)
     if ticket.assignee_id == agent.pk or not ticket.is_open:
         return
     try:
         with transaction.atomic():
-            complaint_services.assign(ticket_id=ticket.pk, actor=agent, assignee=agent, version=None)
+            complaint_services.assign(ticket_id=ticket.pk, actor=None, assignee=agent, version=None)
     except ComplaintError:
         pass  # the chat is theirs; the ticket stays with whom the team's rules gave it
 

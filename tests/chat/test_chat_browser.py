@@ -41,6 +41,9 @@ def start_chat(browser, base_url, *, language="en", name="Wang Fang", email="wan
 
 def test_customer_and_agent_chat_live_and_the_customer_rates_it(site, browser, screenshots):  # noqa: F811
     base = site.base_url
+    colleague = sign_in(browser, base, "chatagent2")
+    colleague.goto(f"{base}/desk/chat/")
+    colleague.wait_for_selector("[data-status]:has-text('Connected')")
     agent = sign_in(browser, base, "chatagent")
     agent.goto(f"{base}/desk/chat/")
     agent.wait_for_selector("[data-status]:has-text('Connected')")
@@ -65,6 +68,19 @@ def test_customer_and_agent_chat_live_and_the_customer_rates_it(site, browser, s
     agent.fill("[data-text]", "Customer is upset; check the meter reading.")
     agent.click("[data-note]")
     agent.wait_for_selector("[data-lines] .from-note:not(.sending)")
+
+    # Transfer to the colleague: they accept, see the conversation so far, and answer.
+    agent.select_option("[data-transfer-to]", label="Jun Zhao")
+    agent.click("[data-transfer]")
+    agent.wait_for_selector("[data-empty]:not([hidden])")
+    colleague.wait_for_selector("[data-offers] .offer").query_selector("button.button").click()
+    colleague.wait_for_selector("[data-lines] .from-customer:has-text('300 yuan')")
+    customer.wait_for_selector("[data-status]:has-text('Jun Zhao')")
+    colleague.fill("[data-text]", "I have your bill open now.")
+    colleague.click("[data-compose] [data-send]")
+    customer.wait_for_selector(".line.from-agent:has-text('I have your bill open now')")
+    agent.context.close()
+    agent = colleague
 
     # A dropped connection (the server restarts): the message written meanwhile waits as "sending…"
     # and is sent again, once, when the widget has reconnected.
@@ -105,8 +121,8 @@ def test_customer_and_agent_chat_live_and_the_customer_rates_it(site, browser, s
         " 'assignee': c.ticket.assignee.username if c.ticket.assignee else None}"
     )
     assert stored["state"] == "ended" and stored["rating"] == 5 and stored["channel"] == "chat"
-    assert stored["kinds"] == ["reply", "note", "customer"]
-    assert "<script>" not in stored["description"] and stored["assignee"] == "chatagent"
+    assert stored["kinds"] == ["reply", "note", "reply", "customer"]
+    assert "<script>" not in stored["description"] and stored["assignee"] == "chatagent2"
     for page in (agent, customer):
         page.context.close()
 

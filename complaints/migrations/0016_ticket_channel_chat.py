@@ -4,20 +4,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('complaints', '0015_staff_preference'),
+        ("complaints", "0015_staff_preference"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='message',
-            name='channel',
-            field=models.CharField(choices=[('web', 'Web form'), ('email', 'E-mail'), ('phone', 'Phone'), ('wechat', 'WeChat'), ('weibo', 'Weibo'), ('app', 'In-app'), ('api', 'API'), ('chat', 'Live chat')], max_length=16, verbose_name='channel'),
+            model_name="message",
+            name="channel",
+            field=models.CharField(
+                choices=[
+                    ("web", "Web form"),
+                    ("email", "E-mail"),
+                    ("phone", "Phone"),
+                    ("wechat", "WeChat"),
+                    ("weibo", "Weibo"),
+                    ("app", "In-app"),
+                    ("api", "API"),
+                    ("chat", "Live chat"),
+                ],
+                max_length=16,
+                verbose_name="channel",
+            ),
         ),
         migrations.AlterField(
-            model_name='ticket',
-            name='channel',
-            field=models.CharField(choices=[('web', 'Web form'), ('email', 'E-mail'), ('phone', 'Phone'), ('wechat', 'WeChat'), ('weibo', 'Weibo'), ('app', 'In-app'), ('api', 'API'), ('chat', 'Live chat')], max_length=16, verbose_name='channel'),
+            model_name="ticket",
+            name="channel",
+            field=models.CharField(
+                choices=[
+                    ("web", "Web form"),
+                    ("email", "E-mail"),
+                    ("phone", "Phone"),
+                    ("wechat", "WeChat"),
+                    ("weibo", "Weibo"),
+                    ("app", "In-app"),
+                    ("api", "API"),
+                    ("chat", "Live chat"),
+                ],
+                max_length=16,
+                verbose_name="channel",
+            ),
         ),
     ]

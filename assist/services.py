@@ -279,7 +279,16 @@ def request_review(*, ticket_id: int) -> Ticket:
         suggestion.review_requested_at = timezone.now()
         suggestion.save(update_fields=["review_requested_at"])
         before = suggestion.applied_from or {}
-        changed = set(before.get("changed", []))
+        # Only what still stands as the assistant left it: a person's later decision is not undone.
+        changed = {
+            name
+            for name, still in (
+                ("category", ticket.category_id == suggestion.category_id),
+                ("priority", ticket.priority == suggestion.priority),
+                ("team", ticket.team_id == suggestion.team_id),
+            )
+            if still and name in before.get("changed", [])
+        }
         reason = CodedReason(SystemReason.ASSISTANT_REVIEW_REQUESTED)
         category = (
             Category.objects.filter(pk=before.get("category")).first() if "category" in changed else None

@@ -99,3 +99,20 @@ def test_no_offer_without_an_automatic_decision_and_a_second_request_is_refused(
 
 def test_a_forged_link_is_404(client):
     assert client.post(reverse("assist:review", args=["not-a-token"])).status_code == 404
+
+
+def test_a_persons_later_decision_is_not_undone_by_the_review(applied, supervisor):
+    from complaints import services as complaint_services
+
+    chosen = Category.objects.get(slug="network-slow")
+    complaint_services.reclassify(
+        ticket_id=applied.pk,
+        actor=supervisor,
+        version=None,
+        category=chosen,
+        reason="Checked with the customer",
+    )
+    services.request_review(ticket_id=applied.pk)
+    applied.refresh_from_db()
+    assert applied.category == chosen  # the agent's category stays
+    assert applied.team.slug == "billing"  # the assistant's team change is put back

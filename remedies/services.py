@@ -102,6 +102,9 @@ def hold_for_approval(
         row.save(update_fields=["decided_at"])
         _start_fulfilment(row, now)
         return False
+    from . import tasks  # the tasks module imports this one
+
+    tasks.ask_for_approval.delay_on_commit(row.pk)
     _note(
         ticket.pk,
         actor,
@@ -316,7 +319,7 @@ def fail(*, fulfilment_id: int, actor: Actor, reason: str) -> Fulfilment:
 def warn_overdue(*, now: datetime | None = None, batch_size: int = 200) -> list[int]:
     """Mark each pending item past its due time as warned, once, and queue the owner's mail. Rows are
     claimed with SKIP LOCKED and marked with a conditional UPDATE, so two sweeps never warn twice."""
-    from . import tasks
+    from . import tasks  # the tasks module imports this one
 
     now = now or timezone.now()
     with transaction.atomic():

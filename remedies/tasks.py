@@ -18,3 +18,9 @@ def warn_overdue_fulfilment() -> int:
 @shared_task(soft_time_limit=50, time_limit=60)
 def send_overdue_warnings(fulfilment_ids: list[int]) -> int:
     return notifications.send_overdue_warnings(fulfilment_ids=fulfilment_ids)
+
+
+# Not acks_late: a mail is not idempotent.
+@shared_task(soft_time_limit=50, time_limit=60)
+def ask_for_approval(remedy_id: int) -> int:
+    return notifications.ask_for_approval(remedy_id=remedy_id)

@@ -21,11 +21,15 @@ def _no_routing_rules(db):
 def worker(monkeypatch):
     """The remedies tasks queued on commit are recorded here; `run()` performs them as a worker would."""
     queued: list[tuple] = []
-    monkeypatch.setattr(tasks.send_overdue_warnings, "delay", lambda *args: queued.append(args))
+    for name in ("send_overdue_warnings", "ask_for_approval"):
+        monkeypatch.setattr(
+            getattr(tasks, name), "delay", lambda *args, _name=name: queued.append((_name, args))
+        )
 
     def run() -> None:
         while queued:
-            tasks.send_overdue_warnings.run(*queued.pop(0))
+            name, args = queued.pop(0)
+            getattr(tasks, name).run(*args)
 
     return SimpleNamespace(queued=queued, run=run)
 

@@ -49,6 +49,11 @@ def test_propose_approve_tell_warn_once_fulfil_and_show_the_customer(
     assert (remedy.state, remedy.amount, remedy.required_level) == (Remedy.State.AWAITING_APPROVAL, 300, 1)
     assert ticket.status != Status.RESOLVED and not ticket.resolutions.exists()
     assert mail.outbox == []  # the customer is not told yet
+    worker.run()
+    [asked] = mail.outbox  # the team's lead is asked to approve (the supervisor only sees the queue)
+    assert asked.to == [lead.email] and "awaiting your approval" in asked.subject
+    assert "/desk/approvals/" in asked.body
+    mail.outbox.clear()
     page = desk.get(reverse("desk:ticket", args=[ticket.reference])).content.decode()
     assert "Awaiting approval" in page and "Refund 300.00 CNY" in page
 

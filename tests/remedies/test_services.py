@@ -168,3 +168,22 @@ def test_the_report_counts_types_amounts_and_on_time_rate(team, agent, lead, sup
         figures["by_type"][0]["remedy_type"] == "refund" and figures["by_team"][0]["team__slug"] == "billing"
     )
     assert figures["average_approval_hours"] is not None
+
+
+def test_the_approvers_are_asked_in_their_language_and_never_the_proposer(
+    ticket, agent, lead, supervisor, cause, rule, worker, django_capture_on_commit_callbacks
+):
+    from complaints import preferences
+
+    preferences.set_staff_language(user=lead, language="zh-hans")
+    big = open_complaint(ticket.team, agent, email="big@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        propose(ticket, agent, cause, amount="300")
+        # A supervisor's own proposal goes to the other supervisors: there are none here.
+        propose(big, supervisor, cause, amount="900")
+    mail.outbox.clear()
+    worker.run()
+    [asked] = mail.outbox
+    assert asked.to == [lead.email]
+    assert asked.subject.startswith(f"[{ticket.reference}] 待您审批的补救措施：退款 300.00 CNY")
+    assert "/desk/approvals/" in asked.body

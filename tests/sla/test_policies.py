@@ -12,13 +12,17 @@ def test_default_calendars_and_policies_are_seeded(db):
     office = BusinessCalendar.objects.get(slug="china-office-hours")
     assert office.intervals.count() == 10 and office.holiday_country == "CN"
     assert BusinessCalendar.objects.get(slug="24x7").always_open
-    complaint = SlaPolicy.objects.get(match_kind="complaint")
+    complaint = SlaPolicy.objects.get(match_kind="complaint", match_channel="")
     assert (complaint.first_response_minutes, complaint.resolution_minutes) == (24 * 60, 3 * 450)
     assert complaint.first_response_stops_on == FirstResponseStop.ACKNOWLEDGEMENT
-    simple = SlaPolicy.objects.get(match_kind="inquiry", match_complexity="simple")
+    simple = SlaPolicy.objects.get(match_kind="inquiry", match_complexity="simple", match_channel="")
     assert (simple.first_response_minutes, simple.resolution_minutes) == (30, 60)
-    complex_ = SlaPolicy.objects.get(match_kind="inquiry", match_complexity="complex")
+    complex_ = SlaPolicy.objects.get(match_kind="inquiry", match_complexity="complex", match_channel="")
     assert (complex_.first_response_minutes, complex_.resolution_minutes) == (120, 24 * 60)
+    # Live chat answers in seconds: its policies (chat channel, one per kind) want a reply within a minute.
+    chat = SlaPolicy.objects.filter(match_channel="chat")
+    assert sorted(chat.values_list("match_kind", flat=True)) == ["complaint", "inquiry", "suggestion"]
+    assert set(chat.values_list("first_response_minutes", flat=True)) == {1}
 
 
 @pytest.fixture

@@ -401,6 +401,7 @@ CHANNEL_WEIGHTS = {
     Ticket.Channel.APP: 8,
     Ticket.Channel.WEIBO: 4,
     Ticket.Channel.API: 3,
+    Ticket.Channel.CHAT: 5,
 }
 PRIORITY_WEIGHTS = {1: 5, 2: 20, 3: 55, 4: 20}
 REMEDY_AMOUNTS = {

@@ -10,9 +10,10 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from complaints import exports
+from complaints import exports, extensions
 from complaints import selectors as core_selectors
 from complaints.models import Ticket
 from complaints.states import OPEN_STATUSES
@@ -34,7 +35,8 @@ def _summary(values: list[float]) -> dict[str, float | None]:
 
 def incident_report(incident: Incident) -> dict[str, Any]:
     """Affected tickets (by channel and region), time from a ticket's opening to its link (minutes) and
-    to its resolution (hours), and how many customers the public updates reached."""
+    to its resolution (hours), how many customers the public updates reached, and the satisfaction
+    surveys of the linked tickets (the feedback app's figures, when it is installed)."""
     links = IncidentLink.objects.filter(incident=incident)
     channels = dict(Ticket.Channel.choices)
     by_channel = [
@@ -60,7 +62,19 @@ def incident_report(incident: Incident) -> dict[str, Any]:
         .distinct()
         .count()
     )
+    satisfaction = None
+    section = extensions.STATS_SECTIONS.get("satisfaction")  # feedback's, when installed
+    if section is not None:
+        figures = section(
+            incident.started_at, timezone.now(), Ticket.objects.filter(incident_link__incident=incident)
+        )
+        satisfaction = {
+            "sent": figures.get("sent", 0),
+            "answered": figures.get("answered", 0),
+            "percent": figures.get("csat"),  # already a percentage, None before any answer
+        }
     return {
+        "satisfaction": satisfaction,
         "affected": len(to_link),
         "open": links.filter(ticket__status__in=OPEN_STATUSES).count(),
         "resolved": len(to_resolve),

@@ -153,6 +153,19 @@ def test_the_incident_report_counts_channels_times_and_customers_told_and_downlo
     assert re.search(r"<th scope=\"row\">E-mail</th><td>1</td>", report)
     assert "2 customers, by 1 public update" in report
     assert "median 0.0 min" in report
+    assert "Satisfaction (CSAT)" in report and "0 of 0 surveys answered" in report  # none sent yet
+    # Both customers' surveys reach them; one answers 5 of 5 (the feedback app's figures).
+    from django.utils import timezone
+
+    from feedback.models import Survey, SurveyAnswer
+
+    now = timezone.now()
+    Survey.objects.filter(ticket__in=[web, mail]).update(sent_at=now)
+    SurveyAnswer.objects.create(
+        survey=Survey.objects.get(ticket=web), rating=5, answered_at=now, updated_at=now, edit_until=now
+    )
+    report = boss_client.get(url, headers={"accept-language": "en"}).content.decode()
+    assert "100.0 % · 1 of 2 surveys answered" in report
     boss_client.cookies["django_language"] = "zh-hans"
     zh = boss_client.get(url, headers={"accept-language": "zh-hans"}).content.decode()
     assert "故障报告" in zh and "已告知客户" in zh and "2 位客户" in zh

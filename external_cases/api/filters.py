@@ -5,6 +5,8 @@ from datetime import datetime
 import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
 from complaints.models import Ticket
@@ -30,8 +32,13 @@ def _due_before(tickets: QuerySet[Ticket], name: str, moment: datetime) -> Query
     return tickets.filter(pk__in=waiting.values("ticket_id"))
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class SourceSlugFilter(django_filters.ModelChoiceFilter):
+    """A source named by its slug: a string in the OpenAPI schema (the ticket has no such field)."""
+
+
 def source_filter() -> django_filters.Filter:
-    return django_filters.ModelChoiceFilter(
+    return SourceSlugFilter(
         queryset=ExternalSource.objects.all(),
         to_field_name="slug",
         method=_with_source,

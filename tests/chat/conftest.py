@@ -15,6 +15,18 @@ def _in_memory_layer(settings):
     channel_layers.backends.clear()
 
 
+@pytest.fixture(autouse=True)
+def _orm_on_the_test_thread(monkeypatch):
+    """In-process consumer tests run the ORM on the test's own thread (channels' default), so no pool
+    thread keeps a connection to the test database open (PostgreSQL could not drop it at the end).
+    The thread pool the servers use is exercised by the browser, Redis and bench runs."""
+    from channels.db import database_sync_to_async
+
+    from chat import consumers
+
+    monkeypatch.setattr(consumers, "database_sync_to_async", database_sync_to_async)
+
+
 @pytest.fixture
 def chat_team(db):
     return TeamFactory(slug="chat-team", name_zh="在线客服", name_en="Chat team")

@@ -158,6 +158,7 @@ def test_intake_by_channel_for_the_period_and_today(desk, supervisor):
         "weibo": (0, 0),
         "app": (0, 0),
         "api": (0, 0),
+        "chat": (0, 0),
     }
     assert (dashboard["intake"]["total"], dashboard["intake"]["today_total"]) == (6, 3)
 
@@ -318,10 +319,11 @@ def test_the_dashboard_costs_the_same_queries_for_more_tickets(
     client = _client(supervisor)
     client.get("/admin/")  # warm the session and content types
     with django_assert_max_num_queries(
-        75,
-        info="72 today: session, permissions, app list, the set-up checklist and calendar notices "
+        84,
+        info="81 today: session, permissions, app list, the set-up checklist and calendar notices "
         "(cached outside a test's open transaction), the previous period's count, the report sections "
-        "(sla, satisfaction, quality, external cases, remedies: 4), the open major incidents panel",
+        "(sla, satisfaction, quality, external cases, remedies: 4, hand-offs, the assistant's FAQ "
+        "figures), the open major incidents panel with the latest surges",
     ) as few:
         client.get("/admin/")
     for channel in ("web", "email", "weibo", "api"):

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
+from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -46,37 +47,42 @@ def recipient_users(alert: SlaAlert) -> list:
 
 
 def send_alert_mail(*, alert_id: int) -> int:
-    """Send the alert's e-mail once; returns the number of recipients (0 if sent before or nobody)."""
-    claimed = SlaAlert.objects.filter(pk=alert_id, notified_at__isnull=True).update(
-        notified_at=timezone.now()
-    )
-    if not claimed:
-        return 0
-    alert = SlaAlert.objects.select_related("clock__ticket", "clock__policy", "clock__calendar").get(
-        pk=alert_id
-    )
-    users = recipient_users(alert)
-    if not users:
-        return 0
-    ticket = alert.clock.ticket
-    name = "sla_breached" if alert.is_breach else "sla_warning"
-    mails = []
-    # One mail per language, each recipient reading it in the language they chose.
-    for language, recipients in preferences.recipients_by_language(users):
-        with translation.override(language):
-            context = {
-                "alert": alert,
-                "clock": alert.clock,
-                "ticket": ticket,
-                "due": timezone.localtime(alert.clock.due_at),
-                "url": settings.SITE_URL + reverse("desk:ticket", args=[ticket.reference]),
-            }
-            subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
-            mails.append((subject, render_to_string(f"emails/{name}.txt", context), recipients))
-    try:
+    """Send the alert's e-mail once; returns the number of recipients (0 if sent before or nobody).
+
+    The alert row stays locked while the mail goes out and is marked sent in the same transaction:
+    a worker killed mid-send leaves it unsent (its task comes back and sends it; at most one duplicate,
+    when the mail server had taken the message just before the kill), never marked sent and lost. A
+    second task for the same alert waits for the lock and then finds it sent.
+    """
+    with transaction.atomic():
+        alert = (
+            SlaAlert.objects.select_for_update(of=("self",))
+            .select_related("clock__ticket", "clock__policy", "clock__calendar")
+            .filter(pk=alert_id, notified_at__isnull=True)
+            .first()
+        )
+        if alert is None:
+            return 0
+        alert.notified_at = timezone.now()
+        alert.save(update_fields=["notified_at"])
+        users = recipient_users(alert)
+        if not users:
+            return 0
+        ticket = alert.clock.ticket
+        name = "sla_breached" if alert.is_breach else "sla_warning"
+        mails = []
+        # One mail per language, each recipient reading it in the language they chose.
+        for language, recipients in preferences.recipients_by_language(users):
+            with translation.override(language):
+                context = {
+                    "alert": alert,
+                    "clock": alert.clock,
+                    "ticket": ticket,
+                    "due": timezone.localtime(alert.clock.due_at),
+                    "url": settings.SITE_URL + reverse("desk:ticket", args=[ticket.reference]),
+                }
+                subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
+                mails.append((subject, render_to_string(f"emails/{name}.txt", context), recipients))
+        # An OSError rolls the mark back with the transaction, and the task's retry sends it.
         send_mass_mail([(subject, body, None, recipients) for subject, body, recipients in mails])
-    except OSError:
-        # Let the retry send it: the claim is released only when the mail did not go out.
-        SlaAlert.objects.filter(pk=alert_id).update(notified_at=None)
-        raise
     return sum(len(recipients) for _, _, recipients in mails)

@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: help run test lint format messages translations lock clean bench
+.PHONY: help run test lint format messages translations lock clean bench faults
 
 help:
 	@echo "make run           install, migrate, load demo data once, serve web + worker + beat"
@@ -22,6 +22,8 @@ help:
 	@echo "make messages      update locale/zh_Hans/LC_MESSAGES/django.po from the source (developers)"
 	@echo "make translations  compile the .po catalogs into .mo"
 	@echo "make lock          rewrite constraints.txt from what is installed in .venv"
+	@echo "make faults        the fault suite (tests/faults): real web, worker and beat on PostgreSQL and Redis,"
+	@echo "                   killed and cut off; counts what was lost or done twice (DATABASE_URL honoured)"
 	@echo "make bench         performance at 1,000,000 tickets on PostgreSQL (loads once, 25-40 min;"
 	@echo "                   then measures pages, jobs and load with wrk; see bench/README.md)"
 
@@ -58,6 +60,12 @@ lock: $(STAMP)
 	@mv constraints.txt.new constraints.txt
 	@touch $(STAMP)
 	@echo "constraints.txt rewritten ($$(grep -vc '^#' constraints.txt) packages)"
+
+# Not part of `make test` (collected only with FAULTS=1): PostgreSQL on 127.0.0.1:5432 (a scratch
+# test_<name> database per run) and Redis on 127.0.0.1:6379 (database 7, keys under a per-run prefix).
+FAULTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/faults
+faults: $(STAMP) translations
+	FAULTS=1 DATABASE_URL="$${DATABASE_URL:-$(FAULTS_DATABASE_URL)}" $(VENV)/bin/pytest tests/faults --create-db $(ARGS)
 
 # Not part of `make test`: it needs PostgreSQL on 127.0.0.1:5432 and takes a while.
 bench: $(STAMP)

@@ -6,6 +6,7 @@ Each function locks the chat row, writes, and sends its events to the connection
 (`events.send_on_commit`), so a message is shown as sent only once it is in the database.
 """
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -53,9 +54,17 @@ def is_blocked(*, customer_id: int | None = None, ip: str | None = None) -> bool
     q = Q()
     if customer_id:
         q |= Q(customer_id=customer_id)
-    if ip:
+    if ip and _is_address(ip):
         q |= Q(ip=ip)
     return bool(q) and ChatBlock.objects.filter(q).exists()
+
+
+def _is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def check_text(text: str) -> str:
@@ -163,7 +172,7 @@ def start_chat(
         topic=topic,
         team=decision.team,
         language=language,
-        ip=ip or None,
+        ip=ip if ip and _is_address(ip) else None,
     )
     return Started(chat=chat, agents_online=bool(online_agents(chat.team_id)))
 

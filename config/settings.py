@@ -84,8 +84,8 @@ INSTALLED_APPS = [
     "quality",
     "incidents",
     "assist",
-    "handoffs",
     "remedies",
+    "handoffs",
     "chat",
 ]
 
@@ -227,12 +227,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Bursts of similar complaints become suspected incidents (the unique surge key decides).
     "incidents-detect-surges": {"task": "incidents.tasks.detect_surges", "schedule": 120.0},
     "incidents-overdue-plan-steps": {"task": "incidents.tasks.warn_overdue_steps", "schedule": 60.0},
+    # Remedies whose fulfilment is overdue warn their owner once (warned_at claimed with SKIP LOCKED).
+    "remedies-overdue-fulfilment": {"task": "remedies.tasks.warn_overdue_fulfilment", "schedule": 300.0},
     # Hand-offs to partners near or past their due time unanswered: warned once each.
     "handoffs-sweep": {"task": "handoffs.tasks.sweep", "schedule": 60.0},
     # Live chat offers not taken in time and dropped agents' chats, when no agent console runs the sweep.
     "chat-sweep": {"task": "chat.tasks.sweep", "schedule": 15.0},
-    # Remedies whose fulfilment is overdue warn their owner once (warned_at claimed with SKIP LOCKED).
-    "remedies-overdue-fulfilment": {"task": "remedies.tasks.warn_overdue_fulfilment", "schedule": 300.0},
     "send-due-surveys": {
         "task": "feedback.tasks.send_due_surveys",
         "schedule": env.float("SURVEY_SEND_INTERVAL", default=60.0),
@@ -625,7 +625,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CHANNEL_LAYER_PREFIX", default="asgi")},
+            "CONFIG": {
+                # redis-py's default 5 s socket timeout equals the layer's 5 s blocking receive, so every
+                # idle socket's receive timed out and the connection closed (1011): wait longer than it.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "prefix": env.str("CHANNEL_LAYER_PREFIX", default="asgi"),
+            },
         }
     }
 else:

@@ -36,10 +36,19 @@ def test_a_customer_and_an_agent_on_two_processes_talk_through_redis(tmp_path, b
         agent.fill("[data-text]", "Hello from process two")
         agent.click("[data-compose] [data-send]")
         customer.wait_for_selector(".line.from-agent:has-text('process two')")
+        # Idle past redis-py's default 5 s socket timeout: the sockets stay open (none reopened).
+        reopened: list[str] = []
+        for page in (agent, customer):
+            page.on("websocket", lambda socket: reopened.append(socket.url))
+        customer.wait_for_timeout(7000)
+        customer.fill("[data-text]", "Still there after a quiet while")
+        customer.click("[data-compose] button[type=submit]")
+        agent.wait_for_selector("[data-lines] .from-customer:has-text('quiet while')")
+        assert reopened == []
         customer.screenshot(path=screenshots / "chat-redis-customer.png", full_page=True)
         kinds = site.query(
             "from chat.models import Chat\nresult = list(Chat.objects.get().ticket.messages.values_list('kind', flat=True))"
         )
-        assert kinds == ["reply"]
+        assert kinds == ["reply", "customer"]
         for page in (agent, customer):
             page.context.close()

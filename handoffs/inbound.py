@@ -1,5 +1,6 @@
 """The IMAP intake's claimer for partners' mail (registered in apps.py): an answer on a hand-off's
-thread lands on that hand-off, whoever claims to send it, and mail from a partner's address never
+thread lands on that hand-off, whoever claims to send it (flagged unless it is the partner's address
+and our mail server did not find the sender forged), and mail from a partner's address never
 becomes a customer's message, whatever its headers say."""
 
 import re
@@ -7,6 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from channels_intake import mailauth
 from complaints import config_cache
 from complaints.extensions import ClaimedMail
 
@@ -65,5 +67,7 @@ def claim_partner_mail(parsed: Any, *, files: list[Any]) -> ClaimedMail | None:
         body=parsed.text or parsed.subject,
         message_id=parsed.message_id,
         files=files,
+        # Our mail server's verdict: a From that fails DMARC is not the partner's, whatever it says.
+        verified=mailauth.sender_verified(parsed),
     )
     return ClaimedMail(ticket_id=handoff.ticket_id, message=note)

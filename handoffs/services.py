@@ -323,16 +323,23 @@ def record_partner_answer(
     body: str,
     message_id: str,
     files: Iterable[CheckedFile] = (),
+    verified: bool | None = None,
 ) -> tuple[HandoffMail, Message]:
     """An answer by e-mail on the hand-off's thread: an internal entry on the ticket, flagged when it
-    comes from another address than the partner's (kept all the same). Never a customer message."""
+    comes from another address than the partner's, or from theirs but our mail server could not
+    verify the sender (`verified` False: DMARC failed); kept all the same. Never a customer message."""
     with transaction.atomic():
         ticket, handoff = _lock(handoff_id)
         partner = handoff.partner
-        flagged = not is_partner_address(partner, sender)
+        unverified = is_partner_address(partner, sender) and verified is False
+        flagged = unverified or not is_partner_address(partner, sender)
         now = timezone.now()
         text = body.strip() or _("(no text)")
-        if flagged:
+        if unverified:
+            heading = _(
+                "Answer on hand-off %(ref)s claiming to be from %(partner)s (%(sender)s), but our mail server could not verify the sender: check it before relying on it."
+            ) % {"ref": handoff.reference, "sender": sender, "partner": partner}
+        elif flagged:
             heading = _(
                 "Answer on hand-off %(ref)s from %(sender)s, which is not %(partner)s's address (%(address)s): check it before relying on it."
             ) % {"ref": handoff.reference, "sender": sender, "partner": partner, "address": partner.email}

@@ -55,7 +55,13 @@ class ApprovalRule(models.Model):
         help_text=_("Empty: any category; a category also covers its subcategories."),
     )
     agent_limit = models.DecimalField(
-        _("the agent up to"), max_digits=12, decimal_places=2, default=Decimal("50.00")
+        _("the agent up to"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("50.00"),
+        help_text=_(
+            "The limits judge the ticket's total: its approved and awaiting remedies plus the new one."
+        ),
     )
     lead_limit = models.DecimalField(
         _("a team lead up to"),

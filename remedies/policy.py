@@ -4,7 +4,10 @@ admin ask (through the services, which call these before they write).
 An agent never approves; a team lead approves up to their limit, only for their own team's tickets;
 a supervisor approves anything below the ceiling; nobody approves their own proposal. Which level a
 remedy needs is decided by the most specific active ApprovalRule (`approval_needed`); where none
-applies (none is configured out of the box) the agent's remedy needs no sign-off.
+applies (none is configured out of the box) the agent's remedy needs no sign-off. The amount judged
+against the agent's and lead's limits is the ticket's whole: its approved and awaiting remedies plus
+the new one, so resolving, reopening and resolving again does not stack past a limit. Who decides
+follows the ticket's current team (after a reroute, the new team's lead; the old one no longer).
 """
 
 from dataclasses import dataclass
@@ -12,6 +15,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -75,20 +79,42 @@ def ensure_amount_allowed(amount: Decimal, rule: ApprovalRule | None) -> None:
         )
 
 
-def earlier_paid_remedies(ticket: Ticket, days: int) -> int:
-    """The customer's approved remedies with an amount in the last `days` days (the abuse guard)."""
+# What a ticket (or a customer) already has: approved, approved at a changed amount, or awaiting.
+COUNTED_STATES = (Remedy.State.APPROVED, Remedy.State.CHANGED, Remedy.State.AWAITING_APPROVAL)
+
+
+def earlier_paid_remedies(ticket: Ticket, days: int, *, excluding: int | None = None) -> int:
+    """The customer's approved or awaiting remedies with an amount in the last `days` days (the abuse
+    guard), leaving out the remedy being decided (`excluding`)."""
     since = timezone.now() - timedelta(days=days)
-    return Remedy.objects.filter(
-        ticket__customer_id=ticket.customer_id,
-        state__in=[Remedy.State.APPROVED, Remedy.State.CHANGED],
-        remedy_type__in=MONEY_TYPES,
-        amount__gt=0,
-        proposed_at__gte=since,
-    ).count()
+    return (
+        Remedy.objects.filter(
+            ticket__customer_id=ticket.customer_id,
+            state__in=COUNTED_STATES,
+            remedy_type__in=MONEY_TYPES,
+            amount__gt=0,
+            proposed_at__gte=since,
+        )
+        .exclude(pk=excluding)
+        .count()
+    )
 
 
-def approval_needed(ticket: Ticket, remedy_type: str, amount: Decimal) -> Needed:
-    """Who must sign this remedy off; refuses a negative amount or one above the rule's ceiling."""
+def ticket_total(ticket: Ticket, *, excluding: int | None = None) -> Decimal:
+    """What the ticket's approved and awaiting remedies add up to (leaving out `excluding`)."""
+    total = (
+        Remedy.objects.filter(ticket_id=ticket.pk, state__in=COUNTED_STATES)
+        .exclude(pk=excluding)
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    return total or Decimal("0")
+
+
+def approval_needed(
+    ticket: Ticket, remedy_type: str, amount: Decimal, *, excluding: int | None = None
+) -> Needed:
+    """Who must sign this remedy off; refuses a negative amount or one above the rule's ceiling. The
+    limits judge the ticket's total with this amount added (`excluding`: the remedy being changed)."""
     rule = rule_for(ticket, remedy_type)
     ensure_amount_allowed(amount, rule)
     if rule is None:
@@ -97,12 +123,13 @@ def approval_needed(ticket: Ticket, remedy_type: str, amount: Decimal) -> Needed
         rule.abuse_count
         and amount > 0
         and ticket.customer_id
-        and earlier_paid_remedies(ticket, rule.abuse_days) >= rule.abuse_count
+        and earlier_paid_remedies(ticket, rule.abuse_days, excluding=excluding) >= rule.abuse_count
     ):
         return Needed(ApprovalLevel.SUPERVISOR, rule)
-    if amount <= rule.agent_limit:
+    total = amount + ticket_total(ticket, excluding=excluding) if amount > 0 else amount
+    if total <= rule.agent_limit:
         return Needed(ApprovalLevel.AGENT, rule)
-    if amount <= rule.lead_limit:
+    if total <= rule.lead_limit:
         return Needed(ApprovalLevel.TEAM_LEAD, rule)
     return Needed(ApprovalLevel.SUPERVISOR, rule)
 
@@ -120,12 +147,15 @@ def refusal_to_decide(user: Actor, remedy: Remedy, *, amount: Decimal | None = N
         return _("You proposed this remedy; someone else must approve it.")
     level = remedy.required_level
     if amount is not None and amount != remedy.amount:
-        level = max(level, approval_needed(remedy.ticket, remedy.remedy_type, amount).level)
+        needed = approval_needed(remedy.ticket, remedy.remedy_type, amount, excluding=remedy.pk)
+        level = max(level, needed.level)
     if is_supervisor(user):
         return None
     if level >= ApprovalLevel.SUPERVISOR:
         return _("This remedy needs a supervisor's approval.")
-    if remedy.team_id is None or remedy.team_id not in led_team_ids(user):
+    # The ticket's team now, not the one the remedy was proposed under (a reroute moves the decision).
+    team_id = remedy.ticket.team_id
+    if team_id is None or team_id not in led_team_ids(user):
         return _("Only a lead of the ticket's team or a supervisor may decide on this remedy.")
     return None
 

@@ -82,7 +82,8 @@ def approvals_queue_for(user: AbstractBaseUser) -> list[Remedy]:
         .order_by("proposed_at", "pk")
     )
     if not core_selectors.is_supervisor(user):
-        awaiting = awaiting.filter(team_id__in=core_selectors.led_team_ids(user)).exclude(
+        # By the ticket's current team: after a reroute the new team's lead decides, not the old one.
+        awaiting = awaiting.filter(ticket__team_id__in=core_selectors.led_team_ids(user)).exclude(
             required_level__gte=2
         )
     return list(awaiting[:200])

@@ -174,3 +174,27 @@ def test_the_partners_attachment_is_kept_on_the_handoffs_entry(handed_off):
     assert item.message.kind == Message.Kind.NOTE
     kept = Attachment.objects.get(ticket=ticket)
     assert kept.message_id == item.message_id and kept.content_type == "image/png"
+
+
+@pytest.mark.parametrize(
+    ("verdict", "genuine"), [("dmarc=fail header.from=supplier.example.net", False), ("dmarc=pass", True)]
+)
+def test_the_partners_address_failing_dmarc_is_kept_but_flagged(handed_off, settings, verdict, genuine):
+    """Red team F2: a From of the partner's with DMARC failed at our own server is not their answer."""
+    settings.INTAKE = {**settings.INTAKE, "MAIL_AUTHSERV_IDS": ["mx.desk.example"]}
+    _ticket, handoff, _opening = handed_off
+    raw = email(
+        sender="Supplier Ops <ops@supplier.example.net>",
+        subject=f"Re: [{handoff.reference}] done",
+        body="FORGED: the replacement was shipped, please close the complaint.",
+        message_id="<forged-2@attacker.example>",
+        Authentication_Results=f"mx.desk.example; {verdict}; spf=fail; dkim=none",
+    )
+    item = intake.take_email(raw=raw, mailbox=None)
+    assert item.state == InboundItem.State.PROCESSED, item.error
+    answer = HandoffMail.objects.get(direction=HandoffMail.Direction.IN)
+    assert answer.flagged is not genuine
+    assert ("could not verify the sender" in item.message.body) is not genuine
+    assert item.message.kind == Message.Kind.NOTE
+    handoff.refresh_from_db()
+    assert (handoff.first_reply_at is not None) is genuine

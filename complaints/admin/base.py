@@ -12,15 +12,16 @@ from .. import selectors
 
 
 class VisibleTicketsOnly:
-    """A console list of tickets or of their rows shows only what its reader may see in the desk
-    (complaints.selectors.tickets_visible_to): a team lead with console access sees their teams'
-    tickets, a supervisor all of them; the change page of another team's row is a 404."""
+    """A console list of tickets or of their rows shows a member of a team only what they may see in
+    the desk (complaints.selectors.tickets_visible_to): a team lead with console access sees their
+    teams' tickets, and another team's row is not found. Supervisors, and console roles outside the
+    teams (an auditor given view permissions), see what their model permissions allow."""
 
     ticket_path = "ticket"  # the path from the listed model to its ticket; "" for Ticket itself
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         queryset = super().get_queryset(request)
-        if selectors.is_supervisor(request.user):
+        if selectors.is_supervisor(request.user) or not selectors.team_ids_of(request.user):
             return queryset
         visible = selectors.tickets_visible_to(request.user).values("pk")
         return queryset.filter(**{f"{self.ticket_path}__in" if self.ticket_path else "pk__in": visible})

@@ -206,6 +206,10 @@ def queue_reply(*, ticket: Ticket, event: TicketEvent) -> None:
     message = Message.objects.filter(pk=event.detail.get("message_id"), kind=Message.Kind.REPLY).first()
     if message is None:
         return
+    if ticket.channel == Channel.CHAT and message.channel == Channel.CHAT and message.external_id:
+        # Typed in the live chat (only a live chat's replies carry its message id): the customer has
+        # it in the widget. Replies after the chat ended come from the desk and go by their contact.
+        return
     _queue(key=f"reply:{message.pk}", ticket=ticket, message=message, purpose=Purpose.REPLY, passive=False)
 
 

@@ -5,13 +5,13 @@ import asyncio
 import json
 import logging
 import time
-from collections import deque
 from typing import Any
 
 from channels.db import database_sync_to_async as _database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.utils import translation
 
 from channels_intake.customer import ratelimit
@@ -53,20 +53,46 @@ def _client_ip(scope: dict[str, Any]) -> str:
     return str(client[0])
 
 
-class _Flood:
-    """At most `count` messages per `window` seconds on one connection."""
+def message_limits(chat_id: int, ip: str) -> list[ratelimit.Limit]:
+    """The customer's message rate, per chat and per address, in the shared cache (Redis in production),
+    so it holds across connections and processes: fixed 10-second windows."""
+    conf = settings.CHAT
+    return [
+        ratelimit.Limit("chat-msg-chat", str(chat_id), conf["MESSAGES_PER_10S"], 10),
+        ratelimit.Limit("chat-msg-ip", ip, conf.get("MESSAGES_PER_IP_PER_10S", 40), 10),
+    ]
 
-    def __init__(self, count: int, window: float = 10.0) -> None:
-        self.count, self.window, self.times = count, window, deque()
 
-    def allow(self) -> bool:
-        now = time.monotonic()
-        while self.times and self.times[0] <= now - self.window:
-            self.times.popleft()
-        if len(self.times) >= self.count:
-            return False
-        self.times.append(now)
-        return True
+def _sockets_key(chat_id: int) -> str:
+    return f"chat-sockets:{chat_id}"
+
+
+# A socket count left by a process that died is forgotten after this many seconds.
+SOCKETS_COUNT_SECONDS = 6 * 3600
+
+
+def take_socket(chat_id: int) -> bool:
+    """Count one more open customer socket on the chat; False (and not counted) past SOCKETS_PER_CHAT."""
+    key = _sockets_key(chat_id)
+    cache.add(key, 0, timeout=SOCKETS_COUNT_SECONDS)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.add(key, 1, timeout=SOCKETS_COUNT_SECONDS)
+        count = 1
+    cache.touch(key, SOCKETS_COUNT_SECONDS)
+    if count > settings.CHAT.get("SOCKETS_PER_CHAT", 3):
+        release_socket(chat_id)
+        return False
+    return True
+
+
+def release_socket(chat_id: int) -> None:
+    try:
+        if cache.decr(_sockets_key(chat_id)) < 0:
+            cache.set(_sockets_key(chat_id), 0, timeout=SOCKETS_COUNT_SECONDS)
+    except ValueError:
+        pass
 
 
 class _Base(AsyncJsonWebsocketConsumer):
@@ -126,14 +152,30 @@ class CustomerConsumer(_Base):
         if await database_sync_to_async(services.is_blocked)(customer_id=self.chat.customer_id, ip=self.ip):
             await self.close(code=REFUSED)
             return
-        self.flood = _Flood(conf["MESSAGES_PER_10S"])
+        if not await database_sync_to_async(take_socket)(self.chat.pk):
+            await self.close(code=TOO_MANY)
+            return
+        self.holds_socket = True
         self.typing_at = 0.0
         await self._join(events.chat_group(self.chat))
         await self.accept()
         await self.send_json(await database_sync_to_async(selectors.customer_hello)(self.chat.pk))
 
     async def disconnect(self, code: int) -> None:
+        if getattr(self, "holds_socket", False):
+            self.holds_socket = False
+            await database_sync_to_async(release_socket)(self.chat.pk)
         await self._leave_all()
+
+    async def chat_blocked(self, event: dict[str, Any]) -> None:
+        """The chat's customer or address was blocked while connected: say so and close."""
+        await self._close_blocked()
+
+    async def _close_blocked(self, client_id: str = "") -> None:
+        with translation.override(self.chat.language):
+            exc = services.blocked_refusal()
+        await self._error(exc, client_id=client_id)
+        await self.close(code=REFUSED)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict):
@@ -148,16 +190,25 @@ class CustomerConsumer(_Base):
                 await database_sync_to_async(services.typing)(chat=self.chat, by_agent=False)
             return
         client_id = str(content.get("client_id") or "")[:64]
-        if not self.flood.allow():
+        verdict = await database_sync_to_async(ratelimit.hit)(*message_limits(self.chat.pk, self.ip))
+        if not verdict.allowed:
             await self.send_json(
-                {"type": "error", "code": "rate_limited", "client_id": client_id, "retry": 10}
+                {
+                    "type": "error",
+                    "code": "rate_limited",
+                    "client_id": client_id,
+                    "retry": verdict.retry_after or 10,
+                }
             )
             return
         with translation.override(self.chat.language):
             try:
                 if kind == "message":
                     said = await database_sync_to_async(services.customer_says)(
-                        chat_id=self.chat.pk, client_id=client_id, text=str(content.get("text") or "")
+                        chat_id=self.chat.pk,
+                        client_id=client_id,
+                        text=str(content.get("text") or ""),
+                        ip=self.ip,
                     )
                     await self.send_json(
                         {
@@ -174,6 +225,9 @@ class CustomerConsumer(_Base):
                         chat_id=self.chat.pk, rating=content.get("rating")
                     )
             except ComplaintError as exc:
+                if getattr(exc, "code", "") == "blocked":
+                    await self._close_blocked(client_id)
+                    return
                 await self._error(exc, client_id=client_id)
 
 

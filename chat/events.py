@@ -35,6 +35,17 @@ def send_on_commit(group: str, payload: dict[str, Any], *, agent_id: int | None 
     transaction.on_commit(lambda: send_now(group, payload, agent_id=agent_id))
 
 
+def close_blocked_on_commit(chat: Chat) -> None:
+    """Tell the chat's open customer sockets that it is blocked: each says why and closes (4403)."""
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(chat_group(chat), {"type": "chat.blocked"})
+
+    transaction.on_commit(send)
+
+
 def _at(moment) -> str:
     return timezone.localtime(moment).isoformat()
 
@@ -77,6 +88,14 @@ def opening_message(chat: Chat, *, body: str, created_at, client_id: str) -> dic
     }
 
 
+def customer_label(chat: Chat) -> str:
+    """Who the chat says it is: the name typed in its form (older chats: the record's masked name,
+    unless the contact was claimed)."""
+    if chat.given_name or chat.contact_claimed:
+        return chat.given_name
+    return str(chat.customer)
+
+
 def state(chat: Chat) -> dict[str, Any]:
     """The chat as the widget shows it; the reference only where the customer may see it."""
     from . import services
@@ -88,7 +107,8 @@ def state(chat: Chat) -> dict[str, Any]:
         "agent": services.agent_name(chat) if chat.state == Chat.State.ACTIVE else "",
         "reference": chat.ticket.reference if chat.ticket_id and chat.reveals_ticket else "",
         "rating": chat.rating,
-        "customer": str(chat.customer),
+        # Only the name typed in this chat: the contact may have matched someone else's record.
+        "customer": customer_label(chat),
         "topic": chat.topic.name if chat.topic_id else "",
     }
 
@@ -97,7 +117,8 @@ def offer(chat: Chat) -> dict[str, Any]:
     return {
         "type": "offer",
         "chat": str(chat.public_id),
-        "customer": str(chat.customer),
+        "customer": customer_label(chat),
+        "contact_verified": not chat.contact_claimed,
         "topic": chat.topic.name if chat.topic_id else "",
         "reference": chat.ticket.reference if chat.ticket_id else "",
         "since": date_format(timezone.localtime(chat.created_at), "TIME_FORMAT"),

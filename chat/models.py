@@ -120,6 +120,11 @@ class Chat(models.Model):
     passed_over = models.JSONField(default=list, blank=True)
     language = models.CharField(max_length=10, default="zh-hans")
     ip = models.GenericIPAddressField(null=True, blank=True)
+    # The name typed in this chat's form: the widget shows it (never the matched record's name).
+    given_name = models.CharField(_("name given"), max_length=200, blank=True, editable=False)
+    # The contact typed matched a customer we already knew: not proof that this is them, so the
+    # console marks it unverified and shows no details of that customer's other tickets.
+    contact_claimed = models.BooleanField(_("contact not verified"), default=False, editable=False)
     # A first contact may see its ticket page; a claimed contact detail of a known customer may not.
     reveals_ticket = models.BooleanField(default=False, editable=False)
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)

@@ -99,11 +99,14 @@ def agent_chat(chat_id: int, viewer: Any) -> dict[str, Any]:
         "type": "chat",
         "ticket_url": f"/desk/tickets/{chat.ticket.reference}/" if chat.ticket_id else "",
         "ticket_reference": chat.ticket.reference if chat.ticket_id else "",
+        # A contact that matched a known customer is claimed, not proven: the console marks it, and
+        # the other tickets are listed by reference only (to open on the desk), not as this person's.
+        "contact_verified": not chat.contact_claimed,
         "messages": transcript(chat, include_notes=True),
         "open_tickets": [
             {
                 "reference": t.reference,
-                "subject": t.subject,
+                "subject": "" if chat.contact_claimed else t.subject,
                 "status": t.get_status_display(),
                 "url": f"/desk/tickets/{t.reference}/",
             }

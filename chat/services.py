@@ -59,6 +59,19 @@ def is_blocked(*, customer_id: int | None = None, ip: str | None = None) -> bool
     return bool(q) and ChatBlock.objects.filter(q).exists()
 
 
+def close_blocked_chats(block: ChatBlock) -> int:
+    """A new block takes effect on the chats already open: their customer sockets are closed."""
+    q = Q()
+    if block.customer_id:
+        q |= Q(customer_id=block.customer_id)
+    if block.ip:
+        q |= Q(ip=block.ip)
+    chats = list(Chat.objects.filter(q, state__in=LIVE)) if q else []
+    for chat in chats:
+        events.close_blocked_on_commit(chat)
+    return len(chats)
+
+
 def _is_address(value: str) -> bool:
     try:
         ipaddress.ip_address(value)
@@ -159,9 +172,12 @@ def start_chat(
         raise ChatRefused(
             _("The chat is not available to you. Please use the complaint form."), code="blocked"
         )
+    before = timezone.now()
     customer = complaint_services.find_or_create_customer(
         complaint_services.CustomerDetails(name=name, email=email, phone=phone, language=language)
     )
+    # A customer on file before this form: the contact was claimed, not proven.
+    claimed = customer.created_at < before
     if is_blocked(customer_id=customer.pk):
         raise ChatRefused(
             _("The chat is not available to you. Please use the complaint form."), code="blocked"
@@ -169,6 +185,8 @@ def start_chat(
     decision = routing.classify(channel=Channel.CHAT, category=topic, text="")
     chat = Chat.objects.create(
         customer=customer,
+        given_name=(name or "").strip()[:200],
+        contact_claimed=claimed,
         topic=topic,
         team=decision.team,
         language=language,
@@ -198,15 +216,22 @@ def _existing(chat: Chat, external_id: str) -> Message | None:
     )
 
 
+def blocked_refusal() -> ChatRefused:
+    return ChatRefused(_("The chat is not available to you. Please use the complaint form."), code="blocked")
+
+
 def customer_says(
     *,
     chat_id: int,
     client_id: str,
     text: str,
     files: list[CheckedFile] | tuple = (),
+    ip: str | None = None,
     now: datetime | None = None,
 ) -> Said:
-    """Store the customer's message (the first one opens the ticket) and route a new chat."""
+    """Store the customer's message (the first one opens the ticket) and route a new chat. A block
+    of the chat's customer, its address or the sender's (`ip`) holds on every message, also on a
+    socket opened before the block."""
     client_id = (client_id or "")[:64]
     if not client_id:
         raise ChatRefused(_("The message has no id."), code="no_client_id")
@@ -216,6 +241,8 @@ def customer_says(
         chat = _lock(chat_id)
         if chat.state == Chat.State.ENDED:
             raise ChatRefused(_("This chat has ended."), code="ended")
+        if is_blocked(customer_id=chat.customer_id, ip=chat.ip) or (ip and is_blocked(ip=ip)):
+            raise blocked_refusal()
         external_id = chat.external_id(client_id)
         if chat.opening_client_id == client_id:
             return Said(message_id=None, created_at=chat.ticket.created_at, duplicate=True)

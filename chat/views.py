@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.csp import CSP
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -26,6 +27,7 @@ from complaints.errors import ComplaintError
 from complaints.models import Attachment
 
 from . import services
+from .consumers import message_limits
 from .forms import PreChatForm
 from .models import Chat
 from .tokens import chat_from_token, chat_token
@@ -124,7 +126,14 @@ def upload(request: HttpRequest, token: str) -> JsonResponse:
     chat = _chat_or_404(token)
     files = request.FILES.getlist("file")
     client_id = request.POST.get("client_id", "")
+    ip = ratelimit.client_ip(request)
     with translation.override(chat.language):
+        if services.is_blocked(customer_id=chat.customer_id, ip=chat.ip) or services.is_blocked(ip=ip):
+            exc = services.blocked_refusal()
+            return JsonResponse({"code": exc.code, "message": exc.message}, status=403)
+        if not ratelimit.hit(*message_limits(chat.pk, ip)).allowed:
+            message = gettext("You are sending too fast. Please wait a few seconds.")
+            return JsonResponse({"code": "rate_limited", "message": message, "retry": 10}, status=429)
         if len(files) != 1:
             return JsonResponse({"code": "no_file", "message": "Send one image."}, status=400)
         try:
@@ -132,10 +141,17 @@ def upload(request: HttpRequest, token: str) -> JsonResponse:
             if not checked.content_type.startswith("image/"):
                 raise services.ChatRefused(str(_image_only()), code="not_image")
             said = services.customer_says(
-                chat_id=chat.pk, client_id=client_id, text=request.POST.get("text", ""), files=[checked]
+                chat_id=chat.pk,
+                client_id=client_id,
+                text=request.POST.get("text", ""),
+                files=[checked],
+                ip=ip if ip != "unknown" else None,
             )
         except ComplaintError as exc:
-            return JsonResponse({"code": getattr(exc, "code", "refused"), "message": exc.message}, status=400)
+            status = 403 if getattr(exc, "code", "") == "blocked" else 400
+            return JsonResponse(
+                {"code": getattr(exc, "code", "refused"), "message": exc.message}, status=status
+            )
     return JsonResponse(
         {"type": "ack", "client_id": client_id, "id": said.message_id, "duplicate": said.duplicate}
     )

@@ -1,5 +1,6 @@
 """The ASGI entry point: HTTP to Django, WebSockets (live chat, chat/routing.py) through the origin
-check (a page on another site cannot open a socket) and the session (agents sign in as on the desk).
+check (chat/origins.py: only our own origin, scheme, host and port, and for the customer's socket the
+embedding sites, may open a socket) and the session (agents sign in as on the desk).
 
 Run with daphne (`daphne config.asgi:application`; `make run` serves it through runserver)."""
 
@@ -13,13 +14,13 @@ django_application = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from chat.origins import SiteOriginValidator  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_application,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": SiteOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

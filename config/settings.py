@@ -637,8 +637,11 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 CHAT = {
     "MESSAGE_MAX_CHARS": env.int("CHAT_MESSAGE_MAX_CHARS", default=2000),
-    # Messages a connection may send per 10 seconds, and new chats one address may start per hour.
+    # Messages a chat may send per 10 seconds, and new chats one address may start per hour.
     "MESSAGES_PER_10S": env.int("CHAT_MESSAGES_PER_10S", default=20),
+    # Per chat and per address across all connections (the shared cache); open customer sockets per chat.
+    "MESSAGES_PER_IP_PER_10S": env.int("CHAT_MESSAGES_PER_IP_PER_10S", default=40),
+    "SOCKETS_PER_CHAT": env.int("CHAT_SOCKETS_PER_CHAT", default=3),
     "CHATS_PER_IP_PER_HOUR": env.int("CHAT_CHATS_PER_IP_PER_HOUR", default=10),
     "CONNECTIONS_PER_IP": env.int("CHAT_CONNECTIONS_PER_IP", default=20),
     # Seconds an agent has to accept an offered chat before it goes to the next agent.

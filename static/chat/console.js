@@ -34,7 +34,7 @@
     offers.forEach(function (offer) {
       var div = el("div", undefined, "offer");
       div.setAttribute("data-offer", offer.chat);
-      div.appendChild(el("p", offer.customer + (offer.topic ? " · " + offer.topic : "") + (offer.reference ? " · " + offer.reference : "")));
+      div.appendChild(el("p", offer.customer + (offer.contact_verified === false ? " (" + t("unverified") + ")" : "") + (offer.topic ? " · " + offer.topic : "") + (offer.reference ? " · " + offer.reference : "")));
       var accept = el("button", t("accept"), "button");
       accept.type = "button";
       accept.addEventListener("click", function () { send({ type: "accept", chat: offer.chat }); div.remove(); });
@@ -91,6 +91,9 @@
     $("[data-panel]").hidden = !chat;
     if (!chat) return;
     $("[data-title]").textContent = chat.customer + (chat.topic ? " · " + chat.topic : "");
+    var claim = $("[data-unverified]");
+    claim.hidden = chat.contact_verified !== false;
+    claim.textContent = t("unverified");
     var ticket = $("[data-ticket]");
     ticket.textContent = chat.ticket_reference || "";
     ticket.href = chat.ticket_url || "#";
@@ -106,7 +109,9 @@
     var opened = $("[data-open-tickets]");
     opened.textContent = "";
     (chat.open_tickets || []).forEach(function (tk) {
-      var li = el("li"); var a = el("a", tk.reference + " · " + tk.subject + " · " + tk.status);
+      var label = [tk.reference, tk.subject, tk.status].filter(Boolean).join(" · ");
+      if (chat.contact_verified === false) label += " (" + t("unverified") + ")";
+      var li = el("li"); var a = el("a", label);
       a.href = tk.url; a.target = "_blank"; a.rel = "noopener"; li.appendChild(a); opened.appendChild(li);
     });
     var to = $("[data-transfer-to]");

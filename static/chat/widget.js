@@ -20,6 +20,7 @@
   var socket = null;
   var retryDelay = 1000;
   var stopped = false;
+  var blockedReason = "";
   var state = {};
   var shown = {}; // client id -> line element
   var typingTimer = null;
@@ -126,7 +127,10 @@
       clearTimeout(typingTimer);
       typingTimer = setTimeout(function () { typingEl.hidden = true; }, 3000);
     } else if (data.type === "error") {
-      if (data.code === "rate_limited") {
+      if (data.code === "blocked") {
+        // The server closes the socket next (4403); the reason stays on screen.
+        stopped = true; blockedReason = data.message; statusEl.textContent = data.message; form.hidden = true;
+      } else if (data.code === "rate_limited") {
         statusEl.textContent = t("slow");
         setTimeout(flush, (data.retry || 10) * 1000);
       } else if (data.client_id) {
@@ -144,7 +148,7 @@
     socket = new WebSocket(scheme + location.host + root.getAttribute("data-ws"));
     socket.addEventListener("message", onMessage);
     socket.addEventListener("close", function (event) {
-      if (event.code === 4403) { stopped = true; statusEl.textContent = t("refused"); form.hidden = true; return; }
+      if (event.code === 4403) { stopped = true; statusEl.textContent = blockedReason || t("refused"); form.hidden = true; return; }
       if (stopped) return;
       statusEl.textContent = t("reconnecting");
       var wait = event.code === 4429 ? 30000 : retryDelay;

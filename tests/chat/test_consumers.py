@@ -25,6 +25,7 @@ ORIGIN = (b"origin", b"http://testserver")
 @pytest.fixture(autouse=True)
 def _hosts(settings):
     settings.ALLOWED_HOSTS = ["testserver"]
+    settings.SITE_URL = "http://testserver"
 
 
 def run(coro_fn):

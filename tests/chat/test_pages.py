@@ -152,6 +152,7 @@ def test_the_rating_feeds_the_stats_section(topic, chat_agent):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_malformed_and_binary_frames_are_answered_not_fatal(topic, settings):
     settings.ALLOWED_HOSTS = ["testserver"]
+    settings.SITE_URL = "http://testserver"
     chat = start(topic)
 
     async def go():

@@ -76,6 +76,8 @@ class Intake:
     has_kept_files: bool | None = None
     # Another app took the mail (a partner's answer to a hand-off): nothing is delivered to a customer.
     claimed: extensions.ClaimedMail | None = None
+    # Our mail server's verdict on an e-mail's sender (mailauth.sender_verified): None when unchecked.
+    sender_verified: bool | None = None
 
 
 # --- storing ---------------------------------------------------------------------------
@@ -300,6 +302,7 @@ def _deliver(item: InboundItem, intake: Intake) -> None:
             sender=intake.customer,
             files=intake.files,
             external_id=item.source_id[:255],
+            sender_verified=intake.sender_verified,
         )
         if taken is not None:
             item.ticket, item.message = taken
@@ -437,10 +440,10 @@ def own_addresses() -> set[str]:
     return addresses
 
 
-def _sender_over_limit(item: InboundItem) -> bool:
+def _sender_over_limit(item: InboundItem, *, limit: int | None = None) -> bool:
     if not item.sender_index:
         return False
-    limit = settings.INTAKE["EMAIL_SENDER_HOURLY_LIMIT"]
+    limit = settings.INTAKE["EMAIL_SENDER_HOURLY_LIMIT"] if limit is None else limit
     since = item.received_at - timedelta(hours=1)
     earlier = InboundItem.objects.filter(
         channel=item.channel,
@@ -525,12 +528,15 @@ def _normalise_email(item: InboundItem) -> Intake:
     )
     if reason:
         return Intake(subject="", body="", ignore_reason=_("Not answered: %(reason)s") % {"reason": reason})
-    if not from_machines and _sender_over_limit(item):
+    # A taken mailbox's senders (a regulator forwarding cases) get a higher hourly cap, not none.
+    limit = settings.INTAKE[
+        "FORWARDING_SENDER_HOURLY_LIMIT" if from_machines else "EMAIL_SENDER_HOURLY_LIMIT"
+    ]
+    if _sender_over_limit(item, limit=limit):
         return Intake(
             subject="",
             body="",
-            ignore_reason=_("Throttled: more than %(n)s e-mails from this sender in an hour.")
-            % {"n": settings.INTAKE["EMAIL_SENDER_HOURLY_LIMIT"]},
+            ignore_reason=_("Throttled: more than %(n)s e-mails from this sender in an hour.") % {"n": limit},
         )
     files, refused = _email_files(parsed)
     body = parsed.text or parsed.subject
@@ -550,6 +556,7 @@ def _normalise_email(item: InboundItem) -> Intake:
         subject=subject,
         body=body,
         customer=CustomerDetails(name=parsed.from_name, email=parsed.from_address, language=language),
+        sender_verified=mailauth.sender_verified(parsed),
         files=files,
         thread_ticket_id=thread.pk if thread else None,
         category=item.mailbox.default_category if item.mailbox else None,

@@ -267,12 +267,15 @@ def claim_inbound_mail(parsed: Any, *, files: list[Any]) -> ClaimedMail | None:
 
 # --- added for external_cases (issue 18): mail to a mailbox another app answers for ---
 
-# fn(*, mailbox, subject, body, sender, files, external_id) -> (ticket, message) when the app takes mail
-# that arrived in `mailbox` (a channels_intake Mailbox: a regulator's forwarding address opens the
-# forwarded case's ticket), else None for the customer intake; called in the intake's transaction.
+# fn(*, mailbox, subject, body, sender, files, external_id, sender_verified) -> (ticket, message) when
+# the app takes mail that arrived in `mailbox` (a channels_intake Mailbox: a regulator's forwarding
+# address opens the forwarded case's ticket), else None for the customer intake; called in the intake's
+# transaction. sender_verified: our mail server's verdict (None: unchecked). Raising a ComplaintError
+# refuses the mail: the intake keeps it as a failed item with the error's message.
 MAILBOX_TAKERS: list[Callable[..., tuple[Any, Any] | None]] = []
 # fn(mailbox) -> whether the app takes that mailbox's mail: it is then read as a machine's (a regulator's
-# system may send Auto-Submitted mail from no-reply@), not held to the customer's loop and rate checks.
+# system may send Auto-Submitted mail from no-reply@), not held to the customer's loop checks, and held
+# to a higher per-sender hourly cap (INTAKE FORWARDING_SENDER_HOURLY_LIMIT).
 MAILBOX_TAKES: list[Callable[[Any], bool]] = []
 
 

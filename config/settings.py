@@ -442,6 +442,8 @@ INTAKE = {
     "WEB_FORM_RATE_WINDOW": env.int("WEB_FORM_RATE_WINDOW", default=3600),
     # E-mails from one sender in an hour beyond which further mail is recorded but not processed.
     "EMAIL_SENDER_HOURLY_LIMIT": env.int("EMAIL_SENDER_HOURLY_LIMIT", default=20),
+    # Per sender into a mailbox another app takes (a regulator's forwarding address): higher, not none.
+    "FORWARDING_SENDER_HOURLY_LIMIT": env.int("FORWARDING_SENDER_HOURLY_LIMIT", default=200),
     # The authserv-ids of our own receiving mail servers (their Authentication-Results headers are
     # trusted); when set, a mail continues a customer's ticket only if DMARC (or aligned DKIM) passed.
     "MAIL_AUTHSERV_IDS": env.list("MAIL_AUTHSERV_IDS", default=[]),

@@ -24,7 +24,7 @@ class ExternalSourceAdmin(AuditedModelAdmin):
             _("Deadline"),
             {"fields": ["deadline_amount", "deadline_unit", "calendar", "warning_thresholds"]},
         ),
-        (_("Routing"), {"fields": ["team", "priority", "mailbox", "number_pattern"]}),
+        (_("Routing"), {"fields": ["team", "priority", "mailbox", "allowed_senders", "number_pattern"]}),
         (_("Report-back"), {"fields": ["report_fields"]}),
         (_("Customers who dispute"), {"fields": ["customer_route_zh", "customer_route_en"]}),
     ]

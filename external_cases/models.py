@@ -164,6 +164,16 @@ class ExternalSource(models.Model):
             "registered without a number and flagged for an agent to fill in."
         ),
     )
+    allowed_senders = models.CharField(
+        _("senders allowed to forward"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Domains or addresses, separated by commas, whose mail in the forwarding mailbox opens cases, "
+            "e.g. 12315.cn, miit.gov.cn (a domain covers its subdomains). Empty: none. Mail from anyone "
+            "else, or that our mail server could not verify, is kept as a failed inbound item."
+        ),
+    )
     customer_route_zh = models.TextField(
         _("outside route for customers (Chinese)"),
         blank=True,
@@ -198,6 +208,23 @@ class ExternalSource(models.Model):
     @property
     def customer_route(self) -> str:
         return pick(self.customer_route_zh, self.customer_route_en)
+
+    def allows_sender(self, address: str) -> bool:
+        """Whether `address` is one of the allowed senders' (an address, or a domain or its subdomain)."""
+        address = (address or "").strip().lower()
+        domain = address.rpartition("@")[2]
+        if not domain:
+            return False
+        for entry in re.split(r"[\s,;]+", self.allowed_senders.lower()):
+            entry = entry.strip().lstrip("@")
+            if not entry:
+                continue
+            if "@" in entry:
+                if entry == address:
+                    return True
+            elif domain == entry or domain.endswith("." + entry):
+                return True
+        return False
 
     def number_in(self, subject: str) -> str:
         """The case number the source's pattern finds in a mail subject, or ""."""

@@ -270,6 +270,12 @@ def set_case_number(*, case_id: int, actor: Any, number: str) -> ExternalCase:
 SUBJECT_SEARCH_CHARS = 500
 
 
+class ForwardingRefused(ComplaintError):
+    """Mail in a forwarding mailbox from a sender the source does not allow, or not verified."""
+
+    code = "forwarding_refused"
+
+
 def open_forwarded_mail(
     *,
     mailbox: Any,
@@ -278,6 +284,7 @@ def open_forwarded_mail(
     sender: complaint_services.CustomerDetails,
     files: list[Any],
     external_id: str,
+    sender_verified: bool | None = None,
 ) -> tuple[Ticket, Message] | None:
     """Mail arriving in a source's forwarding mailbox: a new ticket with an external case of that
     source, numbered from the subject when the source's pattern finds it, else flagged for an agent
@@ -285,10 +292,26 @@ def open_forwarded_mail(
     the mailbox is no source's, and the mail is a customer's like any other.
 
     The sender is the regulator or platform, not the customer: the ticket's customer is left
-    unidentified (no contact, so nothing is sent to the forwarding address) for the agent to find."""
+    unidentified (no contact, so nothing is sent to the forwarding address) for the agent to find.
+
+    Only the source's allowed senders open or add to cases, and not when our mail server could not
+    verify the sender (`sender_verified` False): anything else is refused (ForwardingRefused), and the
+    intake keeps it as a failed item with the reason, for a supervisor to look at."""
     source = ExternalSource.objects.filter(mailbox=mailbox, is_active=True).first()
     if source is None:
         return None
+    if not source.allows_sender(sender.email):
+        raise ForwardingRefused(
+            _(
+                "%(sender)s is not among the senders %(source)s allows in its forwarding mailbox: no case opened."
+            )
+            % {"sender": sender.email or _("(no sender)"), "source": source}
+        )
+    if sender_verified is False:
+        raise ForwardingRefused(
+            _("Our mail server could not verify the sender %(sender)s (DMARC): no case opened.")
+            % {"sender": sender.email}
+        )
     number = normalised_number(source.number_in(subject[:SUBJECT_SEARCH_CHARS]))
     contact = f"{sender.name} <{sender.email}>" if sender.name else sender.email
     with transaction.atomic():

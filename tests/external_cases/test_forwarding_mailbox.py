@@ -5,6 +5,8 @@ pattern, else flagged for an agent to fill in (issue 18)."""
 from email.message import EmailMessage
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from channels_intake import services as intake_services
 from channels_intake.models import InboundItem, Mailbox, OutboundMessage
@@ -39,7 +41,8 @@ def odr_mailbox(odr) -> Mailbox:
         password="secret",
     )
     odr.mailbox, odr.number_pattern = mailbox, r"(ODR\d{8,})"
-    odr.save(update_fields=["mailbox", "number_pattern"])
+    odr.allowed_senders = "12315.example.gov, odr-desk@samr.example"
+    odr.save(update_fields=["mailbox", "number_pattern", "allowed_senders"])
     return mailbox
 
 
@@ -146,3 +149,79 @@ def test_an_ordinary_mailbox_still_ignores_automated_mail(odr, odr_mailbox):
         b"From: ", b"Auto-Submitted: auto-generated\nFrom: ", 1
     )
     assert intake_services.take_email(raw=raw, mailbox=ordinary).state == InboundItem.State.IGNORED
+
+
+# --- red team F8: only the source's allowed, verified senders open cases; a cap still applies ---
+
+OURS = "mx.desk.example"
+
+
+def bulk(n: int, *, sender: bytes, verdict: str = "") -> bytes:
+    raw = forwarded(f"转办工单 ODR2026092501{n:03d}", message_id=f"<flood{n}@{sender.decode()}>")
+    extra = b"Auto-Submitted: auto-generated\nPrecedence: bulk\n"
+    if verdict:
+        extra += f"Authentication-Results: {OURS}; {verdict}\n".encode()
+    return raw.replace(b"From: ", extra + b"From: ", 1).replace(b"notice@12315.example.gov", sender, 1)
+
+
+def test_an_unknown_senders_flood_opens_no_case(odr, odr_mailbox, settings):
+    settings.INTAKE = {**settings.INTAKE, "MAIL_AUTHSERV_IDS": [OURS]}
+    items = [
+        intake_services.take_email(
+            raw=bulk(n, sender=b"no-reply@spam.example", verdict="dmarc=fail"), mailbox=odr_mailbox
+        )
+        for n in range(12)
+    ]
+    assert {item.state for item in items} == {InboundItem.State.FAILED}
+    assert "not among the senders" in items[0].error and "no-reply@spam.example" in items[0].error
+    assert not ExternalCase.objects.exists() and not Ticket.objects.exists()
+
+
+def test_an_allowed_domain_failing_dmarc_opens_no_case_nor_a_note(odr, odr_mailbox, settings):
+    settings.INTAKE = {**settings.INTAKE, "MAIL_AUTHSERV_IDS": [OURS]}
+    genuine = bulk(1, sender=b"notice@12315.example.gov", verdict="dmarc=pass")
+    assert intake_services.take_email(raw=genuine, mailbox=odr_mailbox).state == InboundItem.State.PROCESSED
+    messages = Message.objects.count()
+    forged = bulk(1, sender=b"notice@12315.example.gov", verdict="dmarc=fail").replace(
+        b"<flood1@", b"<forged1@", 1
+    )
+    item = intake_services.take_email(raw=forged, mailbox=odr_mailbox)
+    assert item.state == InboundItem.State.FAILED and "could not verify the sender" in item.error
+    assert ExternalCase.objects.count() == 1 and Message.objects.count() == messages
+
+
+def test_allowed_senders_are_domains_with_subdomains_or_exact_addresses(odr):
+    odr.allowed_senders = "12315.cn, MIIT.gov.cn; odr-desk@samr.example"
+    for address, allowed in (
+        ("notice@12315.cn", True),
+        ("a@sub.miit.gov.cn", True),
+        ("odr-desk@samr.example", True),
+        ("other@samr.example", False),
+        ("x@evil12315.cn", False),
+        ("x@12315.cn.evil.example", False),
+        ("", False),
+    ):
+        assert odr.allows_sender(address) is allowed, address
+    odr.allowed_senders = ""
+    assert not odr.allows_sender("notice@12315.cn")
+
+
+def test_the_forwarding_mailbox_still_caps_one_sender_per_hour(odr, odr_mailbox, settings):
+    settings.INTAKE = {**settings.INTAKE, "FORWARDING_SENDER_HOURLY_LIMIT": 3}
+    states = [
+        intake_services.take_email(raw=bulk(n, sender=b"notice@12315.example.gov"), mailbox=odr_mailbox).state
+        for n in range(5)
+    ]
+    assert states == [InboundItem.State.PROCESSED] * 3 + [InboundItem.State.IGNORED] * 2
+    assert ExternalCase.objects.count() == 3
+
+
+def test_a_refused_forwarded_mail_shows_in_the_admins_failed_items(odr, odr_mailbox, boss):
+    item = intake_services.take_email(raw=bulk(1, sender=b"no-reply@spam.example"), mailbox=odr_mailbox)
+    client = Client()
+    client.force_login(boss)
+    page = client.get(reverse("admin:channels_intake_inbounditem_changelist"), {"state__exact": "failed"})
+    assert item.state == InboundItem.State.FAILED
+    assert page.status_code == 200 and item.source_id in page.content.decode()
+    detail = client.get(reverse("admin:channels_intake_inbounditem_change", args=[item.pk]))
+    assert "not among the senders" in detail.content.decode()

@@ -145,3 +145,33 @@ def test_with_no_agent_online_the_message_is_taken_as_a_ticket(site, browser, sc
     )
     assert stored == {"channel": "chat", "description": "电表读数不对", "state": "offline"}
     customer.context.close()
+
+
+def test_a_claimed_contact_is_marked_unverified_and_the_typed_name_shown(site, browser, screenshots):  # noqa: F811
+    base = site.base_url
+    site.query(
+        "from complaints.models import Customer, Team\n"
+        "from tests.factories import TicketFactory\n"
+        "victim = Customer.objects.create(name='林小红', email='victim@example.com')\n"
+        "TicketFactory(customer=victim, subject='Refund for order 778812', team=Team.objects.get(slug='chat-desk'))\n"
+        "result = victim.pk"
+    )
+    agent = sign_in(browser, base, "chatagent")
+    agent.goto(f"{base}/desk/chat/")
+    agent.wait_for_selector("[data-status]:has-text('Connected')")
+    agent.select_option("[data-availability]", "online")
+    customer = start_chat(browser, base, name="attacker", email="victim@example.com")
+    customer.wait_for_selector("[data-status]:has-text('Waiting for an agent')")
+    customer.fill("[data-text]", "What about my order?")
+    customer.click("[data-compose] button[type=submit]")
+    offer = agent.wait_for_selector("[data-offers] .offer:has-text('attacker')")
+    assert "not verified" in offer.text_content()
+    offer.query_selector("button.button").click()
+    agent.wait_for_selector("[data-unverified]:not([hidden]):has-text('not verified')")
+    assert "778812" not in agent.text_content("[data-open-tickets]")
+    agent.screenshot(path=screenshots / "chat-desk-claimed-contact.png", full_page=True)
+    customer.wait_for_selector("[data-status]:has-text('Mei Chen')")
+    assert "林" not in customer.content()
+    customer.screenshot(path=screenshots / "chat-customer-claimed-contact.png", full_page=True)
+    for page in (agent, customer):
+        page.context.close()

@@ -17,7 +17,7 @@ from .services import describe
 
 
 def _approvers(remedy: Remedy) -> list:
-    """The leads of its team for a lead-level remedy (the supervisors when it has none), else the
+    """The leads of its ticket's current team for a lead-level remedy (the supervisors when it has none), else the
     supervisors; never its proposer."""
     users = get_user_model().objects.filter(is_active=True).exclude(email="")
     if remedy.proposed_by_id:
@@ -25,7 +25,7 @@ def _approvers(remedy: Remedy) -> list:
     supervisors = users.filter(groups__name=SUPERVISORS_GROUP).distinct()
     if remedy.required_level != ApprovalLevel.TEAM_LEAD:
         return list(supervisors)
-    leads = TeamMembership.objects.filter(team_id=remedy.team_id, role=TeamMembership.Role.LEAD)
+    leads = TeamMembership.objects.filter(team_id=remedy.ticket.team_id, role=TeamMembership.Role.LEAD)
     return list(users.filter(pk__in=leads.values("user"))) or list(supervisors)
 
 

@@ -95,3 +95,17 @@ def test_after_a_reroute_the_old_teams_lead_is_refused(rerouted, lead):
     assert api.status_code == 404
     rerouted.refresh_from_db()
     assert rerouted.state == Remedy.State.AWAITING_APPROVAL
+
+
+def test_the_approval_mail_after_a_reroute_goes_to_the_new_teams_lead(rerouted, lead, other_lead):
+    from django.core import mail
+
+    from remedies import notifications
+
+    other_lead.email, lead.email = "newlead@staff.example.com", "oldlead@staff.example.com"
+    other_lead.save(update_fields=["email"])
+    lead.save(update_fields=["email"])
+    mail.outbox.clear()
+    notifications.ask_for_approval(remedy_id=rerouted.pk)
+    recipients = {address for sent in mail.outbox for address in sent.to + sent.bcc}
+    assert "newlead@staff.example.com" in recipients and "oldlead@staff.example.com" not in recipients

@@ -67,8 +67,9 @@ def _sockets_key(chat_id: int) -> str:
     return f"chat-sockets:{chat_id}"
 
 
-# A socket count left by a process that died is forgotten after this many seconds.
-SOCKETS_COUNT_SECONDS = 6 * 3600
+# The count lives while its sockets ping (the widget pings every 25 s): one left by a process that
+# died is forgotten this many seconds after the chat's last ping.
+SOCKETS_COUNT_SECONDS = 120
 
 
 def take_socket(chat_id: int) -> bool:
@@ -85,6 +86,10 @@ def take_socket(chat_id: int) -> bool:
         release_socket(chat_id)
         return False
     return True
+
+
+def keep_socket(chat_id: int) -> None:
+    cache.touch(_sockets_key(chat_id), SOCKETS_COUNT_SECONDS)
 
 
 def release_socket(chat_id: int) -> None:
@@ -182,6 +187,7 @@ class CustomerConsumer(_Base):
             return
         kind = content.get("type")
         if kind == "ping":
+            await database_sync_to_async(keep_socket)(self.chat.pk)
             await self.send_json({"type": "pong"})
             return
         if kind == "typing":

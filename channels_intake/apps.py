@@ -11,7 +11,7 @@ class ChannelsIntakeConfig(AppConfig):
         from complaints import privacy as core_privacy
         from complaints.events import ticket_event
 
-        from . import privacy, receivers
+        from . import desk_panels, privacy, receivers
 
         ticket_event.connect(receivers.on_ticket_event, dispatch_uid="channels_intake.on_ticket_event")
         core_privacy.customer_erased.connect(
@@ -26,3 +26,4 @@ class ChannelsIntakeConfig(AppConfig):
 
         register_survey_channel(reaches=receivers.reaches_for_survey, send=receivers.send_survey)
         extensions.register_desk_link(_("Log a phone call"), "public:phone_call")
+        extensions.register_ticket_panel(desk_panels.phone_call_panel)

@@ -13,3 +13,18 @@ def open_return_visits_for(user: AbstractBaseUser) -> QuerySet[ReturnVisit]:
         .select_related("ticket", "survey__answer")
         .order_by("due_at", "pk")
     )
+
+
+def ticket_panel(request, ticket) -> dict | None:
+    """The ticket's return visits in the desk's workspace, with where to record the outcome
+    (complaints.extensions ticket panel)."""
+    from django.urls import reverse
+
+    visits = list(ReturnVisit.objects.filter(ticket=ticket).select_related("assignee").order_by("due_at"))
+    if not visits:
+        return None
+    entries = [
+        {"visit": visit, "admin_url": reverse("admin:feedback_returnvisit_change", args=[visit.pk])}
+        for visit in visits
+    ]
+    return {"template": "desk/feedback/_return_visits_panel.html", "entries": entries}

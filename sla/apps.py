@@ -20,3 +20,4 @@ class SlaConfig(AppConfig):
         config_cache.watch(BusinessCalendar, CalendarDay, SlaPolicy, WorkingInterval)
         extensions.register_stats_section("sla", reports.stats_section)
         extensions.register_ticket_field("sla", selectors.ticket_sla, prefetch=selectors.clocks_prefetch())
+        extensions.register_ticket_panel(selectors.ticket_panel)

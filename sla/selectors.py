@@ -68,3 +68,9 @@ def ticket_sla(ticket: Ticket) -> dict[str, Any]:
         for clock in clocks
     ]
     return data
+
+
+def ticket_panel(request: Any, ticket: Ticket) -> dict[str, Any] | None:
+    """The ticket's clocks in the desk's workspace (complaints.extensions ticket panel)."""
+    clocks = list(ticket_clocks(ticket.pk))
+    return {"template": "desk/sla/_clocks_panel.html", "clocks": clocks} if clocks else None

@@ -14,12 +14,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import models, transaction
+from django.db import models
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.formats import get_format
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -36,8 +34,6 @@ from complaints.states import OPEN_STATUSES, Status
 from . import forms, permissions
 from .permissions import desk_access_required
 
-SLA_CLOCKS_TEMPLATE = "sla/_ticket_clocks.html"
-PHONE_LOG_PATH = "/intake/phone/"
 # Images a browser may show inline; anything else (SVG included) is only ever downloaded.
 INLINE_IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp"}
 
@@ -401,16 +397,14 @@ def _merge(request: HttpRequest, ticket: Ticket, data: dict) -> "Done":
     )
     if target is None:
         raise ComplaintError(policy.no_such_ticket(data["target"]).message)
-    # services.merge takes no version: lock the source first so the check and the merge are one step.
-    with transaction.atomic():
-        services.ensure_current(services.lock_ticket(ticket.pk), data["version"])
-        services.merge(
-            source_id=ticket.pk,
-            target_id=target[0],
-            actor=request.user,
-            reason=data["reason"],
-            keep_internal=bool(data.get("keep_internal")),
-        )
+    services.merge(
+        source_id=ticket.pk,
+        target_id=target[0],
+        actor=request.user,
+        reason=data["reason"],
+        keep_internal=bool(data.get("keep_internal")),
+        version=data["version"],
+    )
     return Done(_("Merged into %(ref)s.") % {"ref": target[1]}, reverse("desk:ticket", args=[target[1]]))
 
 
@@ -578,11 +572,8 @@ def _workspace_context(
             (_in_language(ticket, a.title_zh, a.title_en), _in_language(ticket, a.body_zh, a.body_en), a)
             for a in articles
         ],
-        "sla_clocks_template": _optional_template(SLA_CLOCKS_TEMPLATE),
         "extension_panels": extensions.ticket_panels(request, ticket),
         "extension_badges": extensions.ticket_badges([ticket]).get(ticket.pk, []),
-        "phone_log_url": f"{PHONE_LOG_PATH}?ticket={ticket.reference}",
-        "return_visits": _return_visits(ticket),
         "other_tickets": list(selectors.other_tickets_of_customer(user, ticket)),
     }
 
@@ -622,31 +613,6 @@ def _insertion(request: HttpRequest, canned: list, articles: list, ticket: Ticke
     if kind == "kb":
         return next((_in_language(ticket, a.body_zh, a.body_en) for a in articles if str(a.pk) == pk), "")
     return ""
-
-
-def _optional_template(name: str) -> str | None:
-    """The template's name if another app provides it (the desk must not import that app)."""
-    try:
-        get_template(name)
-    except TemplateDoesNotExist:
-        return None
-    return name
-
-
-def _return_visits(ticket: Ticket) -> list[dict]:
-    """The ticket's return visits (feedback app) with their admin page, when that app is installed."""
-    model = selectors.return_visit_model()
-    if model is None:
-        return []
-    meta = model._meta
-    visits = []
-    for visit in model.objects.filter(ticket=ticket).select_related("assignee").order_by("due_at"):
-        try:
-            url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[visit.pk])
-        except NoReverseMatch:
-            url = ""
-        visits.append({"visit": visit, "admin_url": url})
-    return visits
 
 
 def _render_workspace(request: HttpRequest, ticket: Ticket, status: int = 200, **kwargs) -> HttpResponse:

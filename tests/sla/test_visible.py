@@ -124,3 +124,15 @@ def test_admin_calendar_page_edits_intervals_and_days(admin_client):
     assert page.status_code == 200
     assert "intervals-TOTAL_FORMS" in page.content.decode()
     assert "days-TOTAL_FORMS" in page.content.decode()
+
+
+def test_the_desk_workspace_shows_each_clock(open_ticket, agent, client):
+    """The sla app's panel in the desk (complaints.extensions): every clock, its state and due time."""
+    with time_machine.travel(T0, tick=False):
+        ticket = open_ticket()
+    client.force_login(agent)
+    with time_machine.travel(T0, tick=False):
+        html = client.get(f"/desk/tickets/{ticket.reference}/").content.decode()
+    table = html.split('class="sla-table"', 1)[1].split("</table>", 1)[0]
+    assert "First response" in table and "Resolution" in table
+    assert "5 Mar 2026, 10:00 (UTC+08:00)" in table

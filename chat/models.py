@@ -129,6 +129,10 @@ class Chat(models.Model):
     reveals_ticket = models.BooleanField(default=False, editable=False)
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     rated_at = models.DateTimeField(_("rated"), null=True, blank=True)
+    # The rating counted in the desk's satisfaction figures: an answered feedback survey of kind "chat".
+    survey = models.OneToOneField(
+        "feedback.Survey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
     created_at = models.DateTimeField(_("started"), auto_now_add=True, db_index=True)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)

@@ -25,6 +25,7 @@ from complaints.errors import ComplaintError
 from complaints.models import Category, Message, Team, TeamMembership, Ticket
 from complaints.models.tickets import Channel
 from complaints.naming import user_name_for_customers
+from feedback import services as feedback_services
 
 from . import events
 from .errors import ChatRefused
@@ -513,7 +514,14 @@ def rate_chat(*, chat_id: int, rating: int, now: datetime | None = None) -> Chat
         if chat.state not in (Chat.State.ENDED, Chat.State.OFFLINE) or chat.ticket_id is None:
             raise ChatRefused(_("You can rate the chat once it has ended."), code="not_ended")
         chat.rating, chat.rated_at = rating, now or timezone.now()
-        chat.save(update_fields=["rating", "rated_at"])
+        try:
+            answer = feedback_services.record_chat_rating(
+                ticket_id=chat.ticket_id, rating=rating, survey_id=chat.survey_id, now=chat.rated_at
+            )
+        except ComplaintError as error:
+            raise ChatRefused(error.message, code="rating_closed") from error
+        chat.survey_id = answer.survey_id
+        chat.save(update_fields=["rating", "rated_at", "survey"])
         events.send_on_commit(events.chat_group(chat), events.state(chat), agent_id=chat.agent_id)
     return chat
 

@@ -127,7 +127,15 @@ class SurveyReason(models.Model):
 
 
 class Survey(models.Model):
-    """The one survey about one resolution, from scheduling to its answer or end."""
+    """The one survey about one resolution, from scheduling to its answer or end.
+
+    A "chat" survey is the one-click rating at the end of a live chat: it has no resolution,
+    is answered the moment it is made, and never counts as the ticket's resolution survey.
+    """
+
+    class Kind(models.TextChoices):
+        RESOLUTION = "resolution", _("After a resolution")
+        CHAT = "chat", _("End of a live chat")
 
     class State(models.TextChoices):
         SCHEDULED = "scheduled", _("Scheduled")
@@ -143,8 +151,14 @@ class Survey(models.Model):
         # WeChat, or an app's or Weibo's callback (feedback/channels.py).
         CUSTOMER_CHANNEL = "channel", _("The customer's channel")
 
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.RESOLUTION)
     resolution = models.OneToOneField(
-        Resolution, on_delete=models.CASCADE, related_name="survey", verbose_name=_("resolution")
+        Resolution,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="survey",
+        verbose_name=_("resolution"),
     )
     ticket = models.ForeignKey(
         Ticket, on_delete=models.CASCADE, related_name="surveys", verbose_name=_("ticket")
@@ -181,6 +195,11 @@ class Survey(models.Model):
             models.CheckConstraint(
                 condition=Q(state="scheduled") | Q(state="cancelled") | Q(sent_at__isnull=False),
                 name="survey_delivered_has_sent_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="resolution", resolution__isnull=False)
+                | Q(kind="chat", resolution__isnull=True),
+                name="survey_resolution_iff_not_chat",
             ),
         ]
 

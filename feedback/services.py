@@ -107,7 +107,7 @@ def schedule_survey(*, ticket_id: int, resolution_id: int, now: datetime | None 
     if not policy.send_survey:
         return None
     earlier = (
-        Survey.objects.filter(ticket=ticket)
+        Survey.objects.filter(ticket=ticket, kind=Survey.Kind.RESOLUTION)
         .exclude(resolution_id=resolution_id)
         .exclude(state=Survey.State.CANCELLED)
         .select_related("answer")
@@ -470,6 +470,37 @@ def record_answer(
         if answer.rating <= policy.low_rating_threshold:
             open_return_visit(survey=survey, answer=answer, policy=policy, now=now)
     return answer
+
+
+def record_chat_rating(
+    *, ticket_id: int, rating: int, survey_id: int | None = None, now: datetime | None = None
+) -> SurveyAnswer:
+    """Count a live chat's end-of-chat rating as an answered survey of its ticket (kind "chat").
+
+    The first rating makes the survey (sent and answered at once); a changed rating passes
+    `survey_id` and edits the answer within the policy's change window. It has no resolution,
+    so the ticket's resolution surveys still go out by their own rules; a low rating opens a
+    return visit like any other.
+    """
+    now = now or timezone.now()
+    if not 1 <= int(rating) <= 5:
+        raise ComplaintError(_("Choose a rating from 1 to 5."))
+    with transaction.atomic():
+        if survey_id is None:
+            ticket = Ticket.objects.select_related("customer", "category").get(pk=ticket_id)
+            policy = policy_for(ticket)
+            survey = Survey.objects.create(
+                kind=Survey.Kind.CHAT,
+                ticket=ticket,
+                customer=ticket.customer,
+                policy=policy if policy.pk else None,
+                channel=Survey.Channel.CUSTOMER_CHANNEL,
+                state=Survey.State.SENT,
+                send_after=now,
+                sent_at=now,
+            )
+            survey_id = survey.pk
+        return record_answer(survey_id=survey_id, rating=rating, solved=None, now=now)
 
 
 def _reopen_for_answer(survey: Survey, comment: str) -> bool:

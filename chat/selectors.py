@@ -9,7 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import strip_tags
 
-from complaints.models import CannedReply, Message, Team, TeamMembership
+from assist import answers as assist_answers
+from complaints.models import CannedReply, KBArticle, Message, Team, TeamMembership
 
 from . import services
 from .events import state
@@ -140,3 +141,39 @@ def agent_hello(user: Any) -> dict[str, Any]:
             if TeamMembership.objects.filter(user_id=p.user_id).exists()
         ],
     }
+
+
+KB_SHOWN = 8
+
+
+def kb_articles_for_chat(chat: Chat, query: str) -> list[dict[str, Any]]:
+    """The console's knowledge-base search: published articles (public FAQ ones and internal ones, marked),
+    the assistant's best matches for `query` first, then title/body matches; without a query, the
+    chat topic's articles. Each with its text in the customer's language (the other when that is empty)."""
+    query = query.strip()[:200]
+    published = KBArticle.objects.filter(is_published=True).select_related("category")
+    found: list[KBArticle] = []
+    if query:
+        found = [match.item for match in assist_answers.articles_for(query, shown=KB_SHOWN)]
+        words = Q()
+        for field in ("title_zh", "title_en", "body_zh", "body_en"):
+            words |= Q(**{f"{field}__icontains": query})
+        found += list(published.filter(words).exclude(pk__in=[a.pk for a in found])[:KB_SHOWN])
+    elif chat.topic_id:
+        topics = [c for c in (chat.topic_id, chat.topic.parent_id) if c]
+        found = list(published.filter(category_id__in=topics)[:KB_SHOWN])
+    english = chat.language == "en"
+
+    def text(zh: str, en: str) -> str:
+        return (en or zh) if english else (zh or en)
+
+    return [
+        {
+            "id": article.pk,
+            "title": text(article.title_zh, article.title_en),
+            "body": plain(text(article.body_zh, article.body_en)),
+            "internal": not article.is_public,
+        }
+        for article in found[:KB_SHOWN]
+        if article.is_published
+    ]

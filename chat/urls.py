@@ -11,4 +11,5 @@ urlpatterns = [
     path("chat/c/<str:token>/files/<int:pk>/", views.customer_file, name="customer_file"),
     path("chat/c/<str:token>/transcript/", views.transcript, name="transcript"),
     path("desk/chat/", views.console, name="console"),
+    path("desk/chat/<uuid:public_id>/articles/", views.console_articles, name="console_articles"),
 ]

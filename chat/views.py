@@ -4,6 +4,7 @@ image upload, images, and the agents' console. The conversation itself runs over
 
 import functools
 import math
+import uuid
 from collections.abc import Callable
 
 from django.conf import settings
@@ -26,7 +27,7 @@ from complaints.attachments import check_upload
 from complaints.errors import ComplaintError
 from complaints.models import Attachment
 
-from . import services
+from . import selectors, services
 from .consumers import message_limits
 from .forms import PreChatForm
 from .models import Chat
@@ -190,3 +191,15 @@ def console(request: HttpRequest) -> HttpResponse:
     presence = services.presence_for(request.user)
     context = {"presence": presence, "max_chars": settings.CHAT["MESSAGE_MAX_CHARS"]}
     return render(request, "desk/chat/console.html", context)
+
+
+@login_required
+@require_GET
+def console_articles(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
+    """/desk/chat/<chat>/articles/?q=: the knowledge-base search of the console, for a chat of this agent."""
+    if not policy.may_use_desk(request.user):
+        raise Http404
+    chat = Chat.objects.select_related("topic").filter(public_id=public_id, agent=request.user).first()
+    if chat is None:
+        return JsonResponse({"error": gettext("No such chat, or it is not yours.")}, status=404)
+    return JsonResponse({"articles": selectors.kb_articles_for_chat(chat, request.GET.get("q", ""))})

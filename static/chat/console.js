@@ -90,6 +90,7 @@
     $("[data-empty]").hidden = !!chat;
     $("[data-panel]").hidden = !chat;
     if (!chat) return;
+    if (kbFor !== current) searchArticles();
     $("[data-title]").textContent = chat.customer + (chat.topic ? " · " + chat.topic : "");
     var claim = $("[data-unverified]");
     claim.hidden = chat.contact_verified !== false;
@@ -226,6 +227,42 @@
     var item = chat && chat.canned[parseInt(event.target.value, 10)];
     if (item) $("[data-text]").value = item.body;
     event.target.value = "";
+  });
+  // The knowledge base: search as the agent types; one click puts the article's text in the reply box.
+  var kbTimer = null, kbFor = null;
+  function searchArticles() {
+    var list = $("[data-kb-results]");
+    if (!current) { list.textContent = ""; return; }
+    var chatId = current, query = $("[data-kb-query]").value;
+    kbFor = chatId;
+    fetch("/desk/chat/" + encodeURIComponent(chatId) + "/articles/?q=" + encodeURIComponent(query), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : { articles: [] }; })
+      .then(function (data) {
+        if (chatId !== current) return;
+        list.textContent = "";
+        if (!data.articles.length) { list.appendChild(el("li", t("kb-none"), "muted")); return; }
+        data.articles.forEach(function (a) {
+          var li = el("li");
+          li.appendChild(el("strong", a.title));
+          if (a.internal) li.appendChild(el("span", " (" + t("kb-internal") + ")", "muted"));
+          var b = el("button", t("kb-insert"));
+          b.type = "button";
+          b.setAttribute("data-kb-insert", String(a.id));
+          b.addEventListener("click", function () {
+            var box = $("[data-text]");
+            box.value = box.value.trim() ? box.value.replace(/\s+$/, "") + "\n\n" + a.body : a.body;
+            box.focus();
+          });
+          li.appendChild(document.createTextNode(" "));
+          li.appendChild(b);
+          list.appendChild(li);
+        });
+      })
+      .catch(function () {});
+  }
+  $("[data-kb-query]").addEventListener("input", function () {
+    clearTimeout(kbTimer);
+    kbTimer = setTimeout(searchArticles, 250);
   });
   $("[data-transfer]").addEventListener("click", function () {
     var target = $("[data-transfer-to]").value;

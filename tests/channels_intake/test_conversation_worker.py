@@ -50,9 +50,14 @@ def platforms():
 
 
 @pytest.fixture
-def worker(platforms, tmp_path):
+def worker(platforms, tmp_path, monkeypatch):
     """A Celery worker on Redis sharing the test database; this process publishes to the same broker."""
+    from channels_intake import tasks
     from config.celery import app
+
+    # The intake tests' stand-in for the broker (conftest: deliveries) is not wanted here: the real
+    # worker sends them.
+    monkeypatch.delattr(tasks.send_delivery, "delay", raising=False)
 
     wechat, _receiver = platforms
     prefix = f"intake-e2e-{os.getpid()}:"

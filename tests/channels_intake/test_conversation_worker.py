@@ -83,6 +83,7 @@ def worker(platforms, tmp_path, monkeypatch):
     }
     app.conf.update(broker_url=REDIS, broker_transport_options={"global_keyprefix": prefix})
     app._pool = None
+    app.amqp._producer_pool = None  # a pool made earlier in this process still points at memory://
     log = (tmp_path / "worker.log").open("w")
     process = subprocess.Popen(
         [
@@ -119,6 +120,7 @@ def worker(platforms, tmp_path, monkeypatch):
         log.close()
         app.conf.update(before)
         app._pool = None
+        app.amqp._producer_pool = None
         connection.close()
 
 

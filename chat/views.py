@@ -136,7 +136,7 @@ def upload(request: HttpRequest, token: str) -> JsonResponse:
             message = gettext("You are sending too fast. Please wait a few seconds.")
             return JsonResponse({"code": "rate_limited", "message": message, "retry": 10}, status=429)
         if len(files) != 1:
-            return JsonResponse({"code": "no_file", "message": "Send one image."}, status=400)
+            return JsonResponse({"code": "no_file", "message": gettext("Send one image.")}, status=400)
         try:
             checked = check_upload(files[0])
             if not checked.content_type.startswith("image/"):

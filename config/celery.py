@@ -60,6 +60,19 @@ class OutboxTask(DjangoTask):
         transaction.on_commit(functools.partial(_publish_or_leave, self, tuple(args), kwargs or {}, options))
 
 
+def queue_after_commit(task_name: str, *args: object, options: dict | None = None, **kwargs: object) -> None:
+    """Queue a registered task, by name, once the current transaction commits.
+
+    Services queue their follow-up work through this instead of importing their app's `tasks`
+    module (which imports the services: a cycle). The task keeps its own routing and retries.
+    """
+    task = app.tasks[task_name]
+    if options:
+        task.apply_async_on_commit(args, kwargs, **options)
+    else:
+        task.delay_on_commit(*args, **kwargs)
+
+
 app = Celery("complaint_desk", task_cls=OutboxTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -66,6 +66,9 @@ def queue_after_commit(task_name: str, *args: object, options: dict | None = Non
     Services queue their follow-up work through this instead of importing their app's `tasks`
     module (which imports the services: a cycle). The task keeps its own routing and retries.
     """
+    if task_name not in app.tasks:
+        # Outside the worker the apps' tasks modules are imported on first need (autodiscovery).
+        app.loader.import_default_modules()
     task = app.tasks[task_name]
     if options:
         task.apply_async_on_commit(args, kwargs, **options)

@@ -10,6 +10,7 @@ Redis keys live under a prefix of their own in database 7.
 """
 
 import asyncio
+import contextlib
 import email
 import email.policy
 import json
@@ -247,6 +248,27 @@ class Procs:
         process = self.running.pop(name)
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+
+    @contextlib.contextmanager
+    def publishing_here(self, broker_url: str = REDIS_DB) -> Iterator[None]:
+        """This test process publishes to the case's broker (its tasks reach the case's worker)."""
+        from celery import current_app
+
+        app = current_app._get_current_object()
+        saved = app.conf.broker_url, app.conf.broker_transport_options
+        app.conf.broker_url = broker_url
+        app.conf.broker_transport_options = {
+            "visibility_timeout": 3600,
+            "global_keyprefix": self.env["BROKER_KEY_PREFIX"],
+        }
+        app._pool = None  # a pool made earlier in this process still points at memory://
+        app.amqp._producer_pool = None
+        try:
+            yield
+        finally:
+            app.conf.broker_url, app.conf.broker_transport_options = saved
+            app._pool = None
+            app.amqp._producer_pool = None
 
     def log(self, name: str) -> str:
         return self.logs[name].read_text(errors="replace")

@@ -457,7 +457,7 @@ INTAKE = {
     # The promise on the success page and in acknowledgements.
     "ACK_PROMISE_HOURS": env.int("ACK_PROMISE_HOURS", default=24),
     # Development prints SMS; production has no SMS until a gateway is named (SMS is then not delivered).
-    "SMS_BACKEND": env.str("SMS_BACKEND", default="channels_intake.sms.ConsoleSmsBackend" if DEBUG else ""),
+    "SMS_BACKEND": env.str("SMS_BACKEND", default="channels_intake.outbound.sms.ConsoleSmsBackend" if DEBUG else ""),
     "SMS_GATEWAY_URL": env.str("SMS_GATEWAY_URL", default=""),
     "SMS_GATEWAY_TOKEN": env.str("SMS_GATEWAY_TOKEN", default=""),
     # Dotted path of a class with send(*, openid, text) replacing the built-in WeChat API client;

@@ -12,7 +12,7 @@ os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 # The suite runs with DEBUG off and prints SMS; what the console prints is never counted as delivered.
 os.environ.setdefault("ALLOW_CONSOLE_BACKENDS", "1")
-os.environ.setdefault("SMS_BACKEND", "channels_intake.sms.ConsoleSmsBackend")
+os.environ.setdefault("SMS_BACKEND", "channels_intake.outbound.sms.ConsoleSmsBackend")
 os.environ.setdefault("VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test"))
 
 from .settings import *  # noqa: F403

@@ -12,7 +12,7 @@ from complaints import selectors
 from complaints.models import Customer
 from config.console_backends import NotDelivered
 
-from .. import sms
+from ..outbound import sms
 from ..tokens import customer_ticket_url, link_days_after_close
 
 logger = logging.getLogger(__name__)

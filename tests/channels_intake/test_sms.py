@@ -6,8 +6,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from channels_intake import sms
 from channels_intake.models import OutboundMessage
+from channels_intake.outbound import sms
 from complaints import services as complaint_services
 
 
@@ -53,7 +53,7 @@ def gateway(settings):
     thread.start()
     settings.INTAKE = {
         **settings.INTAKE,
-        "SMS_BACKEND": "channels_intake.sms.HttpGatewaySmsBackend",
+        "SMS_BACKEND": "channels_intake.outbound.sms.HttpGatewaySmsBackend",
         "SMS_GATEWAY_URL": f"http://127.0.0.1:{server.server_port}/send",
         "SMS_GATEWAY_TOKEN": "tok",
     }

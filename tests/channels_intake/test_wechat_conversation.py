@@ -136,7 +136,7 @@ def test_a_message_arriving_while_the_reply_is_judged_out_of_window_still_releas
     ticket = Ticket.objects.get()
     time_machine.shift(timedelta(hours=49))
     reply(ticket, agent, "请问您在家吗", django_capture_on_commit_callbacks)
-    real = outbound.last_wechat_message_at
+    real = outbound.routing.last_wechat_message_at
     before = real(ticket.customer_id)
     calls: list[int] = []
 
@@ -144,7 +144,7 @@ def test_a_message_arriving_while_the_reply_is_judged_out_of_window_still_releas
         calls.append(customer_id)
         return before if len(calls) == 1 else real(customer_id)
 
-    monkeypatch.setattr(outbound, "last_wechat_message_at", stale_then_real)
+    monkeypatch.setattr(outbound.routing, "last_wechat_message_at", stale_then_real)
     # The customer's next message is stored (and its flush has run) while the task decides on the old one.
     time_machine.shift(timedelta(seconds=1))
     InboundItem.objects.create(

@@ -6,8 +6,9 @@ import threading
 
 import pytest
 
-from channels_intake import imap, sms
+from channels_intake import imap
 from channels_intake.models import Mailbox
+from channels_intake.outbound import sms
 from config import outbound_guard
 from config.outbound_guard import OutboundRefused
 
@@ -115,7 +116,7 @@ def test_open_and_closed_ports_fail_in_the_same_words(settings, listener, monkey
 def test_the_sms_gateway_cannot_point_inside(settings):
     settings.INTAKE = {
         **settings.INTAKE,
-        "SMS_BACKEND": "channels_intake.sms.HttpGatewaySmsBackend",
+        "SMS_BACKEND": "channels_intake.outbound.sms.HttpGatewaySmsBackend",
         "SMS_GATEWAY_URL": "http://169.254.169.254/latest/meta-data/",
     }
     with pytest.raises(sms.SmsError, match="not allowed"):
@@ -126,7 +127,7 @@ def test_sms_gateway_failures_hide_the_socket_detail(settings):
     settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
     settings.INTAKE = {
         **settings.INTAKE,
-        "SMS_BACKEND": "channels_intake.sms.HttpGatewaySmsBackend",
+        "SMS_BACKEND": "channels_intake.outbound.sms.HttpGatewaySmsBackend",
         "SMS_GATEWAY_URL": f"http://127.0.0.1:{closed_port()}/send",
     }
     with pytest.raises(sms.SmsError) as raised:

@@ -48,7 +48,7 @@ def start(tmp_path: Path, **env: str | None) -> subprocess.CompletedProcess:
     [
         {"EMAIL_URL": "console://"},
         {"EMAIL_URL": None},  # unset: the console default
-        {"SMS_BACKEND": "channels_intake.sms.ConsoleSmsBackend"},
+        {"SMS_BACKEND": "channels_intake.outbound.sms.ConsoleSmsBackend"},
         {"SMS_BACKEND": "feedback.sms.ConsoleSmsBackend"},
     ],
     ids=["console-mail", "default-mail", "intake-console-sms", "feedback-console-sms"],
@@ -85,7 +85,7 @@ def phone_only_ticket(db, django_capture_on_commit_callbacks, monkeypatch):
 @pytest.mark.django_db
 def test_a_console_sms_in_production_is_not_marked_sent(settings, phone_only_ticket, capsys):
     settings.DEBUG = False
-    settings.INTAKE = {**settings.INTAKE, "SMS_BACKEND": "channels_intake.sms.ConsoleSmsBackend"}
+    settings.INTAKE = {**settings.INTAKE, "SMS_BACKEND": "channels_intake.outbound.sms.ConsoleSmsBackend"}
     (delivery_id,) = phone_only_ticket
     with pytest.raises(NotDelivered):
         outbound.send_delivery(delivery_id=delivery_id, final_attempt=True)
@@ -107,7 +107,7 @@ def test_no_sms_gateway_in_production_is_not_delivered(settings, phone_only_tick
 @pytest.mark.django_db
 def test_the_console_still_prints_and_sends_in_development(settings, phone_only_ticket, capsys):
     settings.DEBUG = True
-    settings.INTAKE = {**settings.INTAKE, "SMS_BACKEND": "channels_intake.sms.ConsoleSmsBackend"}
+    settings.INTAKE = {**settings.INTAKE, "SMS_BACKEND": "channels_intake.outbound.sms.ConsoleSmsBackend"}
     (delivery_id,) = phone_only_ticket
     outbound.send_delivery(delivery_id=delivery_id)
     assert OutboundMessage.objects.get(pk=delivery_id).state == OutboundMessage.State.SENT

@@ -1,15 +1,21 @@
-"""Pluggable SMS sending: the console by default, an HTTP gateway in production (INTAKE['SMS_BACKEND'])."""
+"""The SMS backend, the one for every text to a customer (acknowledgements, replies, surveys, links):
+the console in development, an HTTP gateway in production, named by INTAKE['SMS_BACKEND'] (env
+SMS_BACKEND): a class with `send(*, to: str, text: str) -> None` raising OSError when not accepted."""
 
 import http.client
 import json
 import logging
 import sys
+import threading
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
 from config import outbound_guard
 from config.console_backends import NotDelivered, refuse_outside_development
+
+from ..models import OutboundMessage
+from . import compose
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +62,17 @@ class HttpGatewaySmsBackend:
             raise SmsError(f"SMS gateway answered {status}")
 
 
+class LocmemSmsBackend:
+    """Keeps sent texts in `LocmemSmsBackend.outbox` (tests)."""
+
+    outbox: list[dict[str, str]] = []
+    _lock = threading.Lock()
+
+    def send(self, *, to: str, text: str) -> None:
+        with self._lock:
+            LocmemSmsBackend.outbox.append({"to": to, "text": text})
+
+
 class NoSmsGateway:
     """No SMS_BACKEND configured: an SMS is recorded as not delivered, never as sent."""
 
@@ -66,3 +83,15 @@ class NoSmsGateway:
 def backend() -> ConsoleSmsBackend | HttpGatewaySmsBackend | NoSmsGateway:
     path = settings.INTAKE["SMS_BACKEND"]
     return import_string(path)() if path else NoSmsGateway()
+
+
+def delivers() -> bool:
+    """Whether a text handed to the backend can reach anybody: a gateway is named, and it is not the
+    console with DEBUG off (which prints to nobody)."""
+    path = settings.INTAKE["SMS_BACKEND"]
+    return bool(path) and (settings.DEBUG or not path.rsplit(".", 1)[-1].startswith("Console"))
+
+
+def send(delivery: OutboundMessage) -> None:
+    """Send a delivery's short text to its recipient's phone."""
+    backend().send(to=delivery.recipient, text=compose.sms_text(delivery))

@@ -1,5 +1,5 @@
 """The supervisor console for the complaint core, one module per concern."""
 
-from . import audit, configuration, customers, staff, tickets
+from . import audit, configuration, customers, staff, ticket_bulk, ticket_timeline, tickets
 
-__all__ = ["audit", "configuration", "customers", "staff", "tickets"]
+__all__ = ["audit", "configuration", "customers", "staff", "ticket_bulk", "ticket_timeline", "tickets"]

@@ -9,7 +9,7 @@ Callers use `from complaints import services` and `services.resolve(...)`; the m
 - timeline: locking, version and status checks, the one save, recording events, writing messages
 - customers: finding or creating the customer
 - opening: open_ticket, a repeat folded into its open ticket, the files that come with it
-- messages: add_message
+- messages: add_message, add_messages (many at once, NewMessage each)
 - lifecycle: transition, acknowledge, await_customer, reopen, resolve, confirm, dispute, auto-close, spam
 - assignment: assign, assign_within_team
 - escalation: escalate (and its batch, escalate_for_sla), reroute, request_reroute, reclassify
@@ -41,7 +41,7 @@ from .lifecycle import (
     transition,
 )
 from .merging import merge
-from .messages import add_message
+from .messages import NewMessage, add_message, add_messages
 from .opening import Opened, open_ticket
 from .sla_bookkeeping import (
     SLA_ALERT_ARGUMENTS,
@@ -72,10 +72,12 @@ __all__ = [
     "AssignmentStrategy",
     "CustomerDetails",
     "Escalation",
+    "NewMessage",
     "Opened",
     "acknowledge",
     "acting_user",
     "add_message",
+    "add_messages",
     "assign",
     "assign_within_team",
     "await_customer",

@@ -17,15 +17,18 @@ from ..models import (
     Resolution,
     RootCause,
     Ticket,
+    TicketEvent,
 )
 from ..states import OPEN_STATUSES, Status, is_allowed
 from .timeline import (
     Actor,
     acting_user,
+    build_event,
     ensure_allowed,
     ensure_current,
     lock_ticket,
     record,
+    record_many,
     sanitise,
     save_ticket,
     write_message,
@@ -42,7 +45,26 @@ def move_status(
     because: SystemReason | None = None,
     because_params: dict[str, object] | None = None,
 ) -> list[str]:
-    """Change the status in memory, stamping the times it implies; returns the fields to save."""
+    """Change the status in memory, stamping the times it implies, and record the event; returns the
+    fields to save."""
+    fields, event = status_move(
+        ticket, actor, to, reason=reason, kind=kind, because=because, because_params=because_params
+    )
+    record_many([event])
+    return fields
+
+
+def status_move(
+    ticket: Ticket,
+    actor: Actor,
+    to: str,
+    *,
+    reason: str = "",
+    kind: EventKind = EventKind.STATUS_CHANGED,
+    because: SystemReason | None = None,
+    because_params: dict[str, object] | None = None,
+) -> tuple[list[str], TicketEvent]:
+    """move_status without recording: the fields to save and the built event, for a batch to record."""
     ensure_allowed(ticket, to)
     # Another app may hold a ticket open (an external case awaiting its report-back); the
     # customer's own confirmation still closes it.
@@ -64,7 +86,7 @@ def move_status(
         ticket.closed_at = None
         fields.append("closed_at")
         kind = EventKind.REOPENED
-    record(
+    event = build_event(
         ticket,
         actor,
         kind,
@@ -74,7 +96,7 @@ def move_status(
         because=because,
         because_params=because_params,
     )
-    return fields
+    return fields, event
 
 
 def transition(*, ticket_id: int, actor: Actor, to: str, version: int | None, reason: str = "") -> Ticket:

@@ -57,7 +57,7 @@ def _demo_rules() -> list[RoutingRule]:
     rules = list(RoutingRule.objects.filter(is_active=True).select_related("set_category", "set_team"))
     if rules:
         return rules
-    from complaints.management.commands.seed_demo import ROUTING_RULES
+    from complaints.demo.data import ROUTING_RULES
 
     categories = {c.slug: c for c in Category.objects.all()}
     built = []
@@ -152,7 +152,7 @@ def evaluate() -> Report:
             for p, e in zip(predictions, test, strict=True)
         ) / len(test)
 
-        from complaints.management.commands.seed_demo import CATEGORY_TEAMS
+        from complaints.demo.data import CATEGORY_TEAMS
 
         rules = _demo_rules()
         rules_scores = _rules_scores(rules, test, parents, CATEGORY_TEAMS)

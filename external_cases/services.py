@@ -24,6 +24,7 @@ from complaints.errors import ComplaintError, IllegalTransition
 from complaints.events import EventKind
 from complaints.models import Customer, Message, Ticket, TicketEvent
 from complaints.states import Status
+from config.celery import queue_after_commit
 
 from . import deadlines, risk
 from .models import EscalationRisk, ExternalCase, ExternalSource, ReportBack
@@ -524,10 +525,8 @@ def fire_due_alerts(*, now: datetime | None = None, batch_size: int = 200) -> li
             _schedule(case, now)
             case.save(update_fields=fields)
         if fired:
-            from . import tasks
-
             alerts = [(alert.case_id, alert.percent) for alert in fired]
-            transaction.on_commit(lambda: tasks.send_case_alerts.delay(alerts))
+            queue_after_commit("external_cases.tasks.send_case_alerts", alerts)
     return fired
 
 

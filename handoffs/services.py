@@ -23,6 +23,7 @@ from complaints.attachments import CheckedFile
 from complaints.errors import ComplaintError, IllegalTransition, NotFound
 from complaints.models import Message, Ticket
 from complaints.states import Status
+from config.celery import queue_after_commit
 from sla import services as sla_services
 
 from . import deadlines
@@ -109,9 +110,7 @@ def _queue_mail(handoff: Handoff, purpose: str, body: str, *, cc: str = "") -> H
         cc=cc,
         body=body,
     )
-    from .tasks import send_handoff_mail
-
-    send_handoff_mail.delay_on_commit(mail.pk)
+    queue_after_commit("handoffs.tasks.send_handoff_mail", mail.pk)
     return mail
 
 
@@ -411,8 +410,6 @@ def fire_due_warnings(*, now: datetime | None = None, batch_size: int = 200) -> 
             Handoff.objects.filter(pk__in=near, warned_at__isnull=True).update(warned_at=now)
         fired = [DueWarning(pk, True) for pk in overdue] + [DueWarning(pk, False) for pk in near]
         if fired:
-            from .tasks import send_warnings
-
             payload = [[w.handoff_id, int(w.overdue)] for w in fired]
-            transaction.on_commit(lambda: send_warnings.delay(payload))
+            queue_after_commit("handoffs.tasks.send_warnings", payload)
     return fired

@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 
 from complaints import preferences
 from complaints.models import Ticket
+from config.celery import queue_after_commit
 
 from .models import CorrectiveAction, QualitySettings
 
@@ -143,9 +144,7 @@ def warn_overdue(*, now: datetime | None = None, batch_size: int = 100) -> list[
         ids = [action.pk for action in due]
         CorrectiveAction.objects.filter(pk__in=ids).update(overdue_warned_at=now)
         if ids:
-            from . import tasks
-
-            tasks.mail_overdue_warning.delay_on_commit(ids)
+            queue_after_commit("quality.tasks.mail_overdue_warning", ids)
     return ids
 
 

@@ -33,6 +33,7 @@ from complaints.console.charts import line_chart
 from complaints.models import Category, RootCause, Ticket
 from complaints.naming import user_name
 from complaints.selectors import SUPERVISORS_GROUP
+from config.celery import queue_after_commit
 from feedback import reports as feedback_reports
 from sla import reports as sla_reports
 from sla.calendars import CalendarSpec, next_working_moment
@@ -429,13 +430,11 @@ def claim_due_delivery(*, now: datetime | None = None) -> ReviewPackDelivery | N
     current = Month.of(timezone.localdate(now))
     if now < first_working_moment(current):
         return None
-    from . import tasks
-
     with transaction.atomic():
         delivery, created = ReviewPackDelivery.objects.get_or_create(month=current.previous().first)
         if not created:
             return None
-        tasks.mail_review_pack.delay_on_commit(delivery.pk)
+        queue_after_commit("quality.tasks.mail_review_pack", delivery.pk)
     return delivery
 
 

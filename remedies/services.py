@@ -17,6 +17,7 @@ from complaints import naming
 from complaints import services as complaint_services
 from complaints.errors import ComplaintError, IllegalTransition
 from complaints.models import Message, RootCause, Ticket
+from config.celery import queue_after_commit
 
 from . import policy
 from .models import DEFAULT_DUE_DAYS, FULFILLED_TYPES, ApprovalLevel, Fulfilment, FulfilmentTerm, Remedy
@@ -102,9 +103,7 @@ def hold_for_approval(
         row.save(update_fields=["decided_at"])
         _start_fulfilment(row, now)
         return False
-    from . import tasks  # the tasks module imports this one
-
-    tasks.ask_for_approval.delay_on_commit(row.pk)
+    queue_after_commit("remedies.tasks.ask_for_approval", row.pk)
     _note(
         ticket.pk,
         actor,
@@ -319,8 +318,6 @@ def fail(*, fulfilment_id: int, actor: Actor, reason: str) -> Fulfilment:
 def warn_overdue(*, now: datetime | None = None, batch_size: int = 200) -> list[int]:
     """Mark each pending item past its due time as warned, once, and queue the owner's mail. Rows are
     claimed with SKIP LOCKED and marked with a conditional UPDATE, so two sweeps never warn twice."""
-    from . import tasks  # the tasks module imports this one
-
     now = now or timezone.now()
     with transaction.atomic():
         ids = list(
@@ -341,5 +338,5 @@ def warn_overdue(*, now: datetime | None = None, batch_size: int = 200) -> list[
                         "due": timezone.localtime(item.due_at).strftime("%Y-%m-%d %H:%M"),
                     },
                 )
-            tasks.send_overdue_warnings.delay_on_commit(ids)
+            queue_after_commit("remedies.tasks.send_overdue_warnings", ids)
     return ids if claimed else []

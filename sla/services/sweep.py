@@ -18,6 +18,7 @@ from complaints.bulk_update import update_by_pk
 from complaints.errors import ComplaintError
 from complaints.events import CodedReason, EventKind, SystemReason
 from complaints.models import Team, Ticket
+from config.celery import queue_after_commit
 
 from ..calendars import CalendarSpec
 from ..models import (
@@ -141,11 +142,9 @@ def _fire_for_tickets(tickets: dict[int, Ticket], now: datetime, specs: Calendar
     _store_summaries(tickets, clocks, due)
     _breach_actions(tickets, [f.clock for f in firings if f.level == SlaAlert.BREACH])
 
-    from .. import tasks
-
     alert_ids = [alert.pk for alert in alerts]
     for chunk in batched(alert_ids, ALERT_MAIL_CHUNK):
-        tasks.send_alert.delay_on_commit(list(chunk))
+        queue_after_commit("sla.tasks.send_alert", list(chunk))
     return alert_ids
 
 

@@ -12,7 +12,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import pii
+from . import pii, search
 from .models import (
     Attachment,
     CannedReply,
@@ -39,14 +39,12 @@ def _remembered[T](user: AbstractBaseUser, name: str, compute: Callable[[], T]) 
     return memo[name]
 
 
-def ticket_by_reference(reference: str, *related: str, only: tuple[str, ...] = ()) -> Ticket | None:
-    """The ticket with this reference (with the `related` rows joined, only the `only` fields when
-    given), or None. No visibility check: the caller decides who may learn of it (intake threading,
-    a customer's signed link)."""
+def ticket_by_reference(reference: str, *related: str) -> Ticket | None:
+    """The ticket with this reference (with the `related` rows joined), or None. No visibility check:
+    the caller decides who may learn of it (intake threading, a customer's signed link)."""
     if not reference:
         return None
-    tickets = Ticket.objects.select_related(*related).filter(reference=reference)
-    return (tickets.only(*only) if only else tickets).first()
+    return Ticket.objects.select_related(*related).filter(reference=reference).first()
 
 
 def is_supervisor(user: AbstractBaseUser) -> bool:
@@ -137,8 +135,8 @@ def looks_like_contact(term: str) -> bool:
     return "@" in term or sum(c.isdigit() for c in term) >= 7
 
 
-# A search reads at most this many tickets' ids from matching messages (a word in a thousand
-# messages is not a search an agent pages through).
+# Without PostgreSQL's full-text search (SQLite), a search reads at most this many tickets' ids
+# from matching messages (a word in a thousand messages is not a search an agent pages through).
 MESSAGE_MATCHES = 500
 
 
@@ -146,7 +144,9 @@ def search_tickets(queryset: QuerySet[Ticket], term: str) -> QuerySet[Ticket]:
     """Reference, order or customer number, exact customer e-mail/phone, or words anywhere in the ticket.
 
     Words match the subject, the description or any message (replies and notes included: the
-    agent may read them); several words must each appear somewhere.
+    agent may read them); several words must each appear somewhere. On PostgreSQL through the
+    full-text indexes (complaints.search: at most its TICKET_MATCHES newest tickets), elsewhere as
+    substrings.
     """
     term = term.strip()
     if not term:
@@ -161,6 +161,8 @@ def search_tickets(queryset: QuerySet[Ticket], term: str) -> QuerySet[Ticket]:
             condition |= Q(customer_id__in=numbered)
     if looks_like_contact(term):
         condition |= Q(customer__in=customers_by_contact(term))
+    if search.available():
+        return queryset.filter(condition | Q(pk__in=search.matching_ticket_ids(queryset, term.split()[:8])))
     words = Q()
     for word in term.split()[:8]:
         in_messages = list(

@@ -17,7 +17,6 @@ from .queue import (
     queue_status_update,
     queue_survey,
     requeue_stranded,
-    send_again,
     send_delivery,
 )
 from .routing import last_wechat_message_at, reaches_on_own_channel, wechat_account_of
@@ -40,7 +39,6 @@ __all__ = [
     "reaches_on_own_channel",
     "reply_to_address",
     "requeue_stranded",
-    "send_again",
     "send_delivery",
     "sms_text",
     "wechat_account_of",

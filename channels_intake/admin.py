@@ -10,7 +10,7 @@ from django.utils.translation import ngettext
 from complaints.admin.config_audit import AuditedModelAdmin
 from complaints.console.setup import SetupStep, register_setup_step
 
-from . import services, wechat
+from . import outbound, services, wechat
 from .models import CustomerIdentity, InboundItem, Mailbox, OutboundMessage, WebhookChannel, WeChatAccount
 
 
@@ -216,12 +216,7 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Send the selected unsent deliveries again"), permissions=["change"])
     def send_again(self, request: HttpRequest, queryset: QuerySet[OutboundMessage]) -> None:
-        from .tasks import send_delivery
-
-        pending = list(queryset.exclude(state=OutboundMessage.State.SENT).values_list("pk", flat=True))
-        queryset.filter(pk__in=pending).update(state=OutboundMessage.State.QUEUED)
-        for pk in pending:
-            send_delivery.delay_on_commit(pk)
+        pending = outbound.send_again(delivery_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, _("%(n)d deliveries queued again.") % {"n": len(pending)})
 
 

@@ -244,9 +244,7 @@ def _kf_endpoint(request: HttpRequest, account: WeChatAccount, *, timestamp: str
         services.keep_refused_wechat(account=account, raw=request.body, error=exc.message)
         return _plain_text(exc.message, 400)
     if message.msg_type == "event" and message.event == wechat.KF_EVENT and message.token:
-        from .tasks import sync_kf_messages
-
-        sync_kf_messages.delay_on_commit(account.pk, message.token)
+        services.queue_kf_sync(account=account, event_token=message.token)
     return _plain_text("success", 200)
 
 

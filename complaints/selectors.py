@@ -39,12 +39,14 @@ def _remembered[T](user: AbstractBaseUser, name: str, compute: Callable[[], T]) 
     return memo[name]
 
 
-def ticket_by_reference(reference: str, *related: str) -> Ticket | None:
-    """The ticket with this reference (with the `related` rows joined), or None. No visibility check:
-    the caller decides who may learn of it (intake threading, a customer's signed link)."""
+def ticket_by_reference(reference: str, *related: str, only: tuple[str, ...] = ()) -> Ticket | None:
+    """The ticket with this reference (with the `related` rows joined, only the `only` fields when
+    given), or None. No visibility check: the caller decides who may learn of it (intake threading,
+    a customer's signed link)."""
     if not reference:
         return None
-    return Ticket.objects.select_related(*related).filter(reference=reference).first()
+    tickets = Ticket.objects.select_related(*related).filter(reference=reference)
+    return (tickets.only(*only) if only else tickets).first()
 
 
 def is_supervisor(user: AbstractBaseUser) -> bool:

@@ -22,7 +22,9 @@ from django.utils.translation import gettext as _
 from complaints import services as complaint_services
 from complaints.errors import ComplaintError, NotFound
 from complaints.models import Customer, Message, Resolution, TeamMembership, Ticket
+from complaints.services import customers as customer_services
 from complaints.states import Status
+from config.celery import queue_after_commit
 
 from . import channels as survey_channels
 from . import delivery
@@ -140,10 +142,7 @@ def cancel_pending_surveys(*, ticket_id: int, reason: str) -> int:
 def opt_out_of_surveys(*, customer_id: int) -> Customer:
     """The customer asked for no more surveys: remember it and cancel the ones not yet sent."""
     with transaction.atomic():
-        customer = Customer.objects.select_for_update().get(pk=customer_id)
-        if not customer.surveys_opted_out:
-            customer.surveys_opted_out = True
-            customer.save(update_fields=["surveys_opted_out"])
+        customer = customer_services.opt_out_of_surveys(customer_id=customer_id)
         Survey.objects.filter(customer_id=customer_id, state=Survey.State.SCHEDULED).update(
             state=Survey.State.CANCELLED, cancel_reason=_("The customer unsubscribed from surveys.")
         )
@@ -561,9 +560,7 @@ def open_return_visit(
         },
     )
     if created:
-        from .tasks import notify_return_visit
-
-        notify_return_visit.delay_on_commit(visit.pk)
+        queue_after_commit("feedback.tasks.notify_return_visit", visit.pk)
     return visit
 
 

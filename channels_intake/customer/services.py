@@ -5,11 +5,12 @@ import hmac
 import re
 
 from django.conf import settings
-from django.db import transaction
 
-from complaints import pii
-from complaints.models import Customer, Ticket
+from complaints import pii, selectors
+from complaints.models import Ticket
 from complaints.models.tickets import CROCKFORD_ALPHABET
+from complaints.services import customers as customer_services
+from config.celery import queue_after_commit
 
 # Crockford base-32 reads I and L as 1 and O as 0, so a misread reference still matches.
 _CROCKFORD_FIXES = str.maketrans({"I": "1", "L": "1", "O": "0"})
@@ -37,11 +38,8 @@ def find_ticket_for_contact(*, reference: str, contact: str) -> Ticket | None:
     indexes computed, and constant-time comparisons against real or placeholder values.
     No personal data is decrypted.
     """
-    ticket = (
-        Ticket.objects.filter(reference=reference)
-        .select_related("customer")
-        .only("pk", "reference", "customer__email_index", "customer__phone_index")
-        .first()
+    ticket = selectors.ticket_by_reference(
+        reference, "customer", only=("pk", "reference", "customer__email_index", "customer__phone_index")
     )
     email_index = pii.blind_index("email", contact) or "-"
     phone_index = pii.blind_index("phone", contact) or "-"
@@ -58,16 +56,11 @@ def send_link(*, reference: str, via: str = "email") -> None:
     """Queue a fresh link to the contact on file, by e-mail or SMS as asked (the other one when only that
     is on file); whether there is a ticket or a contact is the task's business, so the caller learns
     nothing and every request does the same work here."""
-    from .tasks import send_ticket_link
-
-    send_ticket_link.delay_on_commit(reference, via)
+    queue_after_commit("channels_intake.customer.tasks.send_ticket_link", reference, via)
 
 
 def remember_language(*, customer_id: int, language: str) -> None:
     """Keep the language the customer is using as their preferred one, for our mails and pages."""
     if language not in dict(settings.LANGUAGES):
         return
-    with transaction.atomic():
-        Customer.objects.filter(pk=customer_id).exclude(preferred_language=language).update(
-            preferred_language=language
-        )
+    customer_services.remember_language(customer_id=customer_id, language=language)

@@ -17,6 +17,7 @@ from .queue import (
     queue_status_update,
     queue_survey,
     requeue_stranded,
+    send_again,
     send_delivery,
 )
 from .routing import last_wechat_message_at, reaches_on_own_channel, wechat_account_of
@@ -39,6 +40,7 @@ __all__ = [
     "reaches_on_own_channel",
     "reply_to_address",
     "requeue_stranded",
+    "send_again",
     "send_delivery",
     "sms_text",
     "wechat_account_of",

@@ -270,6 +270,23 @@ def send_delivery(*, delivery_id: int, final_attempt: bool = False) -> OutboundM
         raise
 
 
+def send_again(*, delivery_ids: list[int]) -> list[int]:
+    """Queue the unsent ones of these deliveries again (the console's "send again"); their ids."""
+    with transaction.atomic():
+        pending = list(
+            OutboundMessage.objects.filter(pk__in=delivery_ids)
+            .exclude(state=OutboundMessage.State.SENT)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        OutboundMessage.objects.filter(pk__in=pending).update(
+            state=OutboundMessage.State.QUEUED, requeue_after=outbox_deadline()
+        )
+        for pk in pending:
+            queue_after_commit(SEND_TASK, pk)
+    return pending
+
+
 def requeue_stranded(*, batch_size: int = 500) -> list[int]:
     """The outbox: publish again the queued deliveries nobody sent by their `requeue_after`.
 

@@ -3,7 +3,7 @@
 import pytest
 
 from channels_intake import services
-from channels_intake.models import InboundItem, Mailbox, WebhookChannel, WeChatAccount
+from channels_intake.models import InboundItem, Mailbox, OutboundMessage, WebhookChannel, WeChatAccount
 from complaints.models import ConfigChange, Ticket
 from tests.factories import AgentFactory
 
@@ -140,3 +140,42 @@ def test_agents_cannot_reach_channel_configuration(client, team):
     client.force_login(agent)
     for url in ("/admin/channels_intake/mailbox/add/", "/admin/channels_intake/webhookchannel/"):
         assert client.get(url).status_code == 403
+
+
+@pytest.mark.django_db
+def test_send_again_queues_only_the_unsent_deliveries_and_they_go_out(
+    admin_client, deliveries, django_capture_on_commit_callbacks, mailoutbox
+):
+    from complaints import services as complaint_services
+
+    with django_capture_on_commit_callbacks(execute=True):
+        complaint_services.open_ticket(
+            actor=None,
+            channel="web",
+            customer=complaint_services.CustomerDetails(email="ana@example.com", language="en"),
+            subject="Router",
+            description="The router keeps dropping.",
+        )
+    deliveries.run()
+    sent = OutboundMessage.objects.get()
+    failed = OutboundMessage.objects.create(
+        key="reply:test",
+        ticket=sent.ticket,
+        purpose=OutboundMessage.Purpose.ACKNOWLEDGEMENT,
+        transport=OutboundMessage.Transport.EMAIL,
+        recipient="ana@example.com",
+        email_message_id="<again@desk.example>",
+        state=OutboundMessage.State.FAILED,
+        attempts=8,
+    )
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/channels_intake/outboundmessage/",
+            {"action": "send_again", "_selected_action": [sent.pk, failed.pk]},
+        )
+    assert response.status_code == 302
+    assert deliveries.queued == [failed.pk]  # the one already sent is not sent twice
+    deliveries.run()
+    failed.refresh_from_db()
+    assert failed.state == OutboundMessage.State.SENT and [m.to for m in mailoutbox] == [["ana@example.com"]]

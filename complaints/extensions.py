@@ -146,6 +146,40 @@ def desk_links(user: Any) -> list[DeskLink]:
     return [link for link in DESK_LINKS if link.visible is None or link.visible(user)]
 
 
+# --- queues other apps add to the desk (feedback's return visits due) ---------------------------
+
+
+@dataclass(frozen=True)
+class DeskQueue:
+    """A queue of the desk that another app owns: its tickets, its count, and an extra list column."""
+
+    value: str  # the queue's name in the address (?queue=...)
+    label: Any  # a lazy translation, rendered in the reader's language
+    # fn(tickets the user may see) -> those of the queue, annotated with `column`'s attribute if any.
+    tickets: Callable[[Any], Any]
+    # fn(tickets the user may see) -> how many tickets the queue holds (counted per user, every poll).
+    count: Callable[[Any], int]
+    # (heading, attribute of the queue's rows, a date and time): a column the list shows for this queue only.
+    column: tuple[Any, str] | None = None
+
+
+# In registration order (INSTALLED_APPS order), after the core's "Awaiting customer" queue.
+DESK_QUEUES: list[DeskQueue] = []
+
+
+def register_desk_queue(queue: DeskQueue) -> None:
+    if all(known.value != queue.value for known in DESK_QUEUES):
+        DESK_QUEUES.append(queue)
+
+
+def desk_queues() -> list[DeskQueue]:
+    return list(DESK_QUEUES)
+
+
+def desk_queue(value: str) -> DeskQueue | None:
+    return next((queue for queue in DESK_QUEUES if queue.value == value), None)
+
+
 # --- added for external_cases (issue 18): what POST /api/v1/tickets/ and its list take beyond the core ---
 
 

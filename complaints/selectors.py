@@ -6,13 +6,12 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
-from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import pii, search
+from . import extensions, pii, search
 from .models import (
     Attachment,
     CannedReply,
@@ -186,7 +185,6 @@ class Queue(models.TextChoices):
     TEAM_UNASSIGNED = "team", _("My team's unassigned")
     AT_RISK = "at_risk", _("At risk / breached")
     AWAITING = "awaiting", _("Awaiting customer")
-    RETURN_VISITS = "return_visits", _("Return visits due")
     RESOLVED = "resolved", _("Recently resolved")
     TEAM_ALL = "team_all", _("All my team's tickets")
     VISIBLE = "visible", _("Everything I may see")
@@ -220,26 +218,16 @@ QUEUE_ORDERINGS = {
 }
 
 
-def return_visit_model() -> type[models.Model] | None:
-    """The feedback app's return-visit model, reached through Ticket.return_visits; None while it is absent."""
-    try:
-        return Ticket._meta.get_field("return_visits").related_model
-    except FieldDoesNotExist:
-        return None
-
-
-def _open_return_visits() -> Exists | None:
-    model = return_visit_model()
-    if model is None:
-        return None
-    return Exists(model.objects.filter(ticket=OuterRef("pk"), completed_at__isnull=True))
-
-
-def queues_for(user: AbstractBaseUser) -> list[Queue]:
-    """The queues this user works from, in the order the desk shows them."""
-    queues = [Queue.MINE, Queue.TEAM_UNASSIGNED, Queue.AT_RISK, Queue.AWAITING]
-    if return_visit_model() is not None:
-        queues.append(Queue.RETURN_VISITS)
+def queues_for(user: AbstractBaseUser) -> list[Queue | extensions.DeskQueue]:
+    """The queues this user works from, in the order the desk shows them (the other apps' queues,
+    complaints.extensions.DeskQueue, after the core's work queues)."""
+    queues: list[Queue | extensions.DeskQueue] = [
+        Queue.MINE,
+        Queue.TEAM_UNASSIGNED,
+        Queue.AT_RISK,
+        Queue.AWAITING,
+    ]
+    queues += extensions.desk_queues()
     queues.append(Queue.RESOLVED)
     if team_ids_of(user):
         queues.append(Queue.TEAM_ALL)
@@ -257,9 +245,6 @@ def _queue_condition(user: AbstractBaseUser, queue: str, now: datetime) -> Q:
         return open_ & Q(sla_state__in=[Ticket.SlaState.AT_RISK, Ticket.SlaState.BREACHED])
     if queue == Queue.AWAITING:
         return Q(status=Status.AWAITING_CUSTOMER)
-    if queue == Queue.RETURN_VISITS:
-        pending = _open_return_visits()
-        return Q(pending) if pending is not None else Q(pk__in=[])
     if queue == Queue.RESOLVED:
         since = now - timedelta(days=RECENTLY_RESOLVED_DAYS)
         return Q(status__in=[Status.RESOLVED, Status.CLOSED], resolved_at__gte=since)
@@ -274,18 +259,15 @@ VISIBLE_BY_DEFINITION = (Queue.MINE, Queue.TEAM_UNASSIGNED, Queue.TEAM_ALL)
 def ticket_queue(user: AbstractBaseUser, queue: str, *, now: datetime | None = None) -> QuerySet[Ticket]:
     """The tickets of one queue that the user may see, shaped for a list row."""
     now = now or timezone.now()
-    if queue not in queues_for(user):
+    if queue not in {known.value for known in queues_for(user)}:
         raise ValueError(f"not a queue of {user}: {queue}")
     # My tickets and my teams' unassigned ones are visible by definition. Leaving out the
     # visibility filter (an OR over team, assignee and creator) lets PostgreSQL read these two
     # queues, count and page alike, from their partial indexes alone.
     visible = Ticket.objects.all() if queue in VISIBLE_BY_DEFINITION else tickets_visible_to(user)
-    tickets = ticket_list(visible).filter(_queue_condition(user, queue, now))
-    model = return_visit_model()
-    if queue == Queue.RETURN_VISITS and model is not None:
-        due = model.objects.filter(ticket=OuterRef("pk"), completed_at__isnull=True).order_by("due_at")
-        tickets = tickets.annotate(return_visit_due=Subquery(due.values("due_at")[:1]))
-    return tickets
+    if (other_app := extensions.desk_queue(queue)) is not None:
+        return other_app.tickets(ticket_list(visible))
+    return ticket_list(visible).filter(_queue_condition(user, queue, now))
 
 
 def queue_counts(user: AbstractBaseUser, *, now: datetime | None = None) -> dict[str, int]:
@@ -315,8 +297,8 @@ def queue_counts(user: AbstractBaseUser, *, now: datetime | None = None) -> dict
     )
     for queue, count in own.items():
         counts[queue] += count
-    if Queue.RETURN_VISITS in queues:
-        counts[Queue.RETURN_VISITS] = _return_visit_count(user)
+    for other_app in extensions.desk_queues():
+        counts[other_app.value] = other_app.count(tickets_visible_to(user))
     if Queue.ALL in queues:
         counts[Queue.ALL] = cache.get_or_set(
             "desk:queue-counts:all", Ticket.objects.count, settings.COMPLAINTS["QUEUE_COUNTS_SECONDS"]
@@ -332,7 +314,7 @@ def _own_counts_key(user: AbstractBaseUser) -> str:
     return f"desk:queue-counts:user:{user.pk}"
 
 
-# Queues whose tickets a whole team shares; MINE and RETURN_VISITS are counted per user.
+# Queues whose tickets a whole team shares; MINE and the other apps' queues are counted per user.
 TEAM_WIDE_QUEUES = (Queue.AT_RISK, Queue.AWAITING, Queue.RESOLVED)
 UNASSIGNED = "unassigned"
 TEAM_QUEUE_COUNTS_KEY = "desk:queue-counts:teams"
@@ -376,12 +358,6 @@ def _own_queue_counts(
         }
     own = Ticket.objects.filter(Q(assignee=user) | Q(created_by=user)).filter(_countable(now))
     return own.aggregate(**{name: Count("pk", filter=condition) for name, condition in conditions.items()})
-
-
-def _return_visit_count(user: AbstractBaseUser) -> int:
-    model = return_visit_model()
-    pending = model.objects.filter(completed_at__isnull=True, ticket__in=tickets_visible_to(user))
-    return pending.values("ticket_id").distinct().count()
 
 
 def filter_ticket_queue(

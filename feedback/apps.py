@@ -9,9 +9,9 @@ class FeedbackConfig(AppConfig):
     def ready(self) -> None:
         from complaints import privacy as core_privacy
         from complaints.events import ticket_event
-        from complaints.extensions import register_stats_section, register_ticket_panel
+        from complaints.extensions import register_desk_queue, register_stats_section, register_ticket_panel
 
-        from . import privacy, receivers, reports, selectors
+        from . import desk_queue, privacy, receivers, reports, selectors
 
         ticket_event.connect(receivers.on_ticket_event, dispatch_uid="feedback.on_ticket_event")
         core_privacy.tickets_anonymised.connect(
@@ -20,3 +20,4 @@ class FeedbackConfig(AppConfig):
         core_privacy.register_export_section("surveys.csv", privacy.surveys_export)
         register_stats_section("satisfaction", reports.satisfaction_section)
         register_ticket_panel(selectors.ticket_panel)
+        register_desk_queue(desk_queue.RETURN_VISITS)

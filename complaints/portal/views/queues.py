@@ -62,12 +62,15 @@ def _remember_search(request: HttpRequest, term: str) -> str:
     return search_id
 
 
-def _attach_badges(page) -> None:
-    """Badges other apps register (escalation risk, external cases) for the rows of the page."""
+def _attach_badges(page, column: tuple | None) -> None:
+    """Badges other apps register (escalation risk, external cases) for the rows of the page, and
+    the value of another app's queue column (a return visit's due time)."""
     page.object_list = list(page.object_list)
     badges = extensions.ticket_badges(page.object_list)
     for row in page.object_list:
         row.extension_badges = badges.get(row.pk, [])
+        if column is not None:
+            row.queue_column_value = getattr(row, column[1], None)
 
 
 def _remembered_search(request: HttpRequest, search_id: str) -> str:
@@ -87,7 +90,9 @@ def _queue_page(request: HttpRequest, params: QueryDict) -> HttpResponse:
     tickets = selectors.search_tickets(tickets, q)
     tickets = selectors.order_ticket_queue(tickets, form.value("sort", QueueSort.SLA_DUE))
     page = Paginator(tickets, form.value("per_page", forms.PAGE_SIZES[0])).get_page(params.get("page"))
-    _attach_badges(page)
+    other_app = extensions.desk_queue(current)
+    column = other_app.column if other_app is not None else None
+    _attach_badges(page, column)
     context = {
         "form": form,
         "page": page,
@@ -98,7 +103,7 @@ def _queue_page(request: HttpRequest, params: QueryDict) -> HttpResponse:
         "page_urls": _page_urls(params, page),
         "back_url": _page_urls(params, page, only=page.number)["this"],
         "queues": [(queue, None) for queue in queues],
-        "show_return_visits": current == Queue.RETURN_VISITS,
+        "queue_column": column[0] if column else None,
         "bulk": bulk_context(request),
     }
     if request.htmx and params.get("part") == "counts":

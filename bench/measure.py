@@ -88,6 +88,7 @@ def main(phase: str) -> None:
                 note=f"{timeline.reference}",
             ),
         ]
+        measured += pages.search_pages(agent, supervisor)
         marks = restore.watermarks()
         metrics = pages.measure_pages(measured, runs, plans)
         metrics.append(pages.measure_queue_recount(agent, min(runs, 20)))

@@ -21,9 +21,5 @@ class ChannelsIntakeConfig(AppConfig):
             receivers.on_tickets_anonymised, dispatch_uid="channels_intake.on_tickets_anonymised"
         )
         core_privacy.register_export_section("channel_identities.csv", privacy.identities_export)
-        # Survey links for customers on WeChat or an app's callback (feedback/channels.py).
-        from feedback.channels import register_survey_channel
-
-        register_survey_channel(reaches=receivers.reaches_for_survey, send=receivers.send_survey)
         extensions.register_desk_link(_("Log a phone call"), "public:phone_call")
         extensions.register_ticket_panel(desk_panels.phone_call_panel)

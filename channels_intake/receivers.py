@@ -43,11 +43,3 @@ def on_customer_erased(
 
 def on_tickets_anonymised(sender: type, *, ticket_ids: list[int], **kwargs: object) -> None:
     privacy.forget_tickets(ticket_ids=ticket_ids)
-
-
-def reaches_for_survey(ticket: Ticket) -> bool:
-    return outbound.reaches_on_own_channel(ticket)
-
-
-def send_survey(*, survey: object, url: str, text: str, reminder: bool) -> None:
-    outbound.queue_survey(survey_id=survey.pk, ticket=survey.ticket, url=url, reminder=reminder)

@@ -473,10 +473,9 @@ INTAKE = {
 # (e.g. "imap.internal,10.1.2.0/24"). config/outbound_guard.py.
 OUTBOUND_ALLOWED_HOSTS = env.list("OUTBOUND_ALLOWED_HOSTS", default=[])
 
-# Satisfaction surveys. SMS_BACKEND: a class with send(*, to, text); empty means no SMS gateway,
-# and SMS-only surveys are cancelled rather than reported as sent.
+# Satisfaction surveys. Their texts go through INTAKE["SMS_BACKEND"], the one SMS backend; without a
+# gateway SMS-only surveys are cancelled rather than reported as sent.
 FEEDBACK = {
-    "SMS_BACKEND": env.str("SMS_BACKEND", default="feedback.sms.ConsoleSmsBackend" if DEBUG else ""),
     "BATCH_SIZE": env.int("SURVEY_BATCH_SIZE", default=100),
 }
 
@@ -490,7 +489,6 @@ if not DEBUG and not ALLOW_CONSOLE_BACKENDS:
         for name, backend in (
             ("EMAIL_URL (console://)", MAILERS["default"]["BACKEND"]),
             ("SMS_BACKEND", INTAKE["SMS_BACKEND"]),
-            ("SMS_BACKEND", FEEDBACK["SMS_BACKEND"]),
         )
         if backend.rsplit(".", 1)[-1].startswith("Console")
     ]

@@ -1,29 +1,25 @@
-"""Surveys for customers reached on the channel they wrote on (WeChat, an app's or Weibo's callback).
+"""Surveys for customers reached on the channel they wrote on (WeChat, an app's or Weibo's callback):
+the link goes as a delivery of the outbound stack (channels_intake.outbound), like the replies."""
 
-The app that owns such a channel registers it in its ready(): `reaches(ticket)` says whether the
-customer of this ticket can be reached there, `send(survey=..., url=..., text=..., reminder=...)`
-hands the survey link over (raising OSError when it could not, so the survey is tried again later).
-"""
-
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+
+from channels_intake import outbound
+from complaints.models import Ticket
+
+from .models import Survey
 
 
 @dataclass(frozen=True)
 class SurveyChannel:
-    reaches: Callable[[Any], bool]
-    send: Callable[..., None]
+    """The customer's own channel: `send` queues the survey link as an OutboundMessage."""
+
+    def send(self, *, survey: Survey, url: str, text: str, reminder: bool) -> None:
+        outbound.queue_survey(survey_id=survey.pk, ticket=survey.ticket, url=url, reminder=reminder)
 
 
-_channels: list[SurveyChannel] = []
+OWN_CHANNEL = SurveyChannel()
 
 
-def register_survey_channel(*, reaches: Callable[[Any], bool], send: Callable[..., None]) -> None:
-    """Add a way to send survey links to customers on their own channel (in registration order)."""
-    _channels.append(SurveyChannel(reaches=reaches, send=send))
-
-
-def channel_for(ticket: Any) -> SurveyChannel | None:
-    """The first registered channel that reaches this ticket's customer, or None."""
-    return next((channel for channel in _channels if channel.reaches(ticket)), None)
+def channel_for(ticket: Ticket) -> SurveyChannel | None:
+    """The customer's own channel when it reaches them (WeChat that can send, a callback), else None."""
+    return OWN_CHANNEL if outbound.reaches_on_own_channel(ticket) else None

@@ -19,6 +19,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from channels_intake.outbound.email import BatchMailer
 from complaints import services as complaint_services
 from complaints.errors import ComplaintError, NotFound
 from complaints.models import Customer, Message, Resolution, TeamMembership, Ticket
@@ -264,7 +265,7 @@ def _release(surveys: list[Survey], *, now: datetime, reminder: bool) -> None:
 
 
 def _deliver_one(
-    survey: Survey, *, mailer: delivery.SurveyMailer, now: datetime, reminder: bool, report: SendReport
+    survey: Survey, *, mailer: BatchMailer, now: datetime, reminder: bool, report: SendReport
 ) -> bool:
     """Send (or remind) one claimed survey and record the result; False when the mail server or SMS
     gateway failed in a way that may fail the next ones too (a refused recipient does not)."""
@@ -290,7 +291,7 @@ def _deliver_one(
         _record(survey, reminder=reminder, state=Survey.State.CANCELLED, cancel_reason=reason[:200])
         report.cancelled += 1
         return True
-    except (OSError, delivery.SmsDeliveryError) as error:
+    except OSError as error:
         attempts = survey.attempts + 1
         fields: dict[str, object] = {
             "attempts": attempts,
@@ -346,7 +347,7 @@ def _deliver_one(
 
 
 def _deliver_batch(
-    surveys: list[Survey], *, mailer: delivery.SurveyMailer, now: datetime, reminder: bool, report: SendReport
+    surveys: list[Survey], *, mailer: BatchMailer, now: datetime, reminder: bool, report: SendReport
 ) -> bool:
     """Deliver a claimed batch over the mailer's one connection; False when the run must stop.
 
@@ -390,7 +391,7 @@ def send_due_surveys(*, now: datetime | None = None, batch_size: int = 100) -> S
     report.expired = Survey.objects.filter(
         state__in=[Survey.State.SENT, Survey.State.REMINDED], expires_at__lte=now
     ).update(state=Survey.State.EXPIRED, remind_at=None)
-    with delivery.SurveyMailer() as mailer:
+    with BatchMailer() as mailer:
         try:
             for reminder in (False, True):
                 surveys = _claim(now, reminder=reminder, limit=batch_size - report.handled)

@@ -1,8 +1,12 @@
 """The e-mail backend: acknowledgements, replies and resolution notices as text + HTML mail, threaded
 with the customer's own mail and marked so that it is never answered in a loop."""
 
+import logging
+import smtplib
+
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage, EmailMultiAlternatives, mailers
+from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -13,6 +17,8 @@ from complaints.notifications import header_text
 from .. import mailparse
 from ..models import InboundItem, Mailbox, OutboundMessage
 from . import compose
+
+logger = logging.getLogger(__name__)
 
 Purpose = OutboundMessage.Purpose
 
@@ -84,3 +90,48 @@ def build_email(delivery: OutboundMessage) -> EmailMultiAlternatives:
 
 def send(delivery: OutboundMessage) -> None:
     build_email(delivery).send()
+
+
+class BatchMailer:
+    """One connection to the default mailer for a whole batch of mails (the survey sender's).
+
+    Opened on the first e-mail (a batch of texts or of nothing due never connects), kept open for
+    the following ones, and dropped by `reset()` after a failure so the next e-mail reconnects.
+    Use it as a context manager: the connection is closed when the batch ends, however it ends.
+    """
+
+    def __init__(self) -> None:
+        self.connection: BaseEmailBackend | None = None
+        self.opened = 0  # connections opened (or tried), for the run's report
+        self.failures = 0  # failures of the mail server (or SMS gateway) so far in this run
+
+    def send(self, message: EmailMessage) -> int:
+        if self._server_hung_up():
+            self.reset()
+        if self.connection is None:
+            # Kept before open() so that reset() also closes a half-opened one (refused login, say).
+            self.connection, self.opened = mailers["default"], self.opened + 1
+            self.connection.open()
+        return self.connection.send_messages([message])
+
+    def _server_hung_up(self) -> bool:
+        # smtplib closes the socket itself when the server answers 421 (closing): reconnect then,
+        # rather than fail the next survey on a dead connection. Django's SMTP backend keeps
+        # smtplib's object as `connection`; other backends have nothing to hang up.
+        smtp = getattr(self.connection, "connection", None)
+        return isinstance(smtp, smtplib.SMTP) and smtp.sock is None
+
+    def reset(self) -> None:
+        """Drop the connection (after an error it may be half-open); the next send reconnects."""
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except OSError as error:  # smtplib and ssl errors included
+                logger.info("Closing the mail connection failed: %s", error)
+
+    def __enter__(self) -> "BatchMailer":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.reset()

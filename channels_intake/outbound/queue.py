@@ -165,7 +165,7 @@ def queue_status_update(*, ticket: Ticket, event: TicketEvent) -> None:
 
 
 def queue_survey(*, survey_id: int, ticket: Ticket, url: str, reminder: bool) -> None:
-    """Hand a survey link to the customer's own channel (feedback/channels.py calls this)."""
+    """Hand a survey link to the customer's own channel (feedback's survey sender calls this)."""
     _queue(
         key=f"survey:{survey_id}:{'reminder' if reminder else 'first'}",
         ticket=ticket,

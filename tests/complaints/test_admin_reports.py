@@ -35,7 +35,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _sms_outbox(settings):
-    settings.FEEDBACK = {**settings.FEEDBACK, "SMS_BACKEND": "feedback.sms.LocmemSmsBackend"}
+    settings.INTAKE = {**settings.INTAKE, "SMS_BACKEND": "channels_intake.outbound.sms.LocmemSmsBackend"}
 
 
 def _day(month: int, day: int, hour: int = 10) -> dt.datetime:

@@ -5,16 +5,16 @@ from collections.abc import Callable
 import pytest
 from django.core import mail
 
+from channels_intake.outbound.sms import LocmemSmsBackend
 from complaints import services as complaint_services
 from complaints.models import Resolution, Ticket
 from feedback.models import Survey
-from feedback.sms import LocmemSmsBackend
 from tests.factories import AgentFactory, CustomerFactory, RootCauseFactory, TicketFactory
 
 
 @pytest.fixture(autouse=True)
 def _sms_outbox(settings):
-    settings.FEEDBACK = {**settings.FEEDBACK, "SMS_BACKEND": "feedback.sms.LocmemSmsBackend"}
+    settings.INTAKE = {**settings.INTAKE, "SMS_BACKEND": "channels_intake.outbound.sms.LocmemSmsBackend"}
     LocmemSmsBackend.outbox.clear()
     yield
     LocmemSmsBackend.outbox.clear()

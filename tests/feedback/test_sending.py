@@ -8,10 +8,10 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
+from channels_intake.outbound.sms import LocmemSmsBackend
 from complaints.models import Customer
 from feedback import services
 from feedback.models import Survey, SurveyPolicy
-from feedback.sms import LocmemSmsBackend
 from tests.factories import CustomerFactory, TicketFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -218,7 +218,7 @@ def test_sms_survey_goes_through_the_sms_backend_with_a_short_signed_link(
 def test_without_an_sms_gateway_sms_surveys_are_cancelled_not_reported_sent(
     team, resolve, time_machine, settings
 ):
-    settings.FEEDBACK = {**settings.FEEDBACK, "SMS_BACKEND": ""}
+    settings.INTAKE = {**settings.INTAKE, "SMS_BACKEND": ""}
     time_machine.move_to(local("2026-03-02 10:00"), tick=False)
     resolve(TicketFactory(team=team, customer=CustomerFactory(email="", phone="13912345678")))
     time_machine.move_to(local("2026-03-03 10:00"), tick=False)

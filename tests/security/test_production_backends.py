@@ -15,9 +15,9 @@ from django.core import mail
 
 from channels_intake import outbound
 from channels_intake.models import OutboundMessage
+from channels_intake.outbound import sms
 from complaints import services
 from config.console_backends import NotDelivered
-from feedback.sms import get_sms_backend
 
 ROOT = Path(django_settings.BASE_DIR)
 PRODUCTION = {
@@ -49,9 +49,8 @@ def start(tmp_path: Path, **env: str | None) -> subprocess.CompletedProcess:
         {"EMAIL_URL": "console://"},
         {"EMAIL_URL": None},  # unset: the console default
         {"SMS_BACKEND": "channels_intake.outbound.sms.ConsoleSmsBackend"},
-        {"SMS_BACKEND": "feedback.sms.ConsoleSmsBackend"},
     ],
-    ids=["console-mail", "default-mail", "intake-console-sms", "feedback-console-sms"],
+    ids=["console-mail", "default-mail", "console-sms"],
 )
 def test_production_refuses_to_start_with_a_console_backend(tmp_path, env):
     result = start(tmp_path, **env)
@@ -119,5 +118,5 @@ def test_console_mail_and_survey_sms_are_not_delivered_in_production(settings):
     settings.MAILERS = {"default": {"BACKEND": "config.console_backends.ConsoleEmailBackend"}}
     with pytest.raises(NotDelivered):
         mail.EmailMessage("s", "b", to=["a@example.com"]).send()
-    settings.FEEDBACK = {**settings.FEEDBACK, "SMS_BACKEND": "feedback.sms.ConsoleSmsBackend"}
-    assert get_sms_backend() is None  # surveys are cancelled as "no SMS gateway", never reported sent
+    settings.INTAKE = {**settings.INTAKE, "SMS_BACKEND": "channels_intake.outbound.sms.ConsoleSmsBackend"}
+    assert not sms.delivers()  # surveys are cancelled as "no SMS gateway", never reported sent

@@ -1,16 +1,15 @@
 """Thin Celery tasks calling the assistant's services."""
 
 from celery import shared_task
-from django.db import OperationalError
+
+from config.celery import REPEATABLE_TASK
 
 from . import services
 
 
 # Both limits given: the soft one defaults to CELERY_TASK_SOFT_TIME_LIMIT (240 s), and a soft limit
 # above the hard one makes every .delay() raise.
-@shared_task(
-    acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, soft_time_limit=50, time_limit=60
-)
+@shared_task(**REPEATABLE_TASK, soft_time_limit=50, time_limit=60)
 def suggest_for_ticket(ticket_id: int) -> int | None:
     """One suggestion per ticket (a second run finds the first)."""
     suggestion = services.suggest_for_ticket(ticket_id=ticket_id)

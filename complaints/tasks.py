@@ -2,7 +2,8 @@
 
 from celery import Task, shared_task
 from celery.utils.time import get_exponential_backoff_interval
-from django.db import OperationalError
+
+from config.celery import REPEATABLE_TASK
 
 from . import notifications, privacy, services
 
@@ -29,9 +30,7 @@ def notify_staff(self: Task, event_id: int | list[int]) -> int:
     return sent
 
 
-@shared_task(
-    acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, soft_time_limit=240, time_limit=300
-)
+@shared_task(**REPEATABLE_TASK, soft_time_limit=240, time_limit=300)
 def close_stale_resolved_tickets() -> int:
     """Close resolved tickets left undisputed; re-queues itself while batches come back full."""
     batch_size = 500
@@ -41,9 +40,7 @@ def close_stale_resolved_tickets() -> int:
     return closed
 
 
-@shared_task(
-    acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, soft_time_limit=240, time_limit=300
-)
+@shared_task(**REPEATABLE_TASK, soft_time_limit=240, time_limit=300)
 def apply_retention() -> int:
     """Anonymise closed tickets past the retention period; re-queues itself while batches come back full."""
     batch_size = privacy.RETENTION_BATCH

@@ -7,11 +7,24 @@ import time
 
 from celery import Celery, signals
 from celery.contrib.django.task import DjangoTask
+from django.db import OperationalError
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 logger = logging.getLogger(__name__)
+
+
+# A task safe to run twice (it picks its work by state): acknowledged once it has run, retried with
+# backoff while the database is briefly unavailable. Spread into @shared_task(...) by the apps' tasks.
+REPEATABLE_TASK = {
+    "acks_late": True,
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "max_retries": 5,
+}
+# The periodic sweeps (SLA clocks, external cases, hand-offs, ...): one batch within a minute.
+SWEEP_TASK = {**REPEATABLE_TASK, "soft_time_limit": 50, "time_limit": 60}
 
 
 # Publishing after commit retries once, briefly (Celery's default pauses add up to a second per job,

@@ -1,21 +1,15 @@
 """Thin Celery tasks of the external_cases app: the deadline sweep and its alert mails."""
 
 from celery import shared_task
-from django.db import OperationalError
+
+from config.celery import SWEEP_TASK
 
 from . import notifications, services
 
 SWEEP_BATCH_SIZE = 200
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-    soft_time_limit=50,
-    time_limit=60,
-)
+@shared_task(**SWEEP_TASK)
 def sweep() -> int:
     """Fire the external cases' due warnings and missed deadlines; re-queues itself while batches are full."""
     fired = services.fire_due_alerts(batch_size=SWEEP_BATCH_SIZE)

@@ -2,14 +2,13 @@
 
 from celery import shared_task
 from django.conf import settings
-from django.db import OperationalError
+
+from config.celery import REPEATABLE_TASK
 
 from . import notifications, services
 
 
-@shared_task(
-    acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, soft_time_limit=240, time_limit=300
-)
+@shared_task(**REPEATABLE_TASK, soft_time_limit=240, time_limit=300)
 def send_due_surveys() -> dict[str, int]:
     """Send due surveys and reminders in one batch; re-queues itself while batches come back full.
 

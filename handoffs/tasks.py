@@ -5,6 +5,8 @@ import smtplib
 from celery import shared_task
 from django.db import OperationalError
 
+from config.celery import SWEEP_TASK
+
 from . import mailing, notifications, services
 
 SWEEP_BATCH_SIZE = 200
@@ -27,14 +29,7 @@ def send_handoff_mail(self, mail_id: int) -> str:
     return mail.state if mail else "missing"
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-    soft_time_limit=50,
-    time_limit=60,
-)
+@shared_task(**SWEEP_TASK)
 def sweep() -> int:
     """Warn once about hand-offs near or past their due time; re-queues itself while batches are full."""
     fired = services.fire_due_warnings(batch_size=SWEEP_BATCH_SIZE)

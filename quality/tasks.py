@@ -1,32 +1,19 @@
 """Thin Celery tasks of the quality app; each is safe to run twice (a unique row or a lock decides)."""
 
 from celery import shared_task
-from django.db import OperationalError
+
+from config.celery import REPEATABLE_TASK, SWEEP_TASK
 
 from . import services
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-    soft_time_limit=240,
-    time_limit=300,
-)
+@shared_task(**REPEATABLE_TASK, soft_time_limit=240, time_limit=300)
 def sample_last_week() -> int:
     """Draw last week's inspection sample (beat runs it hourly; only the first run of a week draws)."""
     return services.sample_for_week(week_start=services.previous_week()).reviews
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-    soft_time_limit=50,
-    time_limit=60,
-)
+@shared_task(**SWEEP_TASK)
 def corrective_actions_housekeeping() -> int:
     """Warn owners of overdue actions (once each) and store the effect of actions whose window passed."""
     from . import corrective
@@ -48,14 +35,7 @@ def mail_overdue_warning(action_ids: list[int]) -> int:
     return corrective.mail_overdue_warning(action_ids=action_ids)
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
-    soft_time_limit=540,
-    time_limit=600,
-)
+@shared_task(**{**REPEATABLE_TASK, "max_retries": 3}, soft_time_limit=540, time_limit=600)
 def compute_transparency_snapshot() -> int:
     """Recompute the public figures; the page serves the newest snapshot. Returns the snapshot's id."""
     from . import transparency
@@ -63,14 +43,7 @@ def compute_transparency_snapshot() -> int:
     return transparency.compute_snapshot().pk
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-    soft_time_limit=50,
-    time_limit=60,
-)
+@shared_task(**SWEEP_TASK)
 def send_review_pack() -> int:
     """Claim last month's review pack once the month's first working day has begun (beat runs it
     hourly; the unique month makes every later run a no-op). Returns 1 when it claimed the delivery."""

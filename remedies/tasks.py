@@ -1,14 +1,13 @@
 """Thin Celery tasks of the remedies app: the overdue sweep and its mail."""
 
 from celery import shared_task
-from django.db import OperationalError
+
+from config.celery import SWEEP_TASK
 
 from . import notifications, services
 
 
-@shared_task(
-    acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, soft_time_limit=50, time_limit=60
-)
+@shared_task(**SWEEP_TASK)
 def warn_overdue_fulfilment() -> int:
     """The beat's sweep: each pending item past its due time warns its owner once."""
     return len(services.warn_overdue())

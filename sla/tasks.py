@@ -1,21 +1,15 @@
 """Thin Celery tasks of the sla app: the beat sweep and the alert e-mails."""
 
 from celery import shared_task
-from django.db import OperationalError
+
+from config.celery import SWEEP_TASK
 
 from . import notifications, services
 
 SWEEP_BATCH_SIZE = 500
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-    soft_time_limit=50,
-    time_limit=60,
-)
+@shared_task(**SWEEP_TASK)
 def sweep() -> int:
     """Fire every SLA warning and breach that is due; safe to run concurrently. Returns alerts fired.
 

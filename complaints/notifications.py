@@ -1,10 +1,13 @@
-"""E-mail to staff about what happened on a ticket (customer-facing mail belongs to channels_intake)."""
+"""E-mail to staff: the one place that answers "which staff must be told" (`staff_to_tell`) and sends
+their mail, one per language (`send_staff_mail`). The core's own events, the sla app's warnings and
+breaches and feedback's return visits all use it; mail to customers is channels_intake.outbound's."""
 
 import re
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core.mail import send_mass_mail
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -13,6 +16,7 @@ from django.utils import translation
 from . import naming, preferences, timeline
 from .events import EventKind
 from .models import TeamMembership, TicketEvent
+from .selectors import SUPERVISORS_GROUP
 
 User = get_user_model()
 
@@ -40,54 +44,83 @@ def header_text(value: str, *, limit: int = 250) -> str:
     return " ".join(_HEADER_UNSAFE.sub(" ", value).split())[:limit]
 
 
-def recipients_for(event: TicketEvent) -> list[str]:
-    return sorted({user.email for user in recipient_users(event)})
+def staff_to_tell(
+    *,
+    team_id: int | None,
+    assignee_id: int | None = None,
+    users: Iterable[int] = (),
+    assignee: bool = False,
+    leads: bool = False,
+    supervisors: bool = False,
+    not_the_actor: int | None = None,
+) -> list:
+    """The active staff with an e-mail address to tell: the assignee, the team's leads, the
+    supervisors, and any `users` by id, as asked; never `not_the_actor` (nobody is told of what they
+    did themselves). One query."""
+    who = Q(pk__in=list(users))
+    if assignee and assignee_id:
+        who |= Q(pk=assignee_id)
+    if leads:
+        who |= Q(
+            pk__in=TeamMembership.objects.filter(team_id=team_id, role=TeamMembership.Role.LEAD).values(
+                "user"
+            )
+        )
+    if supervisors:
+        who |= Q(groups__name=SUPERVISORS_GROUP)
+    found = User.objects.filter(who, is_active=True).exclude(email="")
+    if not_the_actor:
+        found = found.exclude(pk=not_the_actor)
+    return list(found.distinct())
+
+
+def send_staff_mail(users: Iterable, *, template: str, context: Callable[[], dict]) -> int:
+    """Mail `users`, each in the language they chose: emails/<template>_subject.txt and <template>.txt
+    rendered with `context()` once per language, all over one connection. Returns the recipients."""
+    mails = []
+    for language, recipients in preferences.recipients_by_language(users):
+        with translation.override(language):
+            values = context()
+            subject = header_text(render_to_string(f"emails/{template}_subject.txt", values))
+            mails.append((subject, render_to_string(f"emails/{template}.txt", values), None, recipients))
+    send_mass_mail(mails)
+    return sum(len(mail[3]) for mail in mails)
 
 
 def recipient_users(event: TicketEvent) -> list:
-    """The active staff with an e-mail address told about `event`."""
+    """Who is told of a ticket event: the assignee of an assignment, a customer's message or a
+    dispute; the team's leads of an escalation, a dispute, a re-route request or a message nobody has
+    (and supervisors of an escalation, or of a re-route request on a ticket without a team)."""
     ticket = event.ticket
-    users = User.objects.none()
-    if (
-        event.kind in (EventKind.ASSIGNED, EventKind.CUSTOMER_MESSAGE, EventKind.DISPUTED)
-        and ticket.assignee_id
-    ):
-        users = User.objects.filter(pk=ticket.assignee_id)
-    if event.kind in (EventKind.ESCALATED, EventKind.DISPUTED, EventKind.REROUTE_REQUESTED) or (
-        event.kind == EventKind.CUSTOMER_MESSAGE and not ticket.assignee_id
-    ):
-        leads = TeamMembership.objects.filter(team_id=ticket.team_id, role=TeamMembership.Role.LEAD).values(
-            "user"
-        )
-        users = users | User.objects.filter(
-            Q(pk__in=leads) | Q(groups__name="Supervisors")
-            # A re-route request on a ticket without a team has no lead to decide: supervisors do.
-            if event.kind == EventKind.ESCALATED
-            or (event.kind == EventKind.REROUTE_REQUESTED and not ticket.team_id)
-            else Q(pk__in=leads)
-        )
-    if event.actor_id:
-        users = users.exclude(pk=event.actor_id)  # nobody is told about what they did themselves
-    return list(users.filter(is_active=True).exclude(email="").distinct())
+    kind = event.kind
+    return staff_to_tell(
+        team_id=ticket.team_id,
+        assignee_id=ticket.assignee_id,
+        assignee=kind in (EventKind.ASSIGNED, EventKind.CUSTOMER_MESSAGE, EventKind.DISPUTED),
+        leads=kind in (EventKind.ESCALATED, EventKind.DISPUTED, EventKind.REROUTE_REQUESTED)
+        or (kind == EventKind.CUSTOMER_MESSAGE and not ticket.assignee_id),
+        supervisors=kind == EventKind.ESCALATED
+        or (kind == EventKind.REROUTE_REQUESTED and not ticket.team_id),
+        not_the_actor=event.actor_id,
+    )
+
+
+def recipients_for(event: TicketEvent) -> list[str]:
+    return sorted({user.email for user in recipient_users(event)})
 
 
 def notify_staff_of_event(*, event_id: int) -> int:
     event = TicketEvent.objects.select_related("ticket", "actor").filter(pk=event_id).first()
     if event is None:
         return 0
-    sent = 0
-    # One mail per language, each recipient reading it in the language they chose.
-    for language, recipients in preferences.recipients_by_language(recipient_users(event)):
-        with translation.override(language):
-            context = {
-                "event": event,
-                "ticket": event.ticket,
-                "actor_name": naming.user_name(event.actor),
-                "reason": timeline.event_reason(event),
-                "url": settings.SITE_URL + reverse("desk:ticket", args=[event.ticket.reference]),
-            }
-            subject = header_text(render_to_string("emails/staff_event_subject.txt", context))
-            body = render_to_string("emails/staff_event.txt", context)
-        send_mail(subject, body, None, recipients)
-        sent += len(recipients)
-    return sent
+    return send_staff_mail(
+        recipient_users(event),
+        template="staff_event",
+        context=lambda: {
+            "event": event,
+            "ticket": event.ticket,
+            "actor_name": naming.user_name(event.actor),
+            "reason": timeline.event_reason(event),
+            "url": settings.SITE_URL + reverse("desk:ticket", args=[event.ticket.reference]),
+        },
+    )

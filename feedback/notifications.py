@@ -1,12 +1,10 @@
-"""E-mail to staff about return visits (回访) they have to make."""
+"""E-mail to staff about return visits (回访) they have to make, through the core's staff mail
+(complaints.notifications: the assignee in the language they chose)."""
 
 from django.conf import settings
-from django.core.mail import EmailMessage
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 
-from complaints import preferences
+from complaints.notifications import send_staff_mail, staff_to_tell
 
 from .models import ReturnVisit
 
@@ -18,15 +16,15 @@ def notify_return_visit(*, visit_id: int) -> int:
         .filter(pk=visit_id, completed_at__isnull=True)
         .first()
     )
-    if visit is None or visit.assignee is None or not visit.assignee.email:
+    if visit is None or visit.assignee_id is None:
         return 0
-    with translation.override(preferences.staff_language(visit.assignee) or settings.LANGUAGE_CODE):
-        context = {
+    return send_staff_mail(
+        staff_to_tell(team_id=visit.team_id, users=[visit.assignee_id]),
+        template="survey_return_visit",
+        context=lambda: {
             "visit": visit,
             "ticket": visit.ticket,
             "answer": getattr(visit.survey, "answer", None),
             "url": settings.SITE_URL + reverse("admin:feedback_returnvisit_change", args=[visit.pk]),
-        }
-        subject = " ".join(render_to_string("emails/survey_return_visit_subject.txt", context).split())
-        body = render_to_string("emails/survey_return_visit.txt", context)
-    return EmailMessage(subject, body, None, [visit.assignee.email]).send(using="default")
+        },
+    )

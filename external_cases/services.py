@@ -22,7 +22,8 @@ from complaints import policy
 from complaints import services as complaint_services
 from complaints.errors import ComplaintError, IllegalTransition
 from complaints.events import EventKind
-from complaints.models import Customer, Message, Ticket, TicketEvent
+from complaints.models import Message, Ticket, TicketEvent
+from complaints.services.customers import create_customer
 from complaints.states import Status
 from config.celery import queue_after_commit
 
@@ -334,10 +335,12 @@ def open_forwarded_mail(
             )
             return existing.ticket, message
         # Unidentified: a claimed contact is not the customer's, and the forwarding address is nobody's.
-        customer = Customer.objects.create(
-            name=_("Customer of %(source)s case %(number)s")
-            % {"source": source, "number": number or _("(number to be filled in)")},
-            preferred_language=sender.language or "zh-hans",
+        customer = create_customer(
+            complaint_services.CustomerDetails(
+                name=_("Customer of %(source)s case %(number)s")
+                % {"source": source, "number": number or _("(number to be filled in)")},
+                language=sender.language,
+            )
         )
         opened = complaint_services.open_ticket(
             actor=None,

@@ -1,12 +1,15 @@
 """Bench of a major incident at scale (issue 17): one public update fanned out to N linked tickets, and
 resolve-all of them, each through the same task bodies the worker runs (incidents.tasks), in chunks.
 
-    DATABASE_URL=postgres://… .venv/bin/python -m bench.incidents_fanout --tickets 10000
+    .venv/bin/python -m bench.incidents_fanout --database postgres://…/bench_desk --tickets 10000
 
 Prints the request times (posting the update, resolving the incident: they only queue chunks) and the
-work the chunks do (one worker process, serially; N workers divide it). It adds its own customers,
-tickets and incident, marked "bench-incident", and removes them afterwards; the outbound deliveries
-the work queues are recorded, not sent (no broker or mail server is needed).
+work the chunks do (one worker process, serially; N workers divide it), with the statements each
+took and the load average. It adds its own customers, tickets (with their SLA clocks, as the demo
+loader makes them) and incident, marked "bench-incident", into the database given (`--database`,
+else DATABASE_URL: an existing big one works, its own rows are left alone) and removes them
+afterwards; the outbound deliveries the work queues are recorded, not sent (no broker or mail server
+is needed).
 """
 
 import argparse
@@ -14,7 +17,24 @@ import os
 import time
 from decimal import Decimal
 
-import django
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=10_000)
+    parser.add_argument(
+        "--database",
+        default=os.environ.get("BENCH_DATABASE_URL", ""),
+        help="database URL to run in (default: BENCH_DATABASE_URL, else DATABASE_URL)",
+    )
+    return parser.parse_args()
+
+
+# Parsed before Django starts: the database is chosen from the environment when settings load.
+ARGS = _arguments() if __name__ == "__main__" else None
+if ARGS is not None and ARGS.database:
+    os.environ["DATABASE_URL"] = ARGS.database
+
+import django  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
@@ -30,6 +50,7 @@ def _seed(count: int):
     from django.contrib.auth import get_user_model
 
     from complaints import pii
+    from complaints.events import tickets_bulk_loaded
     from complaints.models import Customer, Resolution, RootCause, Ticket
     from complaints.states import Status
     from incidents.models import Incident, IncidentLink
@@ -64,6 +85,9 @@ def _seed(count: int):
         ],
         batch_size=1000,
     )
+    # Their SLA clocks, as seed_demo makes them for bulk-loaded tickets (the replies and resolutions stop them).
+    for start in range(0, len(tickets), 1000):
+        tickets_bulk_loaded.send(sender=Ticket, ticket_ids=[t.pk for t in tickets[start : start + 1000]])
     incident = Incident.objects.create(
         title_zh=MARK, title_en=MARK, status=Incident.Status.CONFIRMED, started_at=timezone.now()
     )
@@ -96,6 +120,16 @@ def _clean(supervisor, incident, tickets) -> None:
         supervisor.delete()
 
 
+def _load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def _existing_tickets() -> int:
+    from complaints.models import Ticket
+
+    return Ticket.objects.count()
+
+
 def _queued(monkeypatched: dict[str, list]) -> None:
     """Record the tasks the services queue instead of publishing them (no broker needed)."""
     from channels_intake import tasks as intake_tasks
@@ -113,11 +147,13 @@ def _queued(monkeypatched: dict[str, list]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tickets", type=int, default=10_000)
-    args = parser.parse_args()
-
+    args = ARGS or _arguments()
     from django.db import connection
+
+    print(
+        f"{connection.vendor} database {connection.settings_dict['NAME']}, "
+        f"{_existing_tickets()} tickets before seeding; load average {_load()}"
+    )
 
     from incidents import services, tasks
 
@@ -139,8 +175,12 @@ def main() -> None:
             f"{len(queued['deliver_update'])} chunks queued"
         )
         started = time.perf_counter()
-        sent = sum(tasks.deliver_update.run(*chunk) for chunk in queued.pop("deliver_update"))
-        print(f"fan-out work: {sent} replies in {time.perf_counter() - started:.1f} s (one process)")
+        with CaptureQueriesContext(connection) as queries:
+            sent = sum(tasks.deliver_update.run(*chunk) for chunk in queued.pop("deliver_update"))
+        print(
+            f"fan-out work: {sent} replies in {time.perf_counter() - started:.1f} s (one process), "
+            f"{len(queries)} statements, {len(queued['send_delivery'])} deliveries queued; load average {_load()}"
+        )
         queued["send_delivery"].clear()
 
         connection.queries_log.clear()
@@ -155,10 +195,12 @@ def main() -> None:
             f"{len(queued['resolve_linked'])} chunks queued"
         )
         started = time.perf_counter()
-        resolved = sum(tasks.resolve_linked.run(*chunk) for chunk in queued.pop("resolve_linked"))
+        with CaptureQueriesContext(connection) as queries:
+            resolved = sum(tasks.resolve_linked.run(*chunk) for chunk in queued.pop("resolve_linked"))
         print(
             f"resolve-all work: {resolved} tickets resolved in {time.perf_counter() - started:.1f} s "
-            f"(one process), {len(queued['send_delivery'])} resolution notices queued"
+            f"(one process), {len(queries)} statements, {len(queued['send_delivery'])} resolution notices "
+            f"queued; load average {_load()}"
         )
     finally:
         _clean(supervisor, incident, tickets)

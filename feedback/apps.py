@@ -8,12 +8,13 @@ class FeedbackConfig(AppConfig):
 
     def ready(self) -> None:
         from complaints import privacy as core_privacy
-        from complaints.events import ticket_event
+        from complaints.events import events_recorded, ticket_event
         from complaints.extensions import register_desk_queue, register_stats_section, register_ticket_panel
 
         from . import desk_queue, privacy, receivers, reports, selectors
 
         ticket_event.connect(receivers.on_ticket_event, dispatch_uid="feedback.on_ticket_event")
+        events_recorded.connect(receivers.on_events_recorded, dispatch_uid="feedback.on_events_recorded")
         core_privacy.tickets_anonymised.connect(
             receivers.on_tickets_anonymised, dispatch_uid="feedback.on_tickets_anonymised"
         )

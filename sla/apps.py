@@ -8,12 +8,12 @@ class SlaConfig(AppConfig):
 
     def ready(self) -> None:
         from complaints import config_cache, extensions
-        from complaints.events import ticket_event, tickets_bulk_loaded
+        from complaints.events import events_recorded, tickets_bulk_loaded
 
         from . import receivers, reports, selectors
         from .models import BusinessCalendar, CalendarDay, SlaPolicy, WorkingInterval
 
-        ticket_event.connect(receivers.move_clocks, dispatch_uid="sla.move_clocks")
+        events_recorded.connect(receivers.move_clocks, dispatch_uid="sla.move_clocks")
         tickets_bulk_loaded.connect(
             receivers.build_clocks_for_loaded, dispatch_uid="sla.build_clocks_for_loaded"
         )

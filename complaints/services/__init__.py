@@ -10,7 +10,8 @@ Callers use `from complaints import services` and `services.resolve(...)`; the m
 - customers: finding or creating the customer
 - opening: open_ticket, a repeat folded into its open ticket, the files that come with it
 - messages: add_message, add_messages (many at once, NewMessage each)
-- lifecycle: transition, acknowledge, await_customer, reopen, resolve, confirm, dispute, auto-close, spam
+- lifecycle: transition, acknowledge, await_customer, reopen, resolve (resolve_many: many at once, NewResolution
+  each), confirm, dispute, auto-close, spam
 - assignment: assign, assign_within_team
 - escalation: escalate (and its batch, escalate_for_sla), reroute, request_reroute, reclassify
 - merging: merge
@@ -30,6 +31,7 @@ from .escalation import (
     reroute,
 )
 from .lifecycle import (
+    NewResolution,
     acknowledge,
     await_customer,
     close_stale_resolved,
@@ -38,6 +40,7 @@ from .lifecycle import (
     mark_spam,
     reopen,
     resolve,
+    resolve_many,
     transition,
 )
 from .merging import merge
@@ -73,6 +76,7 @@ __all__ = [
     "CustomerDetails",
     "Escalation",
     "NewMessage",
+    "NewResolution",
     "Opened",
     "acknowledge",
     "acting_user",
@@ -105,6 +109,7 @@ __all__ = [
     "request_reroute",
     "reroute",
     "resolve",
+    "resolve_many",
     "sanitise",
     "set_summary_of_new_ticket",
     "transition",

@@ -1,6 +1,8 @@
 """Status changes: transition, acknowledge, await the customer, reopen, resolve, the customer's
 confirmation or dispute, auto-close and spam."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -27,10 +29,13 @@ from .timeline import (
     ensure_allowed,
     ensure_current,
     lock_ticket,
+    locked_or_lock,
     record,
     record_many,
     sanitise,
     save_ticket,
+    save_tickets,
+    with_customers,
     write_message,
 )
 
@@ -152,6 +157,18 @@ def reopen(*, ticket_id: int, actor: Actor, version: int | None, reason: str) ->
     return ticket
 
 
+@dataclass(frozen=True)
+class NewResolution:
+    """One ticket's resolution for resolve_many: what resolve takes, per ticket."""
+
+    ticket_id: int
+    root_cause: RootCause
+    steps_taken: str
+    remedy: str = Resolution.Remedy.NONE
+    amount: Decimal | int | str = 0
+    version: int | None = None
+
+
 def resolve(
     *,
     ticket_id: int,
@@ -163,46 +180,106 @@ def resolve(
     amount: Decimal | int | str = 0,
     consult_holds: bool = True,
 ) -> Resolution | None:
-    """Record the root cause, the steps and any remedy, and mark the ticket resolved. Returns None when
-    a registered resolve hold keeps the resolution back (a remedy awaiting approval: the hold stores
-    it, the ticket stays as it is and the customer is not told); the hold applies it later with
-    consult_holds=False."""
-    amount = Decimal(str(amount or 0))
+    """Record the root cause, the steps and any remedy, and mark the ticket resolved: resolve_many with
+    one ticket. Returns None when a registered resolve hold keeps the resolution back (a remedy
+    awaiting approval: the hold stores it, the ticket stays as it is and the customer is not told);
+    the hold applies it later with consult_holds=False."""
+    new = NewResolution(
+        ticket_id=ticket_id,
+        root_cause=root_cause,
+        steps_taken=steps_taken,
+        remedy=remedy,
+        amount=amount,
+        version=version,
+    )
+    return resolve_many(actor=actor, resolutions=[new], consult_holds=consult_holds)[0]
+
+
+def _checked_amount(new: NewResolution) -> Decimal:
+    amount = Decimal(str(new.amount or 0))
     if amount < 0:
         raise ComplaintError(_("The remedy amount cannot be negative."))
-    if remedy in (Resolution.Remedy.REFUND, Resolution.Remedy.COMPENSATION) and amount <= 0:
+    if new.remedy in (Resolution.Remedy.REFUND, Resolution.Remedy.COMPENSATION) and amount <= 0:
         raise ComplaintError(_("A refund or compensation needs its amount."))
-    if not steps_taken.strip():
+    if not new.steps_taken.strip():
         raise ComplaintError(_("Describe the steps taken to resolve the complaint."))
+    return amount
+
+
+def resolve_many(
+    *,
+    actor: Actor,
+    resolutions: Sequence[NewResolution],
+    consult_holds: bool = True,
+    locked: dict[int, Ticket] | None = None,
+) -> list[Resolution | None]:
+    """Resolve many tickets at once (an incident's resolve-all), all or none, each with its own root
+    cause, steps and remedy: the tickets locked once in primary-key order, the resolutions, the ticket
+    saves and the events one statement each; `ticket_event` is sent for each RESOLVED event as before
+    (the SLA clocks stop, the survey is scheduled, the customer is told). Returns, in the order given,
+    each ticket's Resolution, or None where a resolve hold kept it back. `locked`: tickets the caller
+    already locked in its transaction."""
+    amounts = [_checked_amount(new) for new in resolutions]
+    if not resolutions:
+        return []
+    resolved_by = acting_user(actor)
     with transaction.atomic():
-        ticket = lock_ticket(ticket_id)
-        ensure_current(ticket, version)
-        ensure_allowed(ticket, Status.RESOLVED)
-        proposal = {"root_cause": root_cause, "steps_taken": steps_taken, "remedy": remedy, "amount": amount}
-        if consult_holds and extensions.resolve_held(ticket=ticket, actor=actor, **proposal):
-            return None
-        resolution = Resolution.objects.create(
-            ticket=ticket,
-            root_cause=root_cause,
-            steps_taken=sanitise(steps_taken),
-            remedy=remedy,
-            amount=amount,
-            resolved_by=acting_user(actor),
-        )
-        before, ticket.status, ticket.resolved_at = ticket.status, Status.RESOLVED, timezone.now()
-        save_ticket(ticket, "status", "resolved_at")
-        record(
-            ticket,
-            actor,
-            EventKind.RESOLVED,
-            before=before,
-            after=Status.RESOLVED,
-            resolution_id=resolution.pk,
-            root_cause=root_cause.slug,
-            remedy=remedy,
-            amount=str(amount),
-        )
-    return resolution
+        tickets = with_customers(locked_or_lock(locked, {new.ticket_id for new in resolutions}))
+        results: list[Resolution | None] = []
+        before: dict[int, str] = {}
+        for new, amount in zip(resolutions, amounts, strict=True):
+            ticket = tickets[new.ticket_id]
+            ensure_current(ticket, new.version)
+            ensure_allowed(ticket, Status.RESOLVED)
+            proposal = {
+                "root_cause": new.root_cause,
+                "steps_taken": new.steps_taken,
+                "remedy": new.remedy,
+                "amount": amount,
+            }
+            if consult_holds and extensions.resolve_held(ticket=ticket, actor=actor, **proposal):
+                results.append(None)
+                continue
+            results.append(
+                Resolution(
+                    ticket=ticket,
+                    root_cause=new.root_cause,
+                    steps_taken=sanitise(new.steps_taken),
+                    remedy=new.remedy,
+                    amount=amount,
+                    resolved_by=resolved_by,
+                )
+            )
+            # In memory at once, so the same ticket twice in a batch is refused as already resolved.
+            before[ticket.pk], ticket.status = ticket.status, Status.RESOLVED
+        done = [resolution for resolution in results if resolution is not None]
+        if not done:
+            return results
+        if len(done) == 1:
+            done[0].save(force_insert=True)
+        else:
+            Resolution.objects.bulk_create(done)
+        now = timezone.now()
+        events = []
+        for resolution in done:
+            ticket = resolution.ticket
+            ticket.resolved_at = now
+            events.append(
+                build_event(
+                    ticket,
+                    actor,
+                    EventKind.RESOLVED,
+                    before=before[ticket.pk],
+                    after=Status.RESOLVED,
+                    resolution_id=resolution.pk,
+                    root_cause=resolution.root_cause.slug,
+                    remedy=resolution.remedy,
+                    amount=str(resolution.amount),
+                )
+            )
+        save_tickets([(resolution.ticket, ["status", "resolved_at"]) for resolution in done])
+        record_many(events)
+    return results
 
 
 def _current_resolution(ticket: Ticket) -> Resolution:

@@ -27,6 +27,7 @@ from .timeline import (
     record_many,
     sanitise,
     save_tickets,
+    with_customers,
     write_messages,
 )
 
@@ -91,7 +92,7 @@ def add_messages(
         return []
     author = acting_user(actor)
     with transaction.atomic():
-        tickets = locked_or_lock(locked, {new.ticket_id for new in messages})
+        tickets = with_customers(locked_or_lock(locked, {new.ticket_id for new in messages}))
         rows: list[Message] = []
         for new, body in zip(messages, bodies, strict=True):
             ticket = tickets[new.ticket_id]

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 import nh3
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -55,6 +56,16 @@ def locked_or_lock(
     missing = sorted(ticket_ids - tickets.keys())
     if missing:
         tickets.update((ticket.pk, ticket) for ticket in lock_tickets(*missing, skip_missing=skip_missing))
+    return tickets
+
+
+def with_customers(tickets: dict[int, Ticket]) -> dict[int, Ticket]:
+    """Load the customers of a batch of tickets in one query (the reactions to a batch's events reach
+    every ticket's customer: the reply's route, the survey); one ticket loads its own when needed."""
+    if len(tickets) > 1:
+        prefetch_related_objects(
+            [t for t in tickets.values() if not Ticket.customer.is_cached(t)], "customer"
+        )
     return tickets
 
 

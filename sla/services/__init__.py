@@ -10,7 +10,13 @@
 from .bulk_load import BULK_FIELDS, create_clocks_for_loaded
 from .clocks import CLOCK_FIELDS, CalendarSpecs, SlaState, mark_at, summarise
 from .holds import apply_resolution_hold, register_resolution_hold, resolution_held
-from .reactions import handle_ticket_event, reapply_policy, refresh_summary, start_clocks
+from .reactions import (
+    handle_ticket_event,
+    handle_ticket_events,
+    reapply_policy,
+    refresh_summary,
+    start_clocks,
+)
 from .sweep import ALERT_MAIL_CHUNK, SWEPT_FIELDS, SweepResult, fire_due_clocks
 
 __all__ = [
@@ -25,6 +31,7 @@ __all__ = [
     "create_clocks_for_loaded",
     "fire_due_clocks",
     "handle_ticket_event",
+    "handle_ticket_events",
     "mark_at",
     "reapply_policy",
     "refresh_summary",

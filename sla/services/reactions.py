@@ -16,12 +16,13 @@ Clock rules (per target):
 """
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from django.utils import timezone
 
 from complaints import services as complaint_services
+from complaints.bulk_update import update_by_pk
 from complaints.events import CodedReason, EventKind, SystemReason
 from complaints.models import Ticket, TicketEvent
 from complaints.states import OPEN_STATUSES, Status
@@ -95,42 +96,75 @@ def start_clocks(
 
 
 def handle_ticket_event(*, ticket: Ticket, event: TicketEvent) -> None:
-    """Move the ticket's clocks for what just happened, inside the service's transaction."""
-    kind = event.kind
-    at = event.created_at or timezone.now()
-    if kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACHED, EventKind.SLA_RETARGETED):
-        return
-    if kind == EventKind.OPENED:
-        clocks = start_clocks(ticket=ticket, at=at)
-        if clocks:
-            # A new ticket has no other clocks: summarise those just started instead of reading them back.
-            state, due = summarise(clocks)
-            complaint_services.set_summary_of_new_ticket(ticket=ticket, state=state, due_at=due)
-        return
-    handler = _HANDLERS.get(kind)
-    if handler is None:
-        return
-    clocks = _clocks(ticket.pk)
+    """Move the ticket's clocks for what just happened: handle_ticket_events with one event."""
+    handle_ticket_events(events=[event])
+
+
+def handle_ticket_events(*, events: Sequence[TicketEvent]) -> None:
+    """Move the clocks for a batch of events (one service's, or an incident's reply or resolve-all
+    to many tickets), in their order, inside the service's transaction: the clocks of the batch's
+    tickets read in one query, the clocks changed written together, and the summaries of the
+    tickets whose clocks changed stored in one UPDATE."""
+    opened = {event.ticket_id for event in events if event.kind == EventKind.OPENED}
+    wanted = {event.ticket_id for event in events if event.kind in _HANDLERS} - opened
+    clocks_of = _clocks_of(wanted)
     specs = CalendarSpecs()
-    changed = handler(ticket=ticket, event=event, at=at, clocks=clocks, specs=specs)
+    touched: dict[int, SlaClock] = {}
+    changed: list[int] = []
+    for event in events:
+        at = event.created_at or timezone.now()
+        if event.kind == EventKind.OPENED:
+            clocks_of[event.ticket_id] = clocks = start_clocks(ticket=event.ticket, at=at)
+            if clocks:
+                # A new ticket has no other clocks: summarise those just started instead of reading them back.
+                state, due = summarise(clocks)
+                complaint_services.set_summary_of_new_ticket(ticket=event.ticket, state=state, due_at=due)
+            continue
+        handler = _HANDLERS.get(event.kind)
+        if handler is None:
+            continue
+        clocks = clocks_of.setdefault(event.ticket_id, [])
+        moved = handler(ticket=event.ticket, event=event, at=at, clocks=clocks, specs=specs)
+        touched.update((id(clock), clock) for clock in moved)
+        if moved and event.ticket_id not in changed:
+            changed.append(event.ticket_id)
+    _save_all(touched.values())
     if changed:
-        refresh_summary(ticket.pk)
+        complaint_services.update_sla_summaries(
+            summaries=[(ticket_id, *summarise(clocks_of[ticket_id])) for ticket_id in changed]
+        )
 
 
-def _save_all(clocks: Iterable[SlaClock]) -> bool:
-    saved = False
-    for clock in clocks:
-        if clock.pk is None:
-            clock.save()
-        else:
-            clock.save(update_fields=CLOCK_FIELDS)
-        saved = True
-    return saved
+def _clocks_of(ticket_ids: set[int]) -> dict[int, list[SlaClock]]:
+    clocks: dict[int, list[SlaClock]] = {ticket_id: [] for ticket_id in ticket_ids}
+    if ticket_ids:
+        query = SlaClock.objects.filter(ticket_id__in=ticket_ids).select_related("policy").order_by("pk")
+        for clock in query:
+            clocks[clock.ticket_id].append(clock)
+    return clocks
+
+
+def _save_all(clocks: Iterable[SlaClock]) -> None:
+    """New clocks in one INSERT, changed ones in one UPDATE (update_by_pk); one clock saved as before."""
+    clocks = list(clocks)
+    new = [clock for clock in clocks if clock.pk is None]
+    old = [clock for clock in clocks if clock.pk is not None]
+    if len(new) == 1:
+        new[0].save()
+    elif new:
+        SlaClock.objects.bulk_create(new)
+    if len(old) == 1:
+        old[0].save(update_fields=CLOCK_FIELDS)
+    elif old:
+        names = [SlaClock._meta.get_field(name).attname for name in CLOCK_FIELDS]
+        update_by_pk(
+            SlaClock, CLOCK_FIELDS, [(clock.pk, *(getattr(clock, n) for n in names)) for clock in old]
+        )
 
 
 def _on_status(
     *, ticket: Ticket, event: TicketEvent, at: datetime, clocks: list[SlaClock], specs: CalendarSpecs
-) -> bool:
+) -> list[SlaClock]:
     before, after = event.from_value, event.to_value
     touched: list[SlaClock] = []
     if after == Status.ACKNOWLEDGED:
@@ -162,7 +196,7 @@ def _on_status(
         if restarted and resolution_held(ticket.pk):
             pause_clock(restarted[0], at)
         touched += restarted
-    return _save_all(touched)
+    return touched
 
 
 def _restart_resolution(
@@ -193,23 +227,23 @@ def _restart_resolution(
 
 def _on_reply(
     *, ticket: Ticket, event: TicketEvent, at: datetime, clocks: list[SlaClock], specs: CalendarSpecs
-) -> bool:
+) -> list[SlaClock]:
     touched = _running(clocks, SlaTarget.FIRST_RESPONSE) + _running(clocks, SlaTarget.NEXT_RESPONSE)
     for clock in touched:
         stop_clock(clock, at, specs[clock.calendar_id])
-    return _save_all(touched)
+    return touched
 
 
 def _on_customer_message(
     *, ticket: Ticket, event: TicketEvent, at: datetime, clocks: list[SlaClock], specs: CalendarSpecs
-) -> bool:
+) -> list[SlaClock]:
     if ticket.status not in OPEN_STATUSES:
-        return False
+        return []
     if _running(clocks, SlaTarget.FIRST_RESPONSE) or _running(clocks, SlaTarget.NEXT_RESPONSE):
-        return False  # an answer is already owed; the earliest unanswered message counts
+        return []  # an answer is already owed; the earliest unanswered message counts
     policy = _policy_in_force(ticket, clocks)
     if policy is None or policy.next_response_minutes is None:
-        return False
+        return []
     last = _last_cycle(clocks, SlaTarget.NEXT_RESPONSE)
     clock = new_clock(
         ticket,
@@ -219,25 +253,25 @@ def _on_customer_message(
         specs=specs,
         cycle=(last.cycle + 1) if last else 1,
     )
-    return _save_all([clock])
+    clocks.append(clock)
+    return [clock]
 
 
 def _on_resolved(
     *, ticket: Ticket, event: TicketEvent, at: datetime, clocks: list[SlaClock], specs: CalendarSpecs
-) -> bool:
+) -> list[SlaClock]:
     touched = _running(clocks)
     for clock in touched:
         stop_clock(clock, at, specs[clock.calendar_id])
-    return _save_all(touched)
+    return touched
 
 
 def _on_reclassified(
     *, ticket: Ticket, event: TicketEvent, at: datetime, clocks: list[SlaClock], specs: CalendarSpecs
-) -> bool:
+) -> list[SlaClock]:
     """Re-apply the policy and put each target whose due time moved on the timeline (old and new due)."""
     due_before = {clock.target: clock.due_at for clock in _running(clocks)}
     touched = reapply_policy(ticket=ticket, at=at, clocks=clocks, specs=specs)
-    saved = _save_all(touched)
     changes: dict[str, tuple[datetime | None, datetime | None]] = {}
     for clock in touched:
         old = due_before.get(clock.target)
@@ -253,7 +287,7 @@ def _on_reclassified(
             if policy
             else CodedReason(SystemReason.SLA_NO_POLICY),
         )
-    return saved
+    return touched
 
 
 def reapply_policy(

@@ -140,3 +140,85 @@ def test_close_stale_resolved_closes_only_old_undisputed_resolutions(agent, caus
     assert old.status == Status.CLOSED and old.version == 3
     assert kinds(old) == [EventKind.RESOLVED, EventKind.AUTO_CLOSED]
     assert recent.status == Status.RESOLVED and disputed.status == Status.IN_PROGRESS
+
+
+# --- resolve_many: many tickets at once, resolve being its one-ticket case -------------------------
+
+
+def _resolution(ticket, cause, **fields):
+    return services.NewResolution(
+        ticket_id=ticket.pk, root_cause=cause, steps_taken="Replaced the PSU", **fields
+    )
+
+
+def test_resolve_many_resolves_each_ticket_with_its_own_remedy(agent, cause):
+    first, second = make(Status.IN_PROGRESS), make(Status.AWAITING_CUSTOMER)
+    results = services.resolve_many(
+        actor=agent,
+        resolutions=[
+            _resolution(first, cause, remedy=Resolution.Remedy.COMPENSATION, amount="5"),
+            _resolution(second, cause, remedy=Resolution.Remedy.APOLOGY),
+        ],
+        consult_holds=False,
+    )
+    assert [r.ticket_id for r in results] == [first.pk, second.pk]
+    assert [(r.remedy, r.amount) for r in results] == [
+        (Resolution.Remedy.COMPENSATION, Decimal("5")),
+        (Resolution.Remedy.APOLOGY, Decimal("0")),
+    ]
+    for ticket, resolution, before in (
+        (first, results[0], Status.IN_PROGRESS),
+        (second, results[1], Status.AWAITING_CUSTOMER),
+    ):
+        ticket.refresh_from_db()
+        assert ticket.status == Status.RESOLVED and ticket.resolved_at and ticket.version == 2
+        assert resolution.resolved_by == agent and resolution.steps_taken == "Replaced the PSU"
+        event = core_events(ticket).get(kind=EventKind.RESOLVED)
+        assert (event.from_value, event.to_value) == (before, Status.RESOLVED)
+        assert event.detail["resolution_id"] == resolution.pk and event.detail["remedy"] == resolution.remedy
+
+
+def test_resolve_many_refuses_the_whole_batch(agent, cause):
+    open_ticket, closed = make(Status.IN_PROGRESS), make(Status.CLOSED)
+    with pytest.raises(IllegalTransition):
+        services.resolve_many(
+            actor=agent, resolutions=[_resolution(open_ticket, cause), _resolution(closed, cause)]
+        )
+    with pytest.raises(IllegalTransition):  # the same ticket twice: the second finds it resolved
+        services.resolve_many(actor=agent, resolutions=[_resolution(open_ticket, cause)] * 2)
+    with pytest.raises(ComplaintError):
+        services.resolve_many(
+            actor=agent,
+            resolutions=[
+                _resolution(open_ticket, cause),
+                _resolution(closed, cause, remedy=Resolution.Remedy.REFUND),
+            ],
+        )
+    assert not Resolution.objects.exists()
+    open_ticket.refresh_from_db()
+    assert open_ticket.status == Status.IN_PROGRESS and open_ticket.version == 1
+
+
+def test_resolve_many_costs_the_same_statements_for_two_tickets_or_twenty(
+    agent, cause, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """The core's own statements (lock, resolutions, tickets, events) do not grow with the batch; the
+    other apps' reactions are measured with the incidents' resolve-all."""
+    from complaints.events import events_recorded, ticket_event
+
+    saved = ticket_event.receivers, events_recorded.receivers
+    ticket_event.receivers, events_recorded.receivers = [], []
+    for signal in (ticket_event, events_recorded):
+        signal.sender_receivers_cache.clear()
+    try:
+        for count in (2, 20):
+            tickets = [make(Status.IN_PROGRESS) for _ in range(count)]
+            # savepoint, lock, the customers, resolutions, tickets, events, release
+            with django_assert_num_queries(7), django_capture_on_commit_callbacks():
+                services.resolve_many(
+                    actor=agent, resolutions=[_resolution(t, cause) for t in tickets], consult_holds=False
+                )
+    finally:
+        ticket_event.receivers, events_recorded.receivers = saved
+        for signal in (ticket_event, events_recorded):
+            signal.sender_receivers_cache.clear()

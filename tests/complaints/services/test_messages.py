@@ -128,17 +128,19 @@ def test_bulk_replies_cost_the_same_statements_for_two_tickets_or_twenty(
 ):
     """The core's own statements (lock, messages, events, tickets) do not grow with the batch; the
     other apps' reactions (SLA clocks, deliveries) are measured with the incidents' fan-out."""
-    from complaints.events import ticket_event
+    from complaints.events import events_recorded, ticket_event
 
-    receivers = ticket_event.receivers
-    ticket_event.receivers = []
-    ticket_event.sender_receivers_cache.clear()
+    saved = ticket_event.receivers, events_recorded.receivers
+    ticket_event.receivers, events_recorded.receivers = [], []
+    for signal in (ticket_event, events_recorded):
+        signal.sender_receivers_cache.clear()
     try:
         for count in (2, 20):
             tickets = [make(Status.IN_PROGRESS) for _ in range(count)]
-            # savepoint, lock, messages, events, tickets, release
-            with django_assert_num_queries(6), django_capture_on_commit_callbacks():
+            # savepoint, lock, the customers, messages, events, tickets, release
+            with django_assert_num_queries(7), django_capture_on_commit_callbacks():
                 services.add_messages(actor=agent, messages=[_reply(t) for t in tickets])
     finally:
-        ticket_event.receivers = receivers
-        ticket_event.sender_receivers_cache.clear()
+        ticket_event.receivers, events_recorded.receivers = saved
+        for signal in (ticket_event, events_recorded):
+            signal.sender_receivers_cache.clear()

@@ -4,35 +4,21 @@ the signed reply to the app's callback receiver, which checks the signature itse
 
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
-from django.conf import settings as django_settings
-from django.db import connection
 from django.utils import timezone
 
 from channels_intake import webhooks
 from channels_intake.models import OutboundMessage, WebhookChannel, WeChatAccount
 from complaints.models import Ticket
+from tests import workers
 from tests.complaints.portal_helpers import post_action
-from tests.workers import REDIS, ROOT, redis_answers, shared_database_url
+from tests.workers import wait_for
 
 from .fake_platforms import start_callback_receiver, start_wechat
 from .test_wechat import post, text_xml
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="the worker process needs a database it can share (PostgreSQL)",
-    ),
-    pytest.mark.skipif(not redis_answers(), reason="needs Redis at 127.0.0.1:6379 for the broker"),
-]
+pytestmark = workers.END_TO_END
 
 TOKEN = "wx-token-123"
 APP_ID = "wx1234567890abcdef"
@@ -53,7 +39,6 @@ def platforms():
 def worker(platforms, tmp_path, monkeypatch):
     """A Celery worker on Redis sharing the test database; this process publishes to the same broker."""
     from channels_intake import tasks
-    from config.celery import app
 
     # The intake tests' stand-in for the broker (conftest: deliveries) is not wanted here: the real
     # worker sends them.
@@ -61,76 +46,26 @@ def worker(platforms, tmp_path, monkeypatch):
 
     wechat, _receiver = platforms
     prefix = f"intake-e2e-{os.getpid()}:"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "1",
-        "SECRET_KEY": django_settings.SECRET_KEY,
-        "FIELD_ENCRYPTION_KEYS": ",".join(django_settings.FIELD_ENCRYPTION_KEYS),
-        "BLIND_INDEX_KEY": django_settings.BLIND_INDEX_KEY,
-        "DATABASE_URL": shared_database_url(),
-        "REDIS_URL": "",
-        "CELERY_BROKER_URL": REDIS,
-        "FEEDBACK_E2E_KEYPREFIX": prefix,
-        "WECHAT_API_BASE": wechat.base,
-        "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",
-        "VAR_DIR": str(tmp_path / "var"),
-    }
-    # This process publishes to the worker's broker (the suite's own is memory://); restored after.
-    before = {
-        "broker_url": app.conf.broker_url,
-        "broker_transport_options": app.conf.broker_transport_options,
-    }
-    app.conf.update(broker_url=REDIS, broker_transport_options={"global_keyprefix": prefix})
-    app._pool = None
-    app.amqp._producer_pool = None  # a pool made earlier in this process still points at memory://
-    log = (tmp_path / "worker.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "tests.feedback.celery_e2e_app",
-            "worker",
-            "-Q",
-            "celery,intake,notifications",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    env = workers.worker_env(
+        tmp_path,
+        FEEDBACK_E2E_KEYPREFIX=prefix,
+        WECHAT_API_BASE=wechat.base,
+        OUTBOUND_ALLOWED_HOSTS="127.0.0.1",
     )
-    try:
+    command = workers.celery(
+        "tests.feedback.celery_e2e_app",
+        "worker",
+        "-Q",
+        "celery,intake,notifications",
+        "--pool",
+        "solo",
+        *workers.QUIET_WORKER,
+    )
+    with (
+        workers.publishing_to_worker(prefix),
+        workers.running({"worker.log": command}, env=env, logs=tmp_path),
+    ):
         yield platforms
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
-        app.conf.update(before)
-        app._pool = None
-        app.amqp._producer_pool = None
-        connection.close()
-
-
-def wait_for(condition, *, seconds: float, what: str, log) -> None:
-    """Poll a condition another process makes true (not a deadline: the worker's speed varies)."""
-    give_up = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > give_up:
-            pytest.fail(f"{what} did not happen within {seconds}s; worker log:\n{log.read_text()[-4000:]}")
-        time.sleep(0.2)
 
 
 def test_the_worker_sends_desk_replies_to_wechat_and_to_the_apps_callback(
@@ -166,12 +101,12 @@ def test_the_worker_sends_desk_replies_to_wechat_and_to_the_apps_callback(
     for ticket in Ticket.objects.order_by("pk"):
         post_action(client, ticket, "reply", body=f"已处理 {ticket.channel}")
     log = tmp_path / "worker.log"
-    wait_for(lambda: wechat.sent, seconds=90, what="the WeChat customer-service message", log=log)
+    wait_for(lambda: wechat.sent, seconds=90, what="the WeChat customer-service message", logs=[log])
     wait_for(
         lambda: any(r["event"] == "reply" for r in receiver.received),
         seconds=60,
         what="the callback",
-        log=log,
+        logs=[log],
     )
     assert "已处理 wechat" in wechat.sent[0]["text"]["content"] and wechat.token_requests == 1
     reply = next(r for r in receiver.received if r["event"] == "reply")
@@ -183,5 +118,5 @@ def test_the_worker_sends_desk_replies_to_wechat_and_to_the_apps_callback(
         ),
         seconds=30,
         what="the deliveries marked sent",
-        log=log,
+        logs=[log],
     )

@@ -5,17 +5,11 @@ the posted rating is stored, reopens the ticket, opens a return visit and change
 import datetime as dt
 import os
 import re
-import signal
-import subprocess
-import sys
-import time
 from datetime import time as clock
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
 from django.utils import timezone
 
 from complaints import extensions
@@ -23,88 +17,38 @@ from complaints import services as complaint_services
 from complaints.models import Ticket
 from complaints.states import Status
 from feedback.models import ReturnVisit, Survey, SurveyAnswer, SurveyPolicy
+from tests import workers
 from tests.factories import AgentFactory, CustomerFactory, RootCauseFactory, TeamFactory, TicketFactory
-from tests.workers import REDIS, ROOT, redis_answers, shared_database_url
+from tests.workers import wait_for
 
 from .test_end_to_end import free_port, smtp_server  # noqa: F401  (the SMTP server fixture)
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="the worker process needs a database it can share (PostgreSQL)",
-    ),
-    pytest.mark.skipif(not redis_answers(), reason="needs Redis at 127.0.0.1:6379 for the broker"),
-]
+pytestmark = workers.END_TO_END
 
 
 @pytest.fixture
 def worker(smtp_server, tmp_path):  # noqa: F811
     """A Celery worker with embedded beat on Redis, sharing the test database and sending to the SMTP server."""
     mailer = django_settings.MAILERS["default"]["OPTIONS"]
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "1",
-        "SECRET_KEY": django_settings.SECRET_KEY,
-        "FIELD_ENCRYPTION_KEYS": ",".join(django_settings.FIELD_ENCRYPTION_KEYS),
-        "BLIND_INDEX_KEY": django_settings.BLIND_INDEX_KEY,
-        "DATABASE_URL": shared_database_url(),
-        "REDIS_URL": "",
-        "CELERY_BROKER_URL": REDIS,
-        "FEEDBACK_E2E_KEYPREFIX": f"feedback-e2e-{os.getpid()}:",
-        "EMAIL_URL": f"smtp://{mailer['host']}:{mailer['port']}",
-        "SITE_URL": "http://desk.example.test",
-        "SURVEY_SEND_INTERVAL": "1",
-        "VAR_DIR": str(tmp_path / "var"),
-    }
-    log = (tmp_path / "worker.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "tests.feedback.celery_e2e_app",
-            "worker",
-            "-B",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "--without-mingle",
-            "--without-gossip",
-            "-s",
-            str(tmp_path / "beat-schedule"),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    env = workers.worker_env(
+        tmp_path,
+        FEEDBACK_E2E_KEYPREFIX=f"feedback-e2e-{os.getpid()}:",
+        EMAIL_URL=f"smtp://{mailer['host']}:{mailer['port']}",
+        SITE_URL="http://desk.example.test",
+        SURVEY_SEND_INTERVAL="1",
     )
-    try:
+    command = workers.celery(
+        "tests.feedback.celery_e2e_app",
+        "worker",
+        "-B",
+        "--pool",
+        "solo",
+        *workers.QUIET_WORKER,
+        "-s",
+        str(tmp_path / "beat-schedule"),
+    )
+    with workers.running({"worker.log": command}, env=env, logs=tmp_path):
         yield smtp_server
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
-        connection.close()
-
-
-def wait_for(condition, *, seconds: float, what: str, log: Path) -> None:
-    """Poll a condition another process makes true (not a deadline: the worker's speed varies)."""
-    give_up = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > give_up:
-            pytest.fail(f"{what} did not happen within {seconds}s; worker log:\n{log.read_text()[-4000:]}")
-        time.sleep(0.2)
 
 
 def test_beat_and_worker_send_the_survey_and_the_answer_has_its_effects(worker, client, tmp_path):
@@ -120,7 +64,7 @@ def test_beat_and_worker_send_the_survey_and_the_answer_has_its_effects(worker, 
         ticket_id=ticket.pk, actor=agent, version=None, root_cause=RootCauseFactory(), steps_taken="Fixed"
     )
 
-    wait_for(lambda: worker.messages, seconds=90, what="the survey e-mail", log=tmp_path / "worker.log")
+    wait_for(lambda: worker.messages, seconds=90, what="the survey e-mail", logs=[tmp_path / "worker.log"])
     [message] = worker.messages
     assert worker.envelopes[0][1] == ["wang.fang@example.com"]
     # The mail leaves inside the worker's transaction; its state is visible once that commits.
@@ -128,7 +72,7 @@ def test_beat_and_worker_send_the_survey_and_the_answer_has_its_effects(worker, 
         lambda: Survey.objects.get().state == Survey.State.SENT,
         seconds=30,
         what="the survey marked sent",
-        log=tmp_path / "worker.log",
+        logs=[tmp_path / "worker.log"],
     )
     text = message.get_body(preferencelist=("plain",)).get_content()
     link = urlsplit(re.search(r"http://desk\.example\.test(/survey/\S+/)\?rating=1", text).group(0))
@@ -150,6 +94,6 @@ def test_beat_and_worker_send_the_survey_and_the_answer_has_its_effects(worker, 
         lambda: log.read_text().count("feedback.tasks.send_due_surveys[") >= runs + 4,
         seconds=60,
         what="two more runs of the sender",
-        log=log,
+        logs=[log],
     )
     assert len(worker.messages) == 1  # nothing is sent twice

@@ -3,36 +3,21 @@ request returns at once, the worker resolves every ticket with its own remedy an
 their resolution exactly once, in their language. (PostgreSQL: DATABASE_URL=postgres://… pytest …)"""
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from decimal import Decimal
 
 import pytest
-from celery import current_app
-from django.conf import settings as django_settings
-from django.db import connection
 
 from complaints.models import Resolution, Ticket
 from complaints.states import Status
 from incidents import services
 from incidents.models import Incident, IncidentLink
+from tests import workers
 from tests.factories import CustomerFactory, RootCauseFactory, TicketFactory
-from tests.sla.test_worker_end_to_end import smtp_server, wait_for  # noqa: F401  (the SMTP fixture)
-from tests.workers import REDIS, ROOT, redis_answers, shared_database_url
+from tests.workers import smtp_server, wait_for  # noqa: F401  (the SMTP server fixture)
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="the worker process needs a database it can share (PostgreSQL)",
-    ),
-    pytest.mark.skipif(not redis_answers(), reason="needs Redis at 127.0.0.1:6379 for the broker"),
-]
+pytestmark = workers.END_TO_END
 
 TICKETS = 500
 
@@ -43,64 +28,15 @@ def worker(smtp_server, tmp_path):  # noqa: F811
     and sending to the SMTP server; this process publishes to the same broker while the test runs."""
     inbox, port = smtp_server
     prefix = f"incidents-e2e-{os.getpid()}:"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "1",
-        "SECRET_KEY": django_settings.SECRET_KEY,
-        "FIELD_ENCRYPTION_KEYS": ",".join(django_settings.FIELD_ENCRYPTION_KEYS),
-        "BLIND_INDEX_KEY": django_settings.BLIND_INDEX_KEY,
-        "DATABASE_URL": shared_database_url(),
-        "REDIS_URL": "",
-        "CELERY_BROKER_URL": REDIS,
-        "BROKER_KEY_PREFIX": prefix,
-        "EMAIL_URL": f"smtp://127.0.0.1:{port}",
-        "SITE_URL": "http://desk.example.test",
-        "VAR_DIR": str(tmp_path / "var"),
-    }
-    log_path = tmp_path / "worker.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--concurrency",
-            "2",
-            "--loglevel",
-            "INFO",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    env = workers.worker_env(
+        tmp_path,
+        BROKER_KEY_PREFIX=prefix,
+        EMAIL_URL=f"smtp://127.0.0.1:{port}",
+        SITE_URL="http://desk.example.test",
     )
-    app = current_app._get_current_object()
-    saved = app.conf.broker_url, app.conf.broker_transport_options
-    app.conf.broker_url = REDIS
-    app.conf.broker_transport_options = {"visibility_timeout": 3600, "global_keyprefix": prefix}
-    app._pool = None  # publish through a connection to the worker's broker from here on
-    app.amqp._producer_pool = None
-    try:
-        yield inbox, log_path
-    finally:
-        app.conf.broker_url, app.conf.broker_transport_options = saved
-        app._pool = None
-        app.amqp._producer_pool = None
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
-        connection.close()
+    commands = {"worker.log": workers.celery("config", "worker", "--concurrency", "2", *workers.QUIET_WORKER)}
+    with workers.running(commands, env=env, logs=tmp_path) as logs, workers.publishing_to_worker(prefix):
+        yield inbox, logs[0]
 
 
 def test_resolve_all_at_500_tickets_tells_each_customer_once_with_their_own_remedy(worker, supervisor):

@@ -15,7 +15,9 @@ class Status(models.TextChoices):
 
 OPEN_STATUSES = frozenset({Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.AWAITING_CUSTOMER})
 
-# Closing an open ticket directly is for duplicates, merges and spam; reopening goes back to in progress.
+# Closing an open ticket directly is for duplicates, merges and spam; resolving is open to every open
+# status, new included (answered on the first contact, such as a call settled on the spot); reopening
+# goes back to in progress. tests/complaints/test_states.py writes this table out again, on purpose.
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.NEW: frozenset(
         {Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.AWAITING_CUSTOMER, Status.RESOLVED, Status.CLOSED}

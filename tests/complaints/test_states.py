@@ -59,6 +59,18 @@ def test_the_graph_covers_every_status():
     assert len(LEGAL) + len(ILLEGAL) == len(Status) ** 2
 
 
+def test_the_table_is_the_one_written_here():
+    assert {status: set(TRANSITIONS[status]) for status in Status} == GRAPH
+    assert {status: allowed_from(status) for status in Status} == {
+        N: [A, P, W, R, C],
+        A: [P, W, R, C],
+        P: [W, R, C],
+        W: [P, R, C],
+        R: [P, C],
+        C: [P],
+    }
+
+
 @pytest.mark.parametrize(("before", "after"), LEGAL, ids=[f"{a}->{b}" for a, b in LEGAL])
 def test_legal_transition_succeeds(before, after):
     ticket = TicketFactory(status=before)

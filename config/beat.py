@@ -127,7 +127,10 @@ class SingleBeatScheduler(PersistentScheduler):
         wait = self.app.conf.get("beat_lock_wait", True)
         announced = False
         with _exit_on_stop_signals():
-            while not self.lock.acquire():
+            while not (acquired := self._try_acquire()):
+                if acquired is None:
+                    time.sleep(min(5.0, self.lock.ttl / 3))
+                    continue
                 holder = self.lock.holder()
                 if not wait:
                     message = (
@@ -147,6 +150,15 @@ class SingleBeatScheduler(PersistentScheduler):
                     announced = True
                 time.sleep(min(5.0, self.lock.ttl / 3))
         logger.info("beat: holding the beat lock %s as %s", self.lock.key, self.lock.token)
+
+    def _try_acquire(self) -> bool | None:
+        """True: ours; False: another beat holds it; None: Redis unreachable (restarting), so this beat
+        waits for it instead of exiting."""
+        try:
+            return self.lock.acquire()
+        except redis.RedisError as exc:
+            logger.warning("beat: Redis unreachable, waiting for it to take the beat lock: %s", exc)
+            return None
 
     def tick(self, *args: object, **kwargs: object) -> float:
         if self.lock is not None and time.monotonic() - self._renewed_at >= self.lock.ttl / 3:

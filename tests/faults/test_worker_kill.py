@@ -4,13 +4,14 @@ mail server may have accepted just before the kill (at most one per kill, counte
 
 import time
 import uuid
+from datetime import time as time_of_day
 from datetime import timedelta
 
 from django.utils import timezone
 
 from complaints import services as complaint_services
 from complaints.models import Ticket
-from feedback.models import Survey
+from feedback.models import Survey, SurveyPolicy
 from sla.models import BusinessCalendar, SlaAlert, SlaClock, SlaPolicy
 from tests.factories import AgentFactory, CustomerFactory, RootCauseFactory, TeamFactory, TicketFactory
 
@@ -25,6 +26,8 @@ ALERTS = 12
 def test_worker_killed_mid_survey_batch_sends_each_survey_once(procs, smtp):
     inbox, _port = smtp
     inbox.delay = 0.25  # a batch takes a few seconds: time to kill the worker in the middle
+    # No quiet hours: the case must not depend on the hour it runs at (surveys wait out the night).
+    SurveyPolicy.objects.update(quiet_start=time_of_day(0), quiet_end=time_of_day(0))
     team = TeamFactory(slug=f"faults-{uuid.uuid4().hex[:6]}")
     agent = AgentFactory(team=team)
     cause = RootCauseFactory(slug="line-fault")

@@ -9,7 +9,7 @@ FIELD_ENCRYPTION_KEYS.
 import secrets
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import environ
 from cryptography.fernet import Fernet
@@ -17,6 +17,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 from kombu import Queue
+
+from config.beat_schedule import beat_schedule
+from config.mail_url import mailer_from_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -212,70 +215,11 @@ CELERY_BEAT_SCHEDULER = "config.beat:SingleBeatScheduler"
 CELERY_BEAT_LOCK_TTL = env.int("BEAT_LOCK_TTL", default=60)
 # A second beat waits as a standby (and takes over when the first stops); 0: it exits instead.
 CELERY_BEAT_LOCK_WAIT = env.bool("BEAT_LOCK_WAIT", default=True)
-CELERY_BEAT_SCHEDULE: dict = {
-    "close-stale-resolved": {
-        "task": "complaints.tasks.close_stale_resolved_tickets",
-        "schedule": 3600.0,
-    },
-    # SLA warnings and breaches; the sweep is one indexed query when nothing is due.
-    "sla-sweep": {
-        "task": "sla.tasks.sweep",
-        "schedule": env.float("SLA_SWEEP_SECONDS", default=60.0),
-    },
-    # External cases' deadline warnings and missed report-backs (regulators, platforms).
-    "external-cases-sweep": {"task": "external_cases.tasks.sweep", "schedule": 60.0},
-    # Bursts of similar complaints become suspected incidents (the unique surge key decides).
-    "incidents-detect-surges": {"task": "incidents.tasks.detect_surges", "schedule": 120.0},
-    "incidents-overdue-plan-steps": {"task": "incidents.tasks.warn_overdue_steps", "schedule": 60.0},
-    # Remedies whose fulfilment is overdue warn their owner once (warned_at claimed with SKIP LOCKED).
-    "remedies-overdue-fulfilment": {"task": "remedies.tasks.warn_overdue_fulfilment", "schedule": 300.0},
-    # Hand-offs to partners near or past their due time unanswered: warned once each.
-    "handoffs-sweep": {"task": "handoffs.tasks.sweep", "schedule": 60.0},
-    # Live chat offers not taken in time and dropped agents' chats, when no agent console runs the sweep.
-    "chat-sweep": {"task": "chat.tasks.sweep", "schedule": 15.0},
-    "send-due-surveys": {
-        "task": "feedback.tasks.send_due_surveys",
-        "schedule": env.float("SURVEY_SEND_INTERVAL", default=60.0),
-    },
-    # The outbox: deliveries to customers whose publish after commit was lost (broker down) go again.
-    "outbox-requeue": {
-        "task": "channels_intake.tasks.requeue_stranded_deliveries",
-        "schedule": env.float("OUTBOX_REQUEUE_INTERVAL", default=60.0),
-    },
-    "poll-mailboxes": {
-        "task": "channels_intake.tasks.poll_mailboxes",
-        "schedule": env.float("MAILBOX_POLL_INTERVAL", default=60.0),
-    },
-    # Anonymise closed tickets past the RetentionPolicy's period (does nothing while it is disabled).
-    "apply-retention": {
-        "task": "complaints.tasks.apply_retention",
-        "schedule": 24 * 3600.0,
-    },
-    # quality: hourly, each a no-op once done (last week's sample, overdue warnings and effects).
-    "quality-sample-last-week": {"task": "quality.tasks.sample_last_week", "schedule": 3600.0},
-    "quality-corrective-actions": {
-        "task": "quality.tasks.corrective_actions_housekeeping",
-        "schedule": 3600.0,
-    },
-    "quality-transparency-snapshot": {
-        "task": "quality.tasks.compute_transparency_snapshot",
-        "schedule": 3600.0,
-    },
-    # The month's review pack to the Supervisors once its first working day has begun (once a month).
-    "quality-review-pack": {"task": "quality.tasks.send_review_pack", "schedule": 3600.0},
-    # assist: weekly retraining on the desk's resolved tickets (keeps the model in use when the new one is worse).
-    "assist-train": {"task": "assist.tasks.train", "schedule": 7 * 24 * 3600.0},
-}
+# The periodic jobs (one beat per deployment), their intervals from the environment: config/beat_schedule.py.
+CELERY_BEAT_SCHEDULE: dict = beat_schedule(env)
 
 if REDIS_URL:
-    # Fails open (config/cache.py): while Redis restarts the pages answer as with an empty cache.
-    CACHES = {
-        "default": {
-            "BACKEND": "config.cache.FailOpenRedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 2},
-        }
-    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     # Shared by web, worker and beat of the embedded demo (rate limits must be seen by all).
     CACHES = {
@@ -300,43 +244,7 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 EMAIL_URL = env.str("EMAIL_URL", default="console://")
 
 
-def _mailer_from_url(url: str) -> dict:
-    """The MAILERS entry an EMAIL_URL describes; an unknown scheme is a configuration error."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    simple = {
-        "console": "config.console_backends.ConsoleEmailBackend",
-        "locmem": "django.core.mail.backends.locmem.EmailBackend",
-        "dummy": "django.core.mail.backends.dummy.EmailBackend",
-    }
-    if scheme in simple:
-        return {"BACKEND": simple[scheme]}
-    if scheme == "file":
-        return {
-            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "OPTIONS": {"file_path": unquote(parts.path) or str(VAR_DIR / "mail")},
-        }
-    if scheme not in {"smtp", "smtp+tls", "smtps", "submission"}:
-        raise ImproperlyConfigured(
-            f"EMAIL_URL scheme {scheme!r} is not supported: use console://, smtp://, smtp+tls://, smtps://, "
-            "file://, locmem:// or dummy://."
-        )
-    use_ssl = scheme == "smtps"
-    use_tls = scheme in {"smtp+tls", "submission"}
-    options = {
-        "host": parts.hostname or "localhost",
-        "port": parts.port or (465 if use_ssl else 587 if use_tls else 25),
-        "use_tls": use_tls,
-        "use_ssl": use_ssl,
-        "timeout": 20,
-    }
-    if parts.username:
-        options["username"] = unquote(parts.username)
-        options["password"] = unquote(parts.password or "")
-    return {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": options}
-
-
-MAILERS = {"default": _mailer_from_url(EMAIL_URL)}
+MAILERS = {"default": mailer_from_url(EMAIL_URL, var_dir=VAR_DIR)}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Complaint desk <complaints@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -464,7 +372,9 @@ INTAKE = {
     # The promise on the success page and in acknowledgements.
     "ACK_PROMISE_HOURS": env.int("ACK_PROMISE_HOURS", default=24),
     # Development prints SMS; production has no SMS until a gateway is named (SMS is then not delivered).
-    "SMS_BACKEND": env.str("SMS_BACKEND", default="channels_intake.outbound.sms.ConsoleSmsBackend" if DEBUG else ""),
+    "SMS_BACKEND": env.str(
+        "SMS_BACKEND", default="channels_intake.outbound.sms.ConsoleSmsBackend" if DEBUG else ""
+    ),
     "SMS_GATEWAY_URL": env.str("SMS_GATEWAY_URL", default=""),
     "SMS_GATEWAY_TOKEN": env.str("SMS_GATEWAY_TOKEN", default=""),
     # Dotted path of a class with send(*, openid, text) replacing the built-in WeChat API client;

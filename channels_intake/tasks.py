@@ -5,6 +5,8 @@ import smtplib
 from celery import shared_task
 from django.db import OperationalError
 
+from complaints import notifications
+
 from . import imap, outbound, services
 
 
@@ -55,11 +57,12 @@ def fetch_wechat_media(item_id: int) -> str:
     acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, soft_time_limit=50, time_limit=60
 )
 def requeue_stranded_deliveries() -> int:
-    """The outbox (beat, every OUTBOX_REQUEUE_INTERVAL): queued deliveries whose publish was lost go again."""
+    """The outbox (beat, every OUTBOX_REQUEUE_INTERVAL): queued deliveries whose publish was lost go
+    again, and so does the staff mail kept while the broker was away (complaints.notifications)."""
     ids = outbound.requeue_stranded()
     if len(ids) >= 500:
         requeue_stranded_deliveries.delay()
-    return len(ids)
+    return len(ids) + notifications.requeue_staff_mail()
 
 
 @shared_task(

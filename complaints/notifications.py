@@ -2,12 +2,15 @@
 their mail, one per language (`send_staff_mail`). The core's own events, the sla app's warnings and
 breaches and feedback's return visits all use it; mail to customers is channels_intake.outbound's."""
 
+import functools
+import logging
 import re
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
+from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -15,10 +18,11 @@ from django.utils import translation
 
 from . import naming, preferences, timeline
 from .events import EventKind
-from .models import TeamMembership, TicketEvent
+from .models import StaffMail, TeamMembership, TicketEvent
 from .selectors import SUPERVISORS_GROUP
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 
 # Line breaks and other control characters end a header line: a subject carrying one would be refused
 # by the mailer (BadHeaderError), or worse, add a header.
@@ -124,3 +128,58 @@ def notify_staff_of_event(*, event_id: int) -> int:
             "url": settings.SITE_URL + reverse("desk:ticket", args=[event.ticket.reference]),
         },
     )
+
+
+# --- the outbox of staff mail ---------------------------------------------------------------
+
+
+def _publish_or_keep(task_name: str, args: tuple) -> None:
+    """Publish a staff-mail task; a broker that is down leaves a StaffMail row for the re-queue."""
+    from kombu.exceptions import OperationalError as BrokerUnavailable
+
+    from config.celery import ON_COMMIT_RETRY, app
+
+    if task_name not in app.tasks:
+        app.loader.import_default_modules()
+    task = app.tasks[task_name]
+    try:
+        if "delay" in vars(task):
+            task.delay(*args)  # a test's stand-in for the broker
+        else:
+            task.apply_async(args, retry_policy=ON_COMMIT_RETRY)
+    except BrokerUnavailable as exc:
+        logger.warning("broker unavailable, %s kept for the re-queue: %s", task_name, exc)
+        StaffMail.objects.create(task=task_name, args=list(args))
+
+
+def queue_staff_mail(task_name: str, *args: object) -> None:
+    """Queue a staff-mail task once the current transaction commits, like config.celery's
+    queue_after_commit, except that mail the broker could not take is kept (a StaffMail row) and
+    published again by `requeue_staff_mail`, never dropped. The tasks are safe to run twice."""
+    transaction.on_commit(functools.partial(_publish_or_keep, task_name, args))
+
+
+# Other apps' staff mail kept by its own rows (the sla app's alerts not yet mailed): a function
+# re-queueing what is due, returning how many, registered in their ready().
+_requeuers: list[Callable[[], int]] = []
+
+
+def register_staff_mail_requeue(requeue: Callable[[], int]) -> None:
+    if requeue not in _requeuers:
+        _requeuers.append(requeue)
+
+
+def requeue_staff_mail(*, batch_size: int = 500) -> int:
+    """Publish the kept staff mail again (SKIP LOCKED: two re-queues never take the same rows), and
+    let the registered apps re-queue theirs. A row goes once its publish has been tried again: one
+    that fails again is kept anew."""
+    with transaction.atomic():
+        kept = list(
+            StaffMail.objects.select_for_update(skip_locked=True).order_by("created_at", "pk")[:batch_size]
+        )
+        if kept:
+            StaffMail.objects.filter(pk__in=[row.pk for row in kept]).delete()
+            logger.warning("staff mail: re-queueing %d tasks kept while the broker was away", len(kept))
+            for row in kept:
+                queue_staff_mail(row.task, *row.args)
+    return len(kept) + sum(requeue() for requeue in _requeuers)

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from itertools import batched
 from typing import Any
 
-from . import notifications, tasks
+from . import notifications
 from .models import TicketEvent
 
 
@@ -12,7 +12,7 @@ def queue_staff_mail(sender: type, *, events: Sequence[TicketEvent], **kwargs: A
     """One notify_staff task per STAFF_MAIL_CHUNK of the batch's events staff are told about."""
     told = [event.pk for event in events if event.kind in notifications.STAFF_NOTIFIED]
     for chunk in batched(told, notifications.STAFF_MAIL_CHUNK):
-        tasks.notify_staff.delay_on_commit(list(chunk))
+        notifications.queue_staff_mail("complaints.tasks.notify_staff", list(chunk))
 
 
 def revoke_api_tokens_with_the_password(

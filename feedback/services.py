@@ -20,12 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from channels_intake.outbound.email import BatchMailer
+from complaints import notifications
 from complaints import services as complaint_services
 from complaints.errors import ComplaintError, NotFound
 from complaints.models import Customer, Message, Resolution, TeamMembership, Ticket
 from complaints.services import customers as customer_services
 from complaints.states import Status
-from config.celery import queue_after_commit
 
 from . import channels as survey_channels
 from . import delivery
@@ -561,7 +561,8 @@ def open_return_visit(
         },
     )
     if created:
-        queue_after_commit("feedback.tasks.notify_return_visit", visit.pk)
+        # Kept for the re-queue if the broker is away (complaints.notifications).
+        notifications.queue_staff_mail("feedback.tasks.notify_return_visit", visit.pk)
     return visit
 
 

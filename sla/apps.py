@@ -7,9 +7,10 @@ class SlaConfig(AppConfig):
     verbose_name = _("Service levels")
 
     def ready(self) -> None:
-        from complaints import config_cache, extensions
+        from complaints import config_cache, extensions, notifications
         from complaints.events import events_recorded, tickets_bulk_loaded
 
+        from . import notifications as alert_mail
         from . import receivers, reports, selectors
         from .models import BusinessCalendar, CalendarDay, SlaPolicy, WorkingInterval
 
@@ -21,3 +22,4 @@ class SlaConfig(AppConfig):
         extensions.register_stats_section("sla", reports.stats_section)
         extensions.register_ticket_field("sla", selectors.ticket_sla, prefetch=selectors.clocks_prefetch())
         extensions.register_ticket_panel(selectors.ticket_panel)
+        notifications.register_staff_mail_requeue(alert_mail.requeue_unsent_alerts)

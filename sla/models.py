@@ -447,6 +447,12 @@ class SlaAlert(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["clock", "threshold"], name="sla_alert_once_per_threshold")
         ]
+        # The outbox's look for alerts not mailed yet (sla.notifications.requeue_unsent_alerts).
+        indexes = [
+            models.Index(
+                fields=["fired_at"], condition=models.Q(notified_at__isnull=True), name="sla_alert_unmailed"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.clock} {self.threshold} %"

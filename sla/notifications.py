@@ -1,12 +1,15 @@
 """E-mail to staff about SLA warnings and breaches (sent by sla.tasks.send_alert after commit), through
 the core's staff mail (complaints.notifications: who is told, one mail per language)."""
 
+from datetime import timedelta
+from itertools import batched
+
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from complaints.notifications import send_staff_mail, staff_to_tell
+from complaints.notifications import queue_staff_mail, send_staff_mail, staff_to_tell
 
 from .models import SlaAlert
 
@@ -68,3 +71,27 @@ def send_alert_mail(*, alert_id: int) -> int:
                 "url": settings.SITE_URL + reverse("desk:ticket", args=[ticket.reference]),
             },
         )
+
+
+# Alerts older than this are not mailed late: the ticket has moved on and the sweep has fired again.
+LATE_ALERT_LIMIT = timedelta(days=1)
+
+
+def requeue_unsent_alerts(*, batch_size: int = 500) -> int:
+    """The outbox of alert mail is the alerts themselves: one not mailed (`notified_at` empty) by
+    OUTBOX_REQUEUE_AFTER after it fired lost its task (the broker was away) and is queued again.
+    Sending is idempotent (send_alert_mail locks the alert and leaves a mailed one alone)."""
+    now = timezone.now()
+    ids = list(
+        SlaAlert.objects.filter(
+            notified_at__isnull=True,
+            fired_at__lte=now - timedelta(seconds=settings.OUTBOX_REQUEUE_AFTER),
+            fired_at__gte=now - LATE_ALERT_LIMIT,
+        )
+        .order_by("fired_at", "pk")
+        .values_list("pk", flat=True)[:batch_size]
+    )
+    with transaction.atomic():
+        for chunk in batched(ids, 100):
+            queue_staff_mail("sla.tasks.send_alert", list(chunk))
+    return len(ids)

@@ -3,7 +3,7 @@ from .customers import Customer
 from .idempotency import IdempotencyKey
 from .knowledge import CannedReply, KBArticle
 from .organisation import Category, RootCause, RoutingRule, Team, TeamMembership
-from .staff import StaffPreference
+from .staff import StaffMail, StaffPreference
 from .tickets import Attachment, Message, Resolution, Ticket, TicketEvent
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "RetentionPolicy",
     "RootCause",
     "RoutingRule",
+    "StaffMail",
     "StaffPreference",
     "Team",
     "TeamMembership",

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -32,3 +33,19 @@ class StaffPreference(models.Model):
 
     def __str__(self) -> str:
         return self.get_language_display() or "—"
+
+
+class StaffMail(models.Model):
+    """Staff mail whose task could not be handed to the broker after its change committed (the broker
+    down or restarting): kept here and published again by the periodic re-queue, then deleted."""
+
+    task = models.CharField(max_length=200, help_text=_("The Celery task that sends the mail."))
+    args = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("staff mail not yet queued")
+        verbose_name_plural = _("staff mail not yet queued")
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.args}"

@@ -173,7 +173,7 @@ async def customer(
             {"type": "message", "client_id": f"open-{n}", "text": f"Bench customer {n} says hello"}
         )
         while True:  # wait until an agent has the chat, so every timed message goes to them
-            event = await sock.recv()
+            event = await asyncio.wait_for(sock.recv(), timeout=120)
             if event.get("type") == "ack":
                 acked.add(event["client_id"])
             if event.get("type") == "state" and event.get("state") == "active":
@@ -237,13 +237,18 @@ async def run(args: argparse.Namespace, site) -> dict:
 
     sampler = asyncio.create_task(sample())
     started = time.perf_counter()
+    load_before = os.getloadavg()
     results = await asyncio.gather(
         *(
-            customer(bases[(n + 1) % len(bases)], token, n, args.seconds, sent, acked, stop)
+            asyncio.wait_for(
+                customer(bases[(n + 1) % len(bases)], token, n, args.seconds, sent, acked, stop),
+                timeout=args.seconds + 180,
+            )
             for n, token in enumerate(tokens)
         ),
         return_exceptions=True,
     )
+    load_after = os.getloadavg()
     elapsed = time.perf_counter() - started
     await asyncio.sleep(2)
     stop.set()
@@ -275,6 +280,10 @@ async def run(args: argparse.Namespace, site) -> dict:
         "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 1) if latencies else None,
         "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
         "memory_mb_start_end": [round(memory[0]), round(memory[-1])],
+        "memory_mb_max": round(max(memory)),
+        # The machine's 1/5/15-minute load averages when the customers started and ended: a shared
+        # machine's figures are upper bounds.
+        "load_average_start_end": [[round(x, 1) for x in load_before], [round(x, 1) for x in load_after]],
         "customer_failures": [repr(f)[:200] for f in failures[:5]],
     }
 
@@ -293,7 +302,10 @@ def main() -> None:
     parser.add_argument(
         "--postgres",
         default="",
-        help="PostgreSQL server URL; the bench (re)creates the database chat_bench there",
+        help="PostgreSQL server URL; the bench (re)creates the database --db-name there",
+    )
+    parser.add_argument(
+        "--db-name", default="chat_bench", help="the PostgreSQL database the bench (re)creates"
     )
     args = parser.parse_args()
     if args.processes > 1 and not args.redis:
@@ -303,9 +315,9 @@ def main() -> None:
         import psycopg
 
         with psycopg.connect(args.postgres + "/postgres", autocommit=True) as pg:
-            pg.execute("DROP DATABASE IF EXISTS chat_bench")
-            pg.execute("CREATE DATABASE chat_bench")
-        database_url = args.postgres + "/chat_bench"
+            pg.execute(f'DROP DATABASE IF EXISTS "{args.db_name}"')
+            pg.execute(f'CREATE DATABASE "{args.db_name}"')
+        database_url = f"{args.postgres}/{args.db_name}"
     with (
         tempfile.TemporaryDirectory() as folder,
         chat_site(Path(folder), redis_url=args.redis, database_url=database_url) as site,
@@ -313,9 +325,15 @@ def main() -> None:
         site.env |= {
             "CHAT_CHATS_PER_IP_PER_HOUR": "1000000",
             "CHAT_CONNECTIONS_PER_IP": "1000000",
+            # Every bench customer comes from 127.0.0.1: the per-address message limit would refuse them.
+            "CHAT_MESSAGES_PER_IP_PER_10S": "1000000",
             "CHANNEL_LAYER_PREFIX": f"bench-chat-{os.getpid()}",
         }
-        print(json.dumps(asyncio.run(run(args, site)), indent=2))
+        result = asyncio.run(run(args, site))
+        print(json.dumps(result, indent=2))
+        if result["customer_failures"]:
+            for log in sorted(Path(folder).glob("daphne-*.log")):
+                print(f"--- {log.name} (last lines)", *log.read_text().splitlines()[-15:], sep="\n")
 
 
 if __name__ == "__main__":

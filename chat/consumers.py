@@ -19,7 +19,7 @@ from complaints import policy
 from complaints.errors import ComplaintError
 from complaints.models import Team
 
-from . import events, selectors, services
+from . import batching, events, lines, selectors, services
 from .models import Chat
 from .tokens import chat_from_token
 
@@ -36,6 +36,7 @@ def database_sync_to_async(fn):
 REFUSED = 4403
 TOO_MANY = 4429
 SWEEP_SECONDS = 5
+_last_sweep = 0.0
 # A frame is a message of at most CHAT["MESSAGE_MAX_CHARS"] and its envelope; anything far bigger is refused unread.
 MAX_FRAME_CHARS = 64 * 1024
 
@@ -133,6 +134,11 @@ class _Base(AsyncJsonWebsocketConsumer):
     async def chat_event(self, event: dict[str, Any]) -> None:
         await self.send_json(event["payload"])
 
+    async def chat_events(self, event: dict[str, Any]) -> None:
+        """Several events for this group at once (a batch of lines, events.send_many), in order."""
+        for payload in event["payloads"]:
+            await self.send_json(payload)
+
 
 class CustomerConsumer(_Base):
     """/ws/chat/<token>/: one chat only, the one its token names."""
@@ -196,35 +202,16 @@ class CustomerConsumer(_Base):
                 await database_sync_to_async(services.typing)(chat=self.chat, by_agent=False)
             return
         client_id = str(content.get("client_id") or "")[:64]
+        if kind == "message":
+            await self._say(client_id, str(content.get("text") or ""))
+            return
         verdict = await database_sync_to_async(ratelimit.hit)(*message_limits(self.chat.pk, self.ip))
         if not verdict.allowed:
-            await self.send_json(
-                {
-                    "type": "error",
-                    "code": "rate_limited",
-                    "client_id": client_id,
-                    "retry": verdict.retry_after or 10,
-                }
-            )
+            await self._rate_limited(client_id, verdict.retry_after)
             return
         with translation.override(self.chat.language):
             try:
-                if kind == "message":
-                    said = await database_sync_to_async(services.customer_says)(
-                        chat_id=self.chat.pk,
-                        client_id=client_id,
-                        text=str(content.get("text") or ""),
-                        ip=self.ip,
-                    )
-                    await self.send_json(
-                        {
-                            "type": "ack",
-                            "client_id": client_id,
-                            "id": said.message_id,
-                            "duplicate": said.duplicate,
-                        }
-                    )
-                elif kind == "end":
+                if kind == "end":
                     await database_sync_to_async(services.end_chat)(chat_id=self.chat.pk)
                 elif kind == "rate":
                     await database_sync_to_async(services.rate_chat)(
@@ -235,6 +222,31 @@ class CustomerConsumer(_Base):
                     await self._close_blocked(client_id)
                     return
                 await self._error(exc, client_id=client_id)
+
+    async def _rate_limited(self, client_id: str, retry_after: int) -> None:
+        await self.send_json(
+            {"type": "error", "code": "rate_limited", "client_id": client_id, "retry": retry_after or 10}
+        )
+
+    async def _say(self, client_id: str, text: str) -> None:
+        """The line goes into this process's next batch (chat/batching.py); acknowledged once stored."""
+        line = lines.Line(
+            chat_id=self.chat.pk, client_id=client_id, text=text, ip=self.ip, language=self.chat.language
+        )
+        try:
+            said = await batching.batcher().say(line)
+        except ComplaintError as exc:
+            if getattr(exc, "code", "") == "blocked":
+                await self._close_blocked(client_id)
+                return
+            await self._error(exc, client_id=client_id)
+            return
+        if isinstance(said, batching.RateLimited):
+            await self._rate_limited(client_id, said.retry_after)
+            return
+        await self.send_json(
+            {"type": "ack", "client_id": client_id, "id": said.message_id, "duplicate": said.duplicate}
+        )
 
 
 class AgentConsumer(_Base):
@@ -257,8 +269,13 @@ class AgentConsumer(_Base):
         self.sweeper = asyncio.create_task(self._sweep())
 
     async def _sweep(self) -> None:
+        global _last_sweep
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
+            # One sweep per process per round, however many consoles it serves (the sweep covers all chats).
+            if time.monotonic() - _last_sweep < SWEEP_SECONDS * 0.9:
+                continue
+            _last_sweep = time.monotonic()
             try:
                 await database_sync_to_async(services.sweep)()
             except Exception:

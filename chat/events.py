@@ -1,6 +1,7 @@
 """What the connections are told, and how: one group per chat (its customer's connections) and one
 per agent (their console). Sent on commit, so nothing is shown that the database does not hold."""
 
+import asyncio
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -31,6 +32,24 @@ def send_now(group: str, payload: dict[str, Any], *, agent_id: int | None = None
         async_to_sync(layer.group_send)(name, {"type": "chat.event", "payload": payload})
 
 
+async def send_many(deliveries: list[tuple[str, dict[str, Any]]]) -> None:
+    """Send (group, payload) events, one group_send per group (its payloads in order, as one
+    "chat.events" the consumers unpack): a batch of lines costs a round trip per chat and agent,
+    not per line and receiver."""
+    layer = get_channel_layer()
+    if layer is None or not deliveries:
+        return
+    by_group: dict[str, list[dict[str, Any]]] = {}
+    for group, payload in deliveries:
+        by_group.setdefault(group, []).append(payload)
+    await asyncio.gather(
+        *(
+            layer.group_send(group, {"type": "chat.events", "payloads": payloads})
+            for group, payloads in by_group.items()
+        )
+    )
+
+
 def send_on_commit(group: str, payload: dict[str, Any], *, agent_id: int | None = None) -> None:
     transaction.on_commit(lambda: send_now(group, payload, agent_id=agent_id))
 
@@ -50,8 +69,14 @@ def _at(moment) -> str:
     return timezone.localtime(moment).isoformat()
 
 
-def message(chat: Chat, message: Message, *, client_id: str = "") -> dict[str, Any]:
+def message(
+    chat: Chat, message: Message, *, client_id: str = "", images: list[int] | None = None
+) -> dict[str, Any]:
+    """The message as both ends show it; `images` given (a text line: []) spares the attachments query."""
     from .selectors import plain
+
+    if images is None:
+        images = [a.pk for a in message.attachments.all() if a.content_type.startswith("image/")]
 
     author = (
         "customer"
@@ -70,7 +95,7 @@ def message(chat: Chat, message: Message, *, client_id: str = "") -> dict[str, A
         "text": plain(message.body),
         "at": _at(message.created_at),
         # Ids: the widget fetches them through its token, the console through the desk's attachment view.
-        "images": [a.pk for a in message.attachments.all() if a.content_type.startswith("image/")],
+        "images": images,
     }
 
 

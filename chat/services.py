@@ -55,7 +55,7 @@ def is_blocked(*, customer_id: int | None = None, ip: str | None = None) -> bool
     q = Q()
     if customer_id:
         q |= Q(customer_id=customer_id)
-    if ip and _is_address(ip):
+    if ip and is_address(ip):
         q |= Q(ip=ip)
     return bool(q) and ChatBlock.objects.filter(q).exists()
 
@@ -73,7 +73,7 @@ def close_blocked_chats(block: ChatBlock) -> int:
     return len(chats)
 
 
-def _is_address(value: str) -> bool:
+def is_address(value: str) -> bool:
     try:
         ipaddress.ip_address(value)
     except ValueError:
@@ -191,7 +191,7 @@ def start_chat(
         topic=topic,
         team=decision.team,
         language=language,
-        ip=ip if ip and _is_address(ip) else None,
+        ip=ip if ip and is_address(ip) else None,
     )
     return Started(chat=chat, agents_online=bool(online_agents(chat.team_id)))
 
@@ -251,7 +251,7 @@ def customer_says(
             return Said(message_id=found.pk, created_at=found.created_at, duplicate=True)
         body = text or _("(image)")
         if chat.ticket_id is None:
-            return _open(chat, client_id=client_id, body=body, files=files, now=now)
+            return open_chat_ticket(chat, client_id=client_id, body=body, files=files, now=now)
         message = complaint_services.add_message(
             ticket_id=chat.ticket_id,
             actor=None,
@@ -269,7 +269,10 @@ def customer_says(
     return Said(message_id=message.pk, created_at=message.created_at)
 
 
-def _open(chat: Chat, *, client_id: str, body: str, files, now: datetime) -> Said:
+def open_chat_ticket(chat: Chat, *, client_id: str, body: str, files=(), now: datetime | None = None) -> Said:
+    """The (locked) chat's first message opens its ticket and routes the chat: offered to an agent,
+    or offline (taken as a ticket) when none of the team is online."""
+    now = now or timezone.now()
     with override(chat.language):
         topic = chat.topic.name if chat.topic else _("Live chat")
     from .selectors import plain

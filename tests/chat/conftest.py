@@ -22,9 +22,10 @@ def _orm_on_the_test_thread(monkeypatch):
     The thread pool the servers use is exercised by the browser, Redis and bench runs."""
     from channels.db import database_sync_to_async
 
-    from chat import consumers
+    from chat import batching, consumers
 
     monkeypatch.setattr(consumers, "database_sync_to_async", database_sync_to_async)
+    monkeypatch.setattr(batching, "in_thread", database_sync_to_async)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: help run test lint format messages translations lock clean bench faults
+.PHONY: help run test lint format messages translations lock clean bench faults soak
 
 help:
 	@echo "make run           install, migrate, load demo data once, serve web + worker + beat"
@@ -24,6 +24,8 @@ help:
 	@echo "make lock          rewrite constraints.txt from what is installed in .venv"
 	@echo "make faults        the fault suite (tests/faults): real web, worker and beat on PostgreSQL and Redis,"
 	@echo "                   killed and cut off; counts what was lost or done twice (DATABASE_URL honoured)"
+	@echo "make soak          a steady mixed load for SOAK_MINUTES (10) against gunicorn, worker and beat:"
+	@echo "                   errors, p95 per minute, RSS per process (bench/results/soak.json)"
 	@echo "make bench         performance at 1,000,000 tickets on PostgreSQL (loads once, 25-40 min;"
 	@echo "                   then measures pages, jobs and load with wrk; see bench/README.md)"
 
@@ -66,6 +68,11 @@ lock: $(STAMP)
 FAULTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/faults
 faults: $(STAMP) translations
 	FAULTS=1 DATABASE_URL="$${DATABASE_URL:-$(FAULTS_DATABASE_URL)}" $(VENV)/bin/pytest tests/faults --create-db $(ARGS)
+
+# Not part of `make test`: PostgreSQL on 127.0.0.1:5432 (a database soak_desk of its own, dropped and
+# made again each run); Redis database 12 (SOAK_REDIS_URL) when it answers. SOAK_MINUTES=2 for a trial.
+soak: $(STAMP) translations
+	@exec $(PY) -m bench.soak $(ARGS)
 
 # Not part of `make test`: it needs PostgreSQL on 127.0.0.1:5432 and takes a while.
 bench: $(STAMP)

@@ -15,6 +15,8 @@ is needed).
 import argparse
 import os
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from decimal import Decimal
 
 
@@ -40,6 +42,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
 from django.db import transaction  # noqa: E402
+from django.db.backends.base.base import BaseDatabaseWrapper  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -56,7 +59,7 @@ def _seed(count: int):
     from incidents.models import Incident, IncidentLink
 
     supervisor, _ = get_user_model().objects.get_or_create(
-        username=f"{MARK}-supervisor", defaults={"is_staff": True, "is_superuser": True}
+        username=f"{MARK}-supervisor-{os.getpid()}", defaults={"is_staff": True, "is_superuser": True}
     )
     cause = RootCause.objects.order_by("pk").first()
     customers = Customer.objects.bulk_create(
@@ -120,6 +123,25 @@ def _clean(supervisor, incident, tickets) -> None:
         supervisor.delete()
 
 
+class StatementCounter:
+    """Counts the statements run on the connection (CaptureQueriesContext keeps only the last 9000)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute: Callable, sql: str, params: object, many: bool, context: dict) -> object:
+        self.count += 1
+        return execute(sql, params, many, context)
+
+    def __len__(self) -> int:
+        return self.count
+
+
+def _counted(connection: BaseDatabaseWrapper) -> tuple[StatementCounter, AbstractContextManager]:
+    counter = StatementCounter()
+    return counter, connection.execute_wrapper(counter)
+
+
 def _load() -> str:
     return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
@@ -175,7 +197,8 @@ def main() -> None:
             f"{len(queued['deliver_update'])} chunks queued"
         )
         started = time.perf_counter()
-        with CaptureQueriesContext(connection) as queries:
+        queries, counting = _counted(connection)
+        with counting:
             sent = sum(tasks.deliver_update.run(*chunk) for chunk in queued.pop("deliver_update"))
         print(
             f"fan-out work: {sent} replies in {time.perf_counter() - started:.1f} s (one process), "
@@ -195,7 +218,8 @@ def main() -> None:
             f"{len(queued['resolve_linked'])} chunks queued"
         )
         started = time.perf_counter()
-        with CaptureQueriesContext(connection) as queries:
+        queries, counting = _counted(connection)
+        with counting:
             resolved = sum(tasks.resolve_linked.run(*chunk) for chunk in queued.pop("resolve_linked"))
         print(
             f"resolve-all work: {resolved} tickets resolved in {time.perf_counter() - started:.1f} s "

@@ -9,11 +9,14 @@ class ChannelsIntakeConfig(AppConfig):
     def ready(self) -> None:
         from complaints import extensions
         from complaints import privacy as core_privacy
-        from complaints.events import ticket_event
+        from complaints.events import events_recorded, ticket_event
 
         from . import desk_panels, privacy, receivers
 
         ticket_event.connect(receivers.on_ticket_event, dispatch_uid="channels_intake.on_ticket_event")
+        events_recorded.connect(
+            receivers.on_events_recorded, dispatch_uid="channels_intake.on_events_recorded"
+        )
         core_privacy.customer_erased.connect(
             receivers.on_customer_erased, dispatch_uid="channels_intake.on_customer_erased"
         )

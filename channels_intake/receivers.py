@@ -1,5 +1,7 @@
 """Reactions of the intake channels to ticket events: answering the customer on their channel."""
 
+from collections.abc import Sequence
+
 from complaints.events import EventKind
 from complaints.models import Ticket, TicketEvent
 
@@ -15,16 +17,19 @@ STATUS_UPDATE_KINDS = (
 
 
 def on_ticket_event(sender: type, *, ticket: Ticket, event: TicketEvent, **kwargs: object) -> None:
-    """Acknowledge new tickets and folded repeats; send public replies and resolutions, and status updates
-    to customers on WeChat or an app's callback. Internal notes are never sent."""
+    """Acknowledge new tickets and folded repeats, and send status updates to customers on WeChat or an
+    app's callback (public replies and resolutions go per batch: on_events_recorded)."""
     if event.kind in (EventKind.OPENED, EventKind.REPEAT_FOLDED):
         outbound.queue_acknowledgement(ticket=ticket, event=event)
-    elif event.kind == EventKind.REPLIED:
-        outbound.queue_reply(ticket=ticket, event=event)
-    elif event.kind == EventKind.RESOLVED:
-        outbound.queue_resolution(ticket=ticket, event=event)
     elif event.kind in STATUS_UPDATE_KINDS:
         outbound.queue_status_update(ticket=ticket, event=event)
+
+
+def on_events_recorded(sender: type, *, events: Sequence[TicketEvent], **kwargs: object) -> None:
+    """Public replies and resolution notices, for the whole batch at once (an incident's update to
+    every linked ticket, its resolve-all): one query and one INSERT, not one each per ticket."""
+    if any(event.kind in (EventKind.REPLIED, EventKind.RESOLVED) for event in events):
+        outbound.queue_replies_and_resolutions(events=events)
 
 
 def on_customer_erased(

@@ -9,6 +9,7 @@ published again by `requeue_stranded` once its `requeue_after` has passed (the o
 
 import logging
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -34,43 +35,51 @@ Purpose = OutboundMessage.Purpose
 SEND_TASK = "channels_intake.tasks.send_delivery"
 
 
-def _queue(
+def _delivery(
     *,
     key: str,
     ticket: Ticket,
     message: Message | None,
     purpose: str,
     passive: bool,
-    key_is_new: bool = False,
     resolution: Resolution | None = None,
     detail: dict | None = None,
     own_channel_only: bool = False,
-) -> None:
+) -> OutboundMessage | None:
+    """The unsaved delivery row to the ticket's customer on their route, or None when they cannot be
+    reached (or, `own_channel_only`, not on their own channel)."""
     route = routing.route(ticket, passive_allowed=passive)
     if own_channel_only and route is not None and route[0] not in (Transport.WECHAT, Transport.CALLBACK):
-        return
+        return None
     if route is None:
         logger.info("Ticket %s: no way to reach the customer for %s", ticket.reference, purpose)
-        return
+        return None
     transport, recipient = route
-    fields = {
-        "key": key,
-        "ticket": ticket,
-        "message": message,
-        "resolution": resolution,
-        "detail": detail or {},
-        "purpose": purpose,
-        "transport": transport,
-        "recipient": recipient,
-        "email_message_id": new_message_id() if transport == Transport.EMAIL else "",
-    }
+    return OutboundMessage(
+        key=key,
+        ticket=ticket,
+        message=message,
+        resolution=resolution,
+        detail=detail or {},
+        purpose=purpose,
+        transport=transport,
+        recipient=recipient,
+        email_message_id=new_message_id() if transport == Transport.EMAIL else "",
+    )
+
+
+def _queue(*, key_is_new: bool = False, **fields: object) -> None:
+    delivery = _delivery(**fields)
+    if delivery is None:
+        return
+    transport = delivery.transport
     if key_is_new:
-        delivery = OutboundMessage.objects.create(**fields)
+        delivery.save(force_insert=True)
     else:
         # The unique key decides, also between two transactions racing for the same key.
         try:
             with transaction.atomic():
-                delivery = OutboundMessage.objects.create(**fields)
+                delivery.save(force_insert=True)
         except IntegrityError:
             return
     if transport == Transport.WECHAT_PASSIVE:
@@ -110,35 +119,78 @@ def queue_acknowledgement(*, ticket: Ticket, event: TicketEvent) -> None:
 
 
 def queue_reply(*, ticket: Ticket, event: TicketEvent) -> None:
-    """Send an agent's public reply to the customer (internal notes never reach this)."""
-    message = Message.objects.filter(pk=event.detail.get("message_id"), kind=Message.Kind.REPLY).first()
-    if message is None:
-        return
-    if ticket.channel == Channel.CHAT and message.channel == Channel.CHAT and message.external_id:
-        # Typed in the live chat (only a live chat's replies carry its message id): the customer has
-        # it in the widget. Replies after the chat ended come from the desk and go by their contact.
-        return
-    _queue(key=f"reply:{message.pk}", ticket=ticket, message=message, purpose=Purpose.REPLY, passive=False)
+    """Send an agent's public reply to the customer: queue_replies_and_resolutions with one event."""
+    queue_replies_and_resolutions(events=[event])
 
 
 def queue_resolution(*, ticket: Ticket, event: TicketEvent) -> None:
-    """Tell the customer how their complaint was resolved, with links to confirm or dispute; once per
-    resolution (a ticket resolved again after a dispute sends the new resolution)."""
-    resolution = (
-        Resolution.objects.filter(pk=event.detail.get("resolution_id"), ticket=ticket)
-        .select_related("root_cause")
-        .first()
+    """Tell the customer how their ticket was resolved: queue_replies_and_resolutions with one event."""
+    queue_replies_and_resolutions(events=[event])
+
+
+def queue_replies_and_resolutions(*, events: Sequence[TicketEvent]) -> list[OutboundMessage]:
+    """Send the batch's public replies (internal notes never reach this) and resolution notices (with
+    links to confirm or dispute; once per resolution: a ticket resolved again after a dispute sends
+    the new resolution), each to its customer on their route: the messages and resolutions read in
+    one query each, the delivery rows written in one INSERT, each sent by its task after commit.
+
+    The keys already delivered (an event handled twice) are looked up once for the batch, not with a
+    savepoint per delivery, which an incident's fan-out or resolve-all would make thousands of."""
+    reply_ids = [e.detail.get("message_id") for e in events if e.kind == TicketEvent.Kind.REPLIED]
+    resolution_ids = [e.detail.get("resolution_id") for e in events if e.kind == TicketEvent.Kind.RESOLVED]
+    messages = Message.objects.filter(kind=Message.Kind.REPLY).in_bulk(reply_ids) if reply_ids else {}
+    resolutions = (
+        Resolution.objects.select_related("root_cause").in_bulk(resolution_ids) if resolution_ids else {}
     )
-    if resolution is None:
-        return
-    _queue(
-        key=f"resolution:{resolution.pk}",
-        ticket=ticket,
-        message=None,
-        resolution=resolution,
-        purpose=Purpose.RESOLUTION,
-        passive=False,
-    )
+    deliveries: list[OutboundMessage] = []
+    for event in events:
+        ticket = event.ticket
+        delivery = None
+        if event.kind == TicketEvent.Kind.REPLIED and (
+            message := messages.get(event.detail.get("message_id"))
+        ):
+            if ticket.channel == Channel.CHAT and message.channel == Channel.CHAT and message.external_id:
+                # Typed in the live chat (only a live chat's replies carry its message id): the customer
+                # has it in the widget. Replies after the chat ended come from the desk, by their contact.
+                continue
+            delivery = _delivery(
+                key=f"reply:{message.pk}",
+                ticket=ticket,
+                message=message,
+                purpose=Purpose.REPLY,
+                passive=False,
+            )
+        elif event.kind == TicketEvent.Kind.RESOLVED:
+            resolution = resolutions.get(event.detail.get("resolution_id"))
+            if resolution is None or resolution.ticket_id != ticket.pk:
+                continue
+            delivery = _delivery(
+                key=f"resolution:{resolution.pk}",
+                ticket=ticket,
+                message=None,
+                resolution=resolution,
+                purpose=Purpose.RESOLUTION,
+                passive=False,
+            )
+        if delivery is not None:
+            deliveries.append(delivery)
+    if len(deliveries) == 1:
+        # The unique key decides, also for an event handled twice.
+        try:
+            with transaction.atomic():
+                deliveries[0].save(force_insert=True)
+        except IntegrityError:
+            return []
+    elif deliveries:
+        # An event handled twice finds its delivery: one query for the batch instead of a savepoint each.
+        taken = set(
+            OutboundMessage.objects.filter(key__in=[d.key for d in deliveries]).values_list("key", flat=True)
+        )
+        deliveries = [d for d in deliveries if d.key not in taken]
+        OutboundMessage.objects.bulk_create(deliveries)
+    for delivery in deliveries:
+        queue_after_commit(SEND_TASK, delivery.pk)
+    return deliveries
 
 
 # Status changes the customer is told of on their own channel; the first reply and the customer's own

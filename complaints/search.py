@@ -159,14 +159,17 @@ def matching_ticket_ids(queryset: QuerySet[Ticket], words: list[str]) -> list[in
     width = FIRST_WINDOW
     while high > 0 and len(found) < TICKET_MATCHES:
         low = max(high - width, 0)
-        condition = Q()
+        # Each word's tickets in the window, from the ticket index and the message index apart:
+        # one OR of both would make PostgreSQL walk the window's ids and recompute every vector.
+        candidates: set[int] | None = None
         for query in queries:
-            in_messages = _message_ticket_ids(query, low, high)
-            matched = ticket_matches(query)
-            condition &= matched | Q(pk__in=in_messages) if in_messages else matched
-        window = queryset.filter(condition, pk__gt=low, pk__lte=high).order_by()
-        ids = sorted(window.values_list("pk", flat=True)[:WINDOW_READS], reverse=True)
-        found += ids[: TICKET_MATCHES - len(found)]
+            in_tickets = Ticket.objects.filter(ticket_matches(query), pk__gt=low, pk__lte=high).order_by()
+            having = set(in_tickets.values_list("pk", flat=True)[:WINDOW_READS])
+            having |= set(_message_ticket_ids(query, low, high))
+            candidates = having if candidates is None else candidates & having
+        if candidates:
+            visible = queryset.filter(pk__in=sorted(candidates)).order_by().values_list("pk", flat=True)
+            found += sorted(visible, reverse=True)[: TICKET_MATCHES - len(found)]
         high, width = low, width * 2
     return found
 

@@ -10,9 +10,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, transaction
 from django.db.models import OuterRef, Q, Subquery
@@ -27,9 +25,14 @@ from complaints.models import Customer, Message, Resolution, TeamMembership, Tic
 from complaints.services import customers as customer_services
 from complaints.states import Status
 
-from . import channels as survey_channels
 from . import delivery
 from .models import ReturnVisit, Survey, SurveyAnswer, SurveyPolicy, SurveyReason
+from .scheduling import (  # schedule_survey(s) re-exported: callers use services.schedule_survey
+    outside_quiet_hours,
+    policy_for,
+    schedule_survey,  # noqa: F401
+    schedule_surveys,  # noqa: F401
+)
 
 logger = logging.getLogger(__name__)
 
@@ -45,92 +48,7 @@ class SurveyUnavailable(ComplaintError):
     http_status = 410
 
 
-# --- policy and timing ------------------------------------------------------------------
-
-
-def policy_for(ticket: Ticket) -> SurveyPolicy:
-    """The first active policy by position matching the ticket; the built-in defaults if none does."""
-    for policy in SurveyPolicy.objects.filter(is_active=True).select_related("match_category"):
-        if policy.matches(ticket):
-            return policy
-    return SurveyPolicy(name="default")
-
-
-def outside_quiet_hours(moment: datetime, policy: SurveyPolicy) -> datetime:
-    """`moment` itself, or the end of the quiet hours it falls in (in the customers' time zone)."""
-    zone = ZoneInfo(policy.time_zone or settings.TIME_ZONE)
-    start, end = policy.quiet_start, policy.quiet_end
-    if start == end:
-        return moment
-    local = moment.astimezone(zone)
-    now = local.time()
-    if start < end:
-        quiet, end_day = start <= now < end, local.date()
-    else:  # the usual case: quiet hours span midnight (22:00-08:00)
-        quiet = now >= start or now < end
-        end_day = local.date() if now < end else local.date() + timedelta(days=1)
-    if not quiet:
-        return moment
-    return datetime.combine(end_day, end, tzinfo=zone)
-
-
-def _asks_again(policy: SurveyPolicy, earlier: Survey) -> bool:
-    if policy.on_resolve_again == SurveyPolicy.OnResolveAgain.ALWAYS:
-        return True
-    if policy.on_resolve_again == SurveyPolicy.OnResolveAgain.NEVER:
-        return False
-    answer = getattr(earlier, "answer", None)
-    return answer is not None and answer.solved is False
-
-
-# --- scheduling ---------------------------------------------------------------------------
-
-
-def schedule_survey(*, ticket_id: int, resolution_id: int, now: datetime | None = None) -> Survey | None:
-    """Schedule the survey about one resolution, or None when the rules say not to ask.
-
-    Never for a merged or spam ticket, an opted-out customer or one we cannot reach;
-    never twice for a resolution (unique); after a reopen only as the policy says.
-    """
-    now = now or timezone.now()
-    ticket = Ticket.objects.select_related("customer", "category").get(pk=ticket_id)
-    customer = ticket.customer
-    if ticket.duplicate_of_id or ticket.is_spam or customer.surveys_opted_out:
-        return None
-    if survey_channels.channel_for(ticket) is not None:
-        # The channel they wrote on (WeChat, the app's callback) first, like the replies.
-        channel = Survey.Channel.CUSTOMER_CHANNEL
-    elif customer.email:
-        channel = Survey.Channel.EMAIL
-    elif customer.phone:
-        channel = Survey.Channel.SMS
-    else:
-        return None
-    policy = policy_for(ticket)
-    if not policy.send_survey:
-        return None
-    earlier = (
-        Survey.objects.filter(ticket=ticket, kind=Survey.Kind.RESOLUTION)
-        .exclude(resolution_id=resolution_id)
-        .exclude(state=Survey.State.CANCELLED)
-        .select_related("answer")
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-    if earlier is not None and not _asks_again(policy, earlier):
-        return None
-    send_after = outside_quiet_hours(now + timedelta(minutes=policy.delay_minutes), policy)
-    survey, created = Survey.objects.get_or_create(
-        resolution_id=resolution_id,
-        defaults={
-            "ticket": ticket,
-            "customer": customer,
-            "policy": policy if policy.pk else None,
-            "channel": channel,
-            "send_after": send_after,
-        },
-    )
-    return survey if created else None
+# --- scheduling (feedback/scheduling.py) and cancelling ---------------------------------
 
 
 def cancel_pending_surveys(*, ticket_id: int, reason: str) -> int:

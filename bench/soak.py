@@ -133,7 +133,7 @@ def customer(base: str, rec: Recorder) -> None:
 
 class Agent:
     def __init__(self, base: str, rec: Recorder, n: int) -> None:
-        self.base, self.rec, self.page = base, rec, 0
+        self.base, self.rec, self.page, self.n = base, rec, 0, n
         self.session = requests.Session()
         login = self.session.get(f"{base}/accounts/login/", timeout=30)
         data = {
@@ -152,7 +152,8 @@ class Agent:
         references = REFERENCE_RE.findall(queue.text) if queue is not None else []
         if not references:
             return
-        ticket_url = f"{self.base}/desk/tickets/{references[len(references) // 2]}/"
+        # Each agent its own ticket of the page: two agents replying to one ticket at once is a 409.
+        ticket_url = f"{self.base}/desk/tickets/{references[(self.n * 7) % len(references)]}/"
         ticket = self.rec.call("agent ticket", 200, lambda: self.session.get(ticket_url, timeout=30))
         if ticket is None:
             return

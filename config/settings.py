@@ -219,7 +219,14 @@ CELERY_BEAT_LOCK_WAIT = env.bool("BEAT_LOCK_WAIT", default=True)
 CELERY_BEAT_SCHEDULE: dict = beat_schedule(env)
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Fails open (config/cache.py): while Redis restarts the pages answer as with an empty cache.
+    CACHES = {
+        "default": {
+            "BACKEND": "config.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 2},
+        }
+    }
 else:
     # Shared by web, worker and beat of the embedded demo (rate limits must be seen by all).
     CACHES = {

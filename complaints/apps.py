@@ -14,9 +14,9 @@ class ComplaintsConfig(AppConfig):
 
         from . import config_cache, preferences, receivers
         from .events import events_recorded
-        from .models import Category, RoutingRule, Team
+        from .models import Category, RootCause, RoutingRule, Team
 
-        config_cache.watch(Category, RoutingRule, Team)
+        config_cache.watch(Category, RootCause, RoutingRule, Team)
         user_logged_in.connect(
             preferences.remember_on_login, dispatch_uid="complaints.staff_language_on_login"
         )

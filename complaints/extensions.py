@@ -360,3 +360,37 @@ def register_customer_ticket_action(action: Callable[[Any, str], dict[str, Any] 
 
 def customer_ticket_actions(ticket: Any, token: str) -> list[dict[str, Any]]:
     return [shown for action in CUSTOMER_TICKET_ACTIONS if (shown := action(ticket, token))]
+
+
+# --- the workspace's one EXISTS: which apps hold anything for the ticket shown ---------------------
+
+# name -> fn() -> an Exists(...) on rows of the app for OuterRef("pk") (the ticket). The workspace asks
+# all of them in one query before its panels and badges run; those that find nothing skip their reads.
+TICKET_PRESENCE: dict[str, Callable[[], Any]] = {}
+
+
+def register_ticket_presence(name: str, exists: Callable[[], Any]) -> None:
+    TICKET_PRESENCE[name] = exists
+
+
+def load_presence(ticket: Any) -> None:
+    """Ask every registered EXISTS about `ticket` in one query and keep the answers on it."""
+    if not TICKET_PRESENCE:
+        ticket._extension_presence = {}
+        return
+    found = (
+        type(ticket)
+        ._default_manager.filter(pk=ticket.pk)
+        .values(**{f"has_{i}": exists() for i, exists in enumerate(TICKET_PRESENCE.values())})
+        .first()
+        or {}
+    )
+    ticket._extension_presence = {
+        name: bool(found.get(f"has_{i}", True)) for i, name in enumerate(TICKET_PRESENCE)
+    }
+
+
+def present(ticket: Any, name: str) -> bool:
+    """False only when `load_presence` found nothing of `name` for this ticket; True when not asked
+    (lists of tickets, other pages), so the caller reads as before."""
+    return getattr(ticket, "_extension_presence", {}).get(name, True)

@@ -29,6 +29,7 @@ class ExternalCasesConfig(AppConfig):
         )
         extensions.register_ticket_badges(selectors.ticket_badges)
         extensions.register_ticket_panel(selectors.ticket_panel)
+        extensions.register_ticket_presence(selectors.PRESENCE, selectors.presence)
         extensions.register_dashboard_panel(reports.dashboard_panel)
         extensions.register_stats_section("external_cases", reports.stats_section)
         extensions.register_ticket_create_field(

@@ -5,12 +5,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from complaints import policy, selectors
+from complaints import extensions, policy, selectors
 from complaints.models import Ticket
 from complaints.models.bilingual import pick
 
@@ -110,9 +110,20 @@ def cases_due_within(
     )
 
 
+# The workspace's shared EXISTS (complaints.extensions.load_presence): a ticket without any external case or escalation-risk flag
+# skips the reads of its panel and badge.
+PRESENCE = "external_cases"
+
+
+def presence() -> Any:
+    return Exists(ExternalCase.objects.filter(ticket_id=OuterRef("pk"))) | Exists(
+        EscalationRisk.objects.filter(ticket_id=OuterRef("pk"))
+    )
+
+
 def ticket_badges(tickets: list[Ticket]) -> dict[int, list[dict[str, str]]]:
     """The escalation-risk and open-external-case badges of a page of tickets, in one query."""
-    ids = [ticket.pk for ticket in tickets]
+    ids = [ticket.pk for ticket in tickets if extensions.present(ticket, PRESENCE)]
     if not ids:
         return {}
     rows = (
@@ -157,8 +168,9 @@ def ticket_badges(tickets: list[Ticket]) -> dict[int, list[dict[str, str]]]:
 def ticket_panel(request: Any, ticket: Ticket) -> dict[str, Any] | None:
     """The ticket page's external-cases panel: the cases with their clocks, and the register link."""
     user = request.user
-    cases = list(cases_of_ticket(ticket))
-    flag = EscalationRisk.objects.filter(ticket=ticket).first()
+    held = extensions.present(ticket, PRESENCE)
+    cases = list(cases_of_ticket(ticket)) if held else []
+    flag = EscalationRisk.objects.filter(ticket=ticket).first() if held else None
     may_act = policy.is_staff_agent(user) and policy.can_see(user, ticket)
     return {
         "template": PANEL_TEMPLATE,

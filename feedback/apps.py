@@ -9,7 +9,12 @@ class FeedbackConfig(AppConfig):
     def ready(self) -> None:
         from complaints import privacy as core_privacy
         from complaints.events import events_recorded, ticket_event
-        from complaints.extensions import register_desk_queue, register_stats_section, register_ticket_panel
+        from complaints.extensions import (
+            register_desk_queue,
+            register_stats_section,
+            register_ticket_panel,
+            register_ticket_presence,
+        )
 
         from . import desk_queue, privacy, receivers, reports, selectors
 
@@ -21,4 +26,5 @@ class FeedbackConfig(AppConfig):
         core_privacy.register_export_section("surveys.csv", privacy.surveys_export)
         register_stats_section("satisfaction", reports.satisfaction_section)
         register_ticket_panel(selectors.ticket_panel)
+        register_ticket_presence(selectors.PRESENCE, selectors.presence)
         register_desk_queue(desk_queue.RETURN_VISITS)

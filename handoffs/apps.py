@@ -18,6 +18,7 @@ class HandoffsConfig(AppConfig):
         )
         extensions.register_ticket_badges(selectors.ticket_badges)
         extensions.register_ticket_panel(selectors.ticket_panel)
+        extensions.register_ticket_presence(selectors.PRESENCE, selectors.presence)
         extensions.register_stats_section("handoffs", reports.stats_section)
         config_cache.watch(Partner)
         extensions.register_inbound_mail_claimer(inbound.claim_partner_mail)

@@ -4,13 +4,13 @@ queue, the hand-offs a user may see, and whether a ticket's resolution clock is 
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from complaints import policy, selectors
+from complaints import extensions, policy, selectors
 from complaints.models import Ticket
 
 from .models import Handoff, HandoffMail, Partner
@@ -86,9 +86,18 @@ def waiting_label(partner: str, since: Any) -> str:
     }
 
 
+# The workspace's shared EXISTS (complaints.extensions.load_presence): a ticket without any hand-off
+# skips the reads of its panel and badge.
+PRESENCE = "handoffs"
+
+
+def presence() -> Exists:
+    return Exists(Handoff.objects.filter(ticket_id=OuterRef("pk")))
+
+
 def ticket_badges(tickets: list[Ticket]) -> dict[int, list[dict[str, str]]]:
     """ "Waiting on partner X since …" for each open hand-off of a page of tickets, in one query."""
-    ids = [ticket.pk for ticket in tickets]
+    ids = [ticket.pk for ticket in tickets if extensions.present(ticket, PRESENCE)]
     if not ids:
         return {}
     rows = (
@@ -123,7 +132,7 @@ def ticket_panel(request: Any, ticket: Ticket) -> dict[str, Any] | None:
         return None
     return {
         "template": PANEL_TEMPLATE,
-        "handoffs": list(handoffs_of_ticket(ticket)),
+        "handoffs": list(handoffs_of_ticket(ticket)) if extensions.present(ticket, PRESENCE) else [],
         "may_act": policy.can_see(user, ticket),
         "open_url": reverse("handoffs:open", args=[ticket.reference]),
         "now": timezone.now(),

@@ -16,6 +16,8 @@ class RemediesConfig(AppConfig):
         extensions.register_close_guard(services.close_refusal)
         extensions.register_ticket_badges(selectors.ticket_badges)
         extensions.register_ticket_panel(selectors.ticket_panel)
+        extensions.register_ticket_presence(selectors.PRESENCE, selectors.presence)
+        extensions.register_ticket_presence(selectors.HISTORY_PRESENCE, selectors.history_presence)
         extensions.register_ticket_field(
             "remedies", selectors.ticket_remedies, prefetch=selectors.remedies_prefetch()
         )

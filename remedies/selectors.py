@@ -4,11 +4,12 @@ queue, the badges, the customer's compensation history and what the customer's p
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from complaints import extensions
 from complaints import policy as core_policy
 from complaints import selectors as core_selectors
 from complaints.models import Ticket
@@ -91,7 +92,7 @@ def approvals_queue_for(user: AbstractBaseUser) -> list[Remedy]:
 
 def ticket_badges(tickets: list[Ticket]) -> dict[int, list[dict[str, str]]]:
     """ "Awaiting approval" on the tickets whose remedy waits for sign-off, in one query."""
-    ids = [ticket.pk for ticket in tickets]
+    ids = [ticket.pk for ticket in tickets if extensions.present(ticket, PRESENCE)]
     if not ids:
         return {}
     held = Remedy.objects.filter(ticket_id__in=ids, state=Remedy.State.AWAITING_APPROVAL).values_list(
@@ -105,9 +106,27 @@ def ticket_badges(tickets: list[Ticket]) -> dict[int, list[dict[str, str]]]:
     return {ticket_id: [dict(badge)] for ticket_id in held}
 
 
+# The workspace's shared EXISTS (complaints.extensions.load_presence): this ticket's remedies, and the
+# customer's money remedies on other tickets; a ticket with neither shows no panel and costs no read.
+PRESENCE = "remedies"
+HISTORY_PRESENCE = "remedies.history"
+
+
+def presence() -> Exists:
+    return Exists(Remedy.objects.filter(ticket_id=OuterRef("pk")))
+
+
+def history_presence() -> Exists:
+    return Exists(
+        Remedy.objects.filter(
+            ticket__customer_id=OuterRef("customer_id"), remedy_type__in=MONEY_TYPES
+        ).exclude(ticket_id=OuterRef("pk"))
+    )
+
+
 def compensation_history(ticket: Ticket) -> list[Remedy]:
     """The customer's remedies with money on their other tickets, newest first."""
-    if not ticket.customer_id:
+    if not ticket.customer_id or not extensions.present(ticket, HISTORY_PRESENCE):
         return []
     return list(
         Remedy.objects.filter(ticket__customer_id=ticket.customer_id, remedy_type__in=MONEY_TYPES)
@@ -120,10 +139,14 @@ def compensation_history(ticket: Ticket) -> list[Remedy]:
 def ticket_panel(request: Any, ticket: Ticket) -> dict[str, Any] | None:
     """The ticket page's remedies panel: this ticket's remedies, who may decide, the customer's history."""
     user = request.user
-    remedies = list(
-        Remedy.objects.filter(ticket=ticket)
-        .select_related("ticket__category", "fulfilment", "proposed_by", "decided_by")
-        .order_by("-proposed_at", "-pk")
+    remedies = (
+        list(
+            Remedy.objects.filter(ticket=ticket)
+            .select_related("ticket__category", "fulfilment", "proposed_by", "decided_by")
+            .order_by("-proposed_at", "-pk")
+        )
+        if extensions.present(ticket, PRESENCE)
+        else []
     )
     history = compensation_history(ticket)
     if not remedies and not history:

@@ -101,6 +101,9 @@ class RootCause(BilingualName):
     group = models.CharField(_("group"), max_length=80, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
+    # The resolve form's options come from the configuration cache: bulk updates must renew it too.
+    objects = ConfigQuerySet.as_manager()
+
     class Meta:
         ordering = ["group", "slug"]
         verbose_name = _("root cause")

@@ -177,7 +177,7 @@ def active_teams() -> QuerySet[Team]:
 def _offer_configured(
     field: forms.ModelChoiceField, queryset: QuerySet, *, leave_out: int | None = None
 ) -> None:
-    """Offer the rows of `queryset` (categories or teams), less `leave_out`. The options come from
+    """Offer the rows of `queryset` (categories, teams or root causes), less `leave_out`. The options come from
     the per-process configuration cache (complaints.config_cache), renewed when a change commits;
     a chosen value is still checked against the database."""
     field.queryset = queryset.exclude(pk=leave_out) if leave_out is not None else queryset
@@ -339,7 +339,7 @@ class ResolveForm(TicketActionForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["root_cause"].queryset = RootCause.objects.filter(is_active=True)
+        _offer_configured(self.fields["root_cause"], RootCause.objects.filter(is_active=True))
 
 
 class ReopenForm(TicketActionForm):

@@ -56,6 +56,8 @@ def _workspace_context(
 ) -> dict:
     """Everything the workspace shows; `bound` is a refused form to show again with the agent's draft."""
     user = request.user
+    # One EXISTS for every app's panel and badge: those with nothing for this ticket skip their reads.
+    extensions.load_presence(ticket)
     seen_event = _last_event_id(ticket)
     initial = {"version": ticket.version, "seen_event": seen_event}
     # Canned replies come with their placeholders filled for this ticket and agent: what the agent

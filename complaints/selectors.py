@@ -297,8 +297,12 @@ def queue_counts(user: AbstractBaseUser, *, now: datetime | None = None) -> dict
     )
     for queue, count in own.items():
         counts[queue] += count
-    for other_app in extensions.desk_queues():
-        counts[other_app.value] = other_app.count(tickets_visible_to(user))
+    # Other apps' queues count the tickets the user may see: per user, kept like the own counts.
+    counts |= cache.get_or_set(
+        _other_apps_counts_key(user),
+        lambda: {queue.value: queue.count(tickets_visible_to(user)) for queue in extensions.desk_queues()},
+        settings.COMPLAINTS["QUEUE_COUNTS_SECONDS"],
+    )
     if Queue.ALL in queues:
         counts[Queue.ALL] = cache.get_or_set(
             "desk:queue-counts:all", Ticket.objects.count, settings.COMPLAINTS["QUEUE_COUNTS_SECONDS"]
@@ -307,11 +311,15 @@ def queue_counts(user: AbstractBaseUser, *, now: datetime | None = None) -> dict
 
 
 def forget_own_queue_counts(user: AbstractBaseUser) -> None:
-    cache.delete(_own_counts_key(user))
+    cache.delete_many([_own_counts_key(user), _other_apps_counts_key(user)])
 
 
 def _own_counts_key(user: AbstractBaseUser) -> str:
     return f"desk:queue-counts:user:{user.pk}"
+
+
+def _other_apps_counts_key(user: AbstractBaseUser) -> str:
+    return f"desk:queue-counts:apps:user:{user.pk}"
 
 
 # Queues whose tickets a whole team shares; MINE and the other apps' queues are counted per user.

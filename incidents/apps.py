@@ -17,7 +17,7 @@ class IncidentsConfig(AppConfig):
         ticket_event.connect(receivers.link_new_ticket, dispatch_uid="incidents.link_new_ticket")
         ticket_event.connect(receivers.unlink_still_broken, dispatch_uid="incidents.unlink_still_broken")
         extensions.register_ticket_field(
-            "incident", selectors.ticket_incident, prefetch="incident_link__incident"
+            "incident", selectors.ticket_incident, prefetch=selectors.incident_prefetch()
         )
         extensions.register_ticket_badges(selectors.ticket_badges)
         extensions.register_ticket_panel(selectors.ticket_panel)

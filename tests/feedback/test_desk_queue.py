@@ -64,3 +64,13 @@ def test_the_queue_lists_each_ticket_once_with_its_soonest_visit(agent, team):
     rows = list(selectors.ticket_queue(agent, "return_visits"))
     assert [row.reference for row in rows] == [ticket.reference]
     assert rows[0].return_visit_due == sooner.due_at < later.due_at
+
+
+def test_the_count_is_kept_for_a_while_but_my_own_action_shows_at_once(agent, team, settings):
+    settings.COMPLAINTS = {**settings.COMPLAINTS, "QUEUE_COUNTS_SECONDS": 60}
+    visit_on(resolved(team))
+    assert selectors.queue_counts(agent)["return_visits"] == 1
+    visit_on(resolved(team))  # a colleague's: counted again when the cached counts expire
+    assert selectors.queue_counts(agent)["return_visits"] == 1
+    selectors.forget_own_queue_counts(agent)  # what the agent's own action on a ticket does
+    assert selectors.queue_counts(agent)["return_visits"] == 2

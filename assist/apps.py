@@ -16,6 +16,7 @@ class AssistConfig(AppConfig):
         config_cache.watch(AssistTerm, AssistSettings, AssistModel)
         ticket_event.connect(receivers.suggest_on_open, dispatch_uid="assist.suggest_on_open")
         extensions.register_ticket_panel(desk.ticket_panel)
+        extensions.register_ticket_presence(desk.PRESENCE, desk.presence)
         extensions.register_repeat_similarity(similarity.for_repeat_detection)
         extensions.register_customer_ticket_action(public.review_action)
         extensions.register_stats_section("assistant", deflection.stats_section)

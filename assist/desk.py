@@ -3,13 +3,14 @@
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from complaints import policy
+from complaints import extensions, policy
 from complaints import selectors as core_selectors
 from complaints.errors import ComplaintError
 from complaints.models import CannedReply, Category, KBArticle, Ticket
@@ -19,12 +20,21 @@ from . import answers, services, urgency
 from .models import AssistSuggestion
 
 PANEL_TEMPLATE = "desk/assist/_ticket_panel.html"
+# The workspace's shared EXISTS (complaints.extensions.load_presence): without a suggestion for the
+# ticket, the panel does not read for one.
+PRESENCE = "assist"
+
+
+def presence() -> Exists:
+    return Exists(AssistSuggestion.objects.filter(ticket_id=OuterRef("pk")))
 
 
 def ticket_panel(request: Any, ticket: Ticket) -> dict[str, Any] | None:
     """The suggestion with its reasons, suggested articles and replies, similar resolved tickets."""
     suggestion = (
         AssistSuggestion.objects.select_related("category", "team", "model").filter(ticket=ticket).first()
+        if extensions.present(ticket, PRESENCE)
+        else None
     )
     query = f"{ticket.subject}\n{ticket.description}"
     suggested_category = suggestion.category_id if suggestion else None

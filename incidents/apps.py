@@ -21,6 +21,7 @@ class IncidentsConfig(AppConfig):
         )
         extensions.register_ticket_badges(selectors.ticket_badges)
         extensions.register_ticket_panel(selectors.ticket_panel)
+        extensions.register_ticket_presence(selectors.PRESENCE, selectors.presence)
         extensions.register_dashboard_panel(selectors.dashboard_panel)
         extensions.register_acknowledgement_extras(selectors.acknowledgement_extras)
         extensions.register_api_route("incidents", IncidentViewSet, basename="incident")

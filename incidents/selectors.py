@@ -5,14 +5,14 @@ the hourly chart and the counts by region, and the known issues the public pages
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from complaints import policy
+from complaints import extensions, policy
 from complaints.models import Ticket
 from complaints.models.bilingual import pick
 from complaints.states import OPEN_STATUSES
@@ -175,9 +175,18 @@ def region_counts(incident: Incident) -> list[dict[str, Any]]:
     ]
 
 
+# The workspace's shared EXISTS (complaints.extensions.load_presence): a ticket without an incident link
+# skips the reads of the link for its panel and badge.
+PRESENCE = "incidents"
+
+
+def presence() -> Exists:
+    return Exists(IncidentLink.objects.filter(ticket_id=OuterRef("pk")))
+
+
 def ticket_badges(tickets: list[Ticket]) -> dict[int, list[dict[str, str]]]:
     """A badge on each queue row linked to an open incident, in one query."""
-    ids = [ticket.pk for ticket in tickets]
+    ids = [ticket.pk for ticket in tickets if extensions.present(ticket, PRESENCE)]
     if not ids:
         return {}
     rows = IncidentLink.objects.filter(ticket_id__in=ids).exclude(incident__status=Incident.Status.RESOLVED)
@@ -197,7 +206,11 @@ def ticket_badges(tickets: list[Ticket]) -> dict[int, list[dict[str, str]]]:
 
 def ticket_panel(request: Any, ticket: Ticket) -> dict[str, Any] | None:
     """The workspace's incident panel: the ticket's incident, or open incidents to link it to."""
-    link = IncidentLink.objects.select_related("incident", "linked_by").filter(ticket=ticket).first()
+    link = (
+        IncidentLink.objects.select_related("incident", "linked_by").filter(ticket=ticket).first()
+        if extensions.present(ticket, PRESENCE)
+        else None
+    )
     may_link = policy.is_staff_agent(request.user) and may_manage(request.user)
     if link is None and not may_link:
         return None

@@ -212,7 +212,7 @@ def test_workspace_query_count_does_not_grow_with_the_timeline(
 
     for n in range(15):
         services.add_message(ticket_id=ticket.pk, actor=agent, kind="note", body=f"note {n}")
-    with django_assert_max_num_queries(25):
+    with django_assert_max_num_queries(23):
         assert signed_in.get(url(ticket)).status_code == 200
 
 

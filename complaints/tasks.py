@@ -9,14 +9,12 @@ from . import notifications, privacy, services
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5, soft_time_limit=50, time_limit=60)
-def notify_staff(self: Task, event_id: int | list[int]) -> int:
+def notify_staff(self: Task, event_ids: list[int]) -> int:
     """Tell the people concerned about events (assignee, team leads, supervisors). Returns mails sent.
 
-    Bulk services queue a list of event ids; a single id (what every message queued before carries)
-    is still accepted. A failed mail retries with backoff, only for the events not mailed yet: the
-    ones before it went out and must not go out twice.
+    A failed mail retries with backoff, only for the events not mailed yet: the ones before it went
+    out and must not go out twice.
     """
-    event_ids = event_id if isinstance(event_id, list) else [event_id]
     sent = 0
     for position, pk in enumerate(event_ids):
         try:
